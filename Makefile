@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench venv demo migrate vendor clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $(STAMP)
+
+# The embedded default: SQLite under var/, no Redis, follow-ups sent to the development
+# outbox every few minutes, web on http://$(HOST):$(PORT)/.
+run: venv
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 FOLLOWUP_OFFSETS=$${FOLLOWUP_OFFSETS:-2m,4m,6m} FOLLOWUP_QUIET_HOURS=$${FOLLOWUP_QUIET_HOURS:-none} \
+		$(PY) manage.py rundemo --host $(HOST) --port $(PORT)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: venv
+	$(PY) bench/run.py
+
+# Refresh Bootstrap from its npm package (needs npm; the files are committed).
+vendor:
+	cd $$(mktemp -d) && npm pack bootstrap@5.3 >/dev/null && tar xzf bootstrap-*.tgz && \
+		cp package/dist/css/bootstrap.min.css* package/dist/js/bootstrap.bundle.min.js* \
+		package/LICENSE $(CURDIR)/static/vendor/bootstrap/
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,140 @@
+"""Stored screening results, their flags, and physicians' clearances."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Decision(models.TextChoices):
+    CONTRAINDICATED = "contraindicated", "Contraindicated"
+    CLEARANCE = "clearance", "Physician clearance needed"
+    LOCAL = "local", "Local precautions"
+    MODIFY = "modify", "Modify technique"
+    CLEAR = "clear", "Clear"
+
+
+# Most severe first; the engine uses the same order (SPEC section 5).
+SEVERITY_ORDER = [d.value for d in Decision]
+
+
+class Screening(models.Model):
+    """The stored result of screening one Intake for one Visit plan."""
+
+    visit = models.ForeignKey("intake.Visit", on_delete=models.CASCADE, related_name="screenings")
+    intake = models.ForeignKey("intake.Intake", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    catalogue_version = models.CharField(max_length=20)
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    planned_modality = models.CharField(max_length=40)
+    focus_regions = models.JSONField(default=list)
+    result = models.JSONField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=SEVERITY_ORDER), name="screening_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_by__isnull=False),
+                name="screening_ack_has_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening #{self.pk} ({self.decision})"
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def blocked_modalities(self) -> list[str]:
+        return list(self.result.get("blocked_modalities", []))
+
+    @property
+    def avoid_regions(self) -> list[str]:
+        return list(self.result.get("avoid_regions", []))
+
+
+class ScreeningFlag(models.Model):
+    """One flagged rule of a screening, with what matched and any dismissal."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="flags")
+    code = models.CharField(max_length=80)
+    severity = models.CharField(max_length=16, choices=Decision.choices)
+    title = models.CharField(max_length=300)
+    matched = models.JSONField(default=list)
+    free_text_only = models.BooleanField(default=False)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissal_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "code"], name="flag_unique_per_screening"),
+            # Only a match found in free text alone may be dismissed, and never silently.
+            models.CheckConstraint(
+                condition=Q(dismissed_at__isnull=True)
+                | (Q(free_text_only=True, dismissed_by__isnull=False) & ~Q(dismissal_reason="")),
+                name="flag_dismissal_rules",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.severity})"
+
+    @property
+    def is_dismissed(self) -> bool:
+        return self.dismissed_at is not None
+
+
+def clearance_document_path(instance: Clearance, filename: str) -> str:
+    return f"clearances/{instance.client_id}/{timezone.now():%Y%m%d%H%M%S}-{filename[-80:]}"
+
+
+class Clearance(models.Model):
+    """A physician's written approval on file for a client, covering some rule codes."""
+
+    client = models.ForeignKey("intake.Client", on_delete=models.PROTECT, related_name="clearances")
+    doctor_name = models.CharField(max_length=200)
+    issued_on = models.DateField()
+    expires_on = models.DateField()
+    codes = models.JSONField(help_text="Rule codes this clearance covers")
+    note = models.TextField(blank=True)
+    document = models.FileField(upload_to=clearance_document_path, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__gte=models.F("issued_on")),
+                name="clearance_expires_after_issue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Clearance by {self.doctor_name} ({self.issued_on})"
+
+    def is_valid_on(self, day) -> bool:
+        return self.issued_on <= day <= self.expires_on
+
+    def covers(self, code: str, day) -> bool:
+        """Return whether this clearance satisfies a `clearance` flag with `code` on `day`."""
+        return code in self.codes and self.is_valid_on(day)

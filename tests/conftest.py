@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import ClientFactory, IntakeFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """Let the test client talk plain HTTP; production keeps TLS redirects and secure cookies."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def therapist(db):
+    return UserFactory(username="tess", first_name="Tess", last_name="Ng", groups=["therapist"])
+
+
+@pytest.fixture
+def front_desk(db):
+    return UserFactory(username="frank", first_name="Frank", groups=["front_desk"])
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="owner", is_superuser=True)
+
+
+@pytest.fixture
+def client_with_intake(db, therapist):
+    client = ClientFactory()
+    IntakeFactory(client=client, entered_by=therapist)
+    return client
+
+
+@pytest.fixture
+def therapist_client(client, therapist):
+    client.force_login(therapist)
+    return client
+
+
+@pytest.fixture
+def front_desk_client(client, front_desk):
+    client.force_login(front_desk)
+    return client
