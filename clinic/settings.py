@@ -26,6 +26,18 @@ def _env_value(name: str, parse, default):
         raise ImproperlyConfigured(f"{name}: invalid value ({exc})") from exc
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _strict_bool(name: str, default: bool) -> bool:
+    """Read a boolean, refusing values that are neither clearly true nor clearly false."""
+    raw = env.str(name, default="1" if default else "0").strip().lower()
+    if raw not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name}: {raw!r} is not a boolean (use 1/0, true/false)")
+    return raw in _TRUE
+
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([smh])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
@@ -60,7 +72,7 @@ def parse_quiet_hours(value: str) -> tuple[int, int] | None:
     return start, end
 
 
-DEBUG = _env_value("DEBUG", env.bool, False)
+DEBUG = _strict_bool("DEBUG", False)
 SECRET_KEY = _env_value(
     "SECRET_KEY", env.str, "django-insecure-development-only-key-do-not-use-in-production"
 )
@@ -134,6 +146,9 @@ VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
     "default": _env_value("DATABASE_URL", env.db_url, f"sqlite:///{VAR_DIR / 'clinic.sqlite3'}")
 }
+_ENGINES = ("django.db.backends.sqlite3", "django.db.backends.postgresql")
+if DATABASES["default"].get("ENGINE") not in _ENGINES:
+    raise ImproperlyConfigured("DATABASE_URL: only sqlite:/// and postgres:// URLs are supported")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and IMMEDIATE transactions let the web process and the follow-up loop write to the
     # same file without "database is locked" errors under normal clinic load.
@@ -150,13 +165,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Broker and cache. Without REDIS_URL / CELERY_BROKER_URL the app runs embedded: tasks run
 # in-process (eagerly) and the follow-up tick is `manage.py sendfollowups --loop`.
 REDIS_URL = _env_value("REDIS_URL", env.str, "")
+if REDIS_URL and not re.match(r"^rediss?://", REDIS_URL):
+    raise ImproperlyConfigured(f"REDIS_URL: {REDIS_URL!r} is not a redis:// URL")
 CELERY_BROKER_URL = _env_value("CELERY_BROKER_URL", env.str, REDIS_URL)
 if CELERY_BROKER_URL and not re.match(r"^(redis|rediss|amqp|memory)://", CELERY_BROKER_URL):
     raise ImproperlyConfigured(
         f"CELERY_BROKER_URL: {CELERY_BROKER_URL!r} is not a redis://, rediss:// or amqp:// URL"
     )
-if REDIS_URL and not re.match(r"^rediss?://", REDIS_URL):
-    raise ImproperlyConfigured(f"REDIS_URL: {REDIS_URL!r} is not a redis:// URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
@@ -240,6 +255,7 @@ USE_TZ = True
 # Static files: Bootstrap is vendored from its npm package into static/vendor/.
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -283,8 +299,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Transport security: on by default whenever DEBUG is off.
-SECURE_SSL_REDIRECT = _env_value("SECURE_SSL_REDIRECT", env.bool, not DEBUG)
-SESSION_COOKIE_SECURE = _env_value("SECURE_COOKIES", env.bool, not DEBUG)
+SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = _strict_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = _env_value("SECURE_HSTS_SECONDS", env.int, 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -293,7 +309,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if _env_value("BEHIND_PROXY", env.bool, False):
+if _strict_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # A strict Content-Security-Policy: no inline script or style anywhere.
