@@ -184,9 +184,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must never hang a web request when the broker is down; the tick re-sends.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
-CELERY_BEAT_SCHEDULE = {
-    "followup-dispatch-due": {"task": "followup.tasks.dispatch_due", "schedule": 60.0},
-}
 CELERY_TIMEZONE = "UTC"
 
 if REDIS_URL:
@@ -239,6 +236,12 @@ FOLLOWUP_TOKEN_DAYS = _env_value("FOLLOWUP_TOKEN_DAYS", env.int, 7)
 FOLLOWUP_MAX_ATTEMPTS = _env_value("FOLLOWUP_MAX_ATTEMPTS", env.int, 5)
 FOLLOWUP_RETENTION_DAYS = _env_value("FOLLOWUP_RETENTION_DAYS", env.int, 365)
 FOLLOWUP_TICK_SECONDS = _env_value("FOLLOWUP_TICK_SECONDS", env.float, 60.0)
+CELERY_BEAT_SCHEDULE = {
+    "followup-dispatch-due": {
+        "task": "followup.tasks.dispatch_due",
+        "schedule": FOLLOWUP_TICK_SECONDS,
+    },
+}
 
 # Internationalisation.
 LANGUAGE_CODE = "en-gb"

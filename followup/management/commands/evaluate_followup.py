@@ -2,19 +2,20 @@
 
 Input (FILE, or stdin by default): one object, an array of objects, or JSON Lines (one object
 per line), each `{"baseline_pain": 3, "answers": [{"hours": 24, "score": 5, ...}]}`.
-Output: the result object, or an array (JSON Lines for JSON Lines input) in input order.
+Output: the result object, or an array of results in input order (also for JSON Lines), the
+same shapes as `manage.py screen`.
 
 Exit status: 0 all evaluated; 1 some batch items were invalid (each becomes
 {"index": i, "error": "<path>: <reason>"}); 2 the input as a whole is unusable (one invalid
-object, bad JSON, empty, unreadable, too large). Errors never print a traceback, so this
-exits with sys.exit rather than CommandError (which always exits 1).
+object, bad JSON on any line, empty, unreadable, too large). Errors never print a traceback,
+so this exits with sys.exit rather than CommandError (which always exits 1).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand
@@ -40,7 +41,6 @@ class Outcome:
     output: str = ""
     error: str = ""
     status: int = EXIT_OK
-    items: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Command(BaseCommand):
@@ -61,6 +61,11 @@ class Command(BaseCommand):
             outcome = evaluate_document(raw)
         except InputError as e:
             outcome = Outcome(error=f"error: {e}", status=EXIT_INVALID)
+        except Exception as e:
+            # The contract is "never a traceback"; a bug still fails loudly, with a non-zero exit.
+            outcome = Outcome(
+                error=f"error: internal error ({type(e).__name__})", status=EXIT_INVALID
+            )
         if outcome.output:
             self.stdout.write(outcome.output)
         if outcome.error:
@@ -81,19 +86,19 @@ def evaluate_document(raw: bytes) -> Outcome:
         if records is None:
             where = f"line {e.lineno} column {e.colno}"
             raise InputError(f"input is not valid JSON: {e.msg} ({where})") from None
-        return _evaluate_batch(records, lines=True)
+        return _evaluate_batch(records)
     except (ValueError, RecursionError) as e:
         raise InputError(f"input is not valid JSON: {_reason(e)}") from None
 
     if isinstance(document, list):
-        return _evaluate_batch([(item, None) for item in document], lines=False)
+        return _evaluate_batch(document)
     if not isinstance(document, dict):
         raise InputError("input must be a JSON object or an array of objects")
     try:
         result = _evaluate_one(document)
     except FollowupInputError as e:
         return Outcome(error=f"error: {e}", status=EXIT_INVALID)
-    return Outcome(output=json.dumps(result, indent=2), items=[result])
+    return Outcome(output=json.dumps(result, indent=2))
 
 
 def _evaluate_one(obj: object) -> dict[str, Any]:
@@ -101,38 +106,35 @@ def _evaluate_one(obj: object) -> dict[str, Any]:
     return evaluate(baseline_pain=baseline_pain, answers=answers).to_dict()
 
 
-def _evaluate_batch(records: list[tuple[object, str | None]], *, lines: bool) -> Outcome:
-    """Evaluate each (object, parse error) record; a bad one becomes an error entry."""
-    if len(records) > MAX_BATCH:
-        raise InputError(f"too many items ({len(records)}); at most {MAX_BATCH} per run")
+def _evaluate_batch(documents: list[object]) -> Outcome:
+    """Evaluate each object of an array or JSON Lines; a bad one becomes an error entry."""
+    if len(documents) > MAX_BATCH:
+        raise InputError(f"too many items ({len(documents)}); at most {MAX_BATCH} per run")
     items: list[dict[str, Any]] = []
-    for index, (obj, parse_error) in enumerate(records):
+    for index, obj in enumerate(documents):
         try:
-            if parse_error:
-                raise FollowupInputError("", parse_error)
             items.append(_evaluate_one(obj))
         except FollowupInputError as e:
             items.append({"index": index, "error": str(e)})
     invalid = any("error" in item for item in items)
-    # JSON Lines in, JSON Lines out: one compact result per line, like the input.
-    output = "\n".join(map(json.dumps, items)) if lines else json.dumps(items, indent=2)
-    return Outcome(output=output, status=EXIT_SOME_INVALID if invalid else EXIT_OK, items=items)
+    output = json.dumps(items, indent=2)
+    return Outcome(output=output, status=EXIT_SOME_INVALID if invalid else EXIT_OK)
 
 
-def _json_lines(text: str) -> list[tuple[object, str | None]] | None:
-    """Split JSON Lines input into records, or return None when it does not look like it."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    records: list[tuple[object, str | None]] = []
-    for number, line in enumerate(lines):
+def _json_lines(text: str) -> list[object] | None:
+    """Split JSON Lines input into objects, or return None when it does not look like it."""
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    values: list[object] = []
+    for number, line in lines:
         try:
-            records.append((_loads(line), None))
+            values.append(_loads(line))
         except (ValueError, RecursionError) as e:
-            if number == 0:
+            if not values:
                 return None  # not JSON Lines after all: report the whole-input JSON error
-            records.append((None, f"not valid JSON: {_reason(e)}"))
-    if len(records) < 2 or not isinstance(records[0][0], dict):
+            raise InputError(f"input is not valid JSON on line {number}: {_reason(e)}") from None
+    if len(values) < 2 or not isinstance(values[0], dict):
         return None
-    return records
+    return values
 
 
 def _loads(text: str) -> object:
