@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from screening import catalogue as catalogue_module
+from screening.catalogue import (
+    CatalogueError,
+    compile_catalogue,
+    get_catalogue,
+    load_raw,
+    validate_catalogue,
+)
+from screening.checks import check_catalogue
+
+KNOWLEDGE = Path(__file__).resolve().parents[3] / "shared" / "screening-knowledge.yaml"
+SEEDS = KNOWLEDGE.parent / "seeds"
+
+
+@pytest.fixture
+def raw():
+    return copy.deepcopy(load_raw())
+
+
+def _rule(raw, code):
+    return next(rule for rule in raw["rules"] if rule["code"] == code)
+
+
+def test_shipped_catalogue_is_valid_and_has_all_fifty_rules(raw):
+    assert validate_catalogue(raw) == []
+    catalogue = get_catalogue()
+    assert len(catalogue.rules) == 50
+    assert catalogue.version == "1"
+    assert len(catalogue.universal_precautions) == 10
+
+
+def test_get_catalogue_is_loaded_once():
+    assert get_catalogue() is get_catalogue()
+
+
+def test_every_rule_keeps_sources_with_doc_and_quote():
+    for rule in get_catalogue().rules:
+        assert rule.sources, rule.code
+        assert all(source.doc.endswith(".txt") and source.quote for source in rule.sources)
+
+
+@pytest.mark.skipif(not KNOWLEDGE.exists(), reason="shared knowledge file not available")
+def test_rules_match_the_knowledge_file_exactly():
+    knowledge = yaml.safe_load(KNOWLEDGE.read_text(encoding="utf-8"))
+    shipped = load_raw()
+    assert [r["code"] for r in shipped["rules"]] == [r["code"] for r in knowledge["rules"]]
+    for ours, theirs in zip(shipped["rules"], knowledge["rules"], strict=True):
+        for key in (
+            "title",
+            "category",
+            "severity",
+            "avoid_modalities",
+            "avoid_regions",
+            "actions",
+            "note",
+            "sources",
+        ):
+            assert ours.get(key) == theirs.get(key), (ours["code"], key)
+    assert shipped["universal_precautions"] == knowledge["universal_precautions"]
+    assert shipped["modalities"] == knowledge["modalities"]
+    assert shipped["regions"] == knowledge["regions"]
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="shared seeds not available")
+def test_every_quote_is_verbatim_in_its_seed_document():
+    raw = load_raw()
+    items = raw["rules"] + raw["universal_precautions"] + raw["modalities"]
+    texts = {path.name: path.read_text(encoding="utf-8") for path in SEEDS.glob("*.txt")}
+    for item in items:
+        for source in item.get("sources", []):
+            assert source["quote"] in texts[source["doc"]], (item["code"], source["quote"])
+
+
+def test_curly_apostrophes_survive_in_quotes():
+    quotes = [s.quote for rule in get_catalogue().rules for s in rule.sources]
+    assert any("body’s response" in quote for quote in quotes)
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Deep Tissue", "deep_tissue"),
+        ("classic", "swedish"),
+        ("Thai massage", "thai"),
+        ("reiki", None),
+        ("all", None),
+    ],
+)
+def test_normalise_modality_accepts_codes_and_aliases(name, code):
+    assert get_catalogue().normalise_modality(name) == code
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("lower back", "lumbar"),
+        ("Lumbar", "lumbar"),
+        ("hip joint", "hip_joint"),
+        ("feet", "feet"),
+        ("elbowz", None),
+    ],
+)
+def test_normalise_region_accepts_codes_and_aliases(name, code):
+    assert get_catalogue().normalise_region(name) == code
+
+
+def test_every_catalogue_region_is_an_intake_region():
+    catalogue = get_catalogue()
+    assert set(catalogue.regions) <= {r.code for r in catalogue.intake_regions}
+
+
+def test_condition_choices_group_checkbox_rules_by_category():
+    choices = get_catalogue().condition_choices()
+    categories = [category.code for category, _rules in choices]
+    assert "spine" in categories and "infection" in categories
+    offered = [rule.code for _category, rules in choices for rule in rules]
+    assert "herniated_disc" in {
+        c for _cat, rules in choices for r in rules for c in r.condition_codes
+    }
+    assert "scoliosis_chronic" in offered
+    assert "scoliosis_acute_stage" not in offered  # the "acute now" toggle covers it
+    assert "pregnancy_third_trimester" not in offered  # asked separately, not a checkbox
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (
+            lambda r: _rule(r, "thrombosis").update(severity="severe"),
+            "rule 'thrombosis': unknown severity 'severe'",
+        ),
+        (
+            lambda r: _rule(r, "osteoporosis").update(avoid_modalities=["deep_tisue"]),
+            "rule 'osteoporosis': unknown modality 'deep_tisue' in avoid_modalities",
+        ),
+        (
+            lambda r: _rule(r, "spinal_stenosis").update(avoid_regions=["spinee"]),
+            "rule 'spinal_stenosis': unknown region 'spinee' in avoid_regions",
+        ),
+        (lambda r: _rule(r, "myositis").update(sources=[]), "rule 'myositis': missing sources"),
+        (
+            lambda r: _rule(r, "myositis")["sources"][0].pop("quote"),
+            "rule 'myositis': sources[0] missing quote",
+        ),
+        (
+            lambda r: _rule(r, "myositis")["sources"][0].update(doc=""),
+            "rule 'myositis': sources[0] missing doc",
+        ),
+        (
+            lambda r: r["rules"].append(copy.deepcopy(_rule(r, "tuberculosis"))),
+            "rule 'tuberculosis': duplicate code",
+        ),
+        (
+            lambda r: _rule(r, "bleeding")["match"].update(special="moon_phase"),
+            "rule 'bleeding': unknown special matcher 'moon_phase'",
+        ),
+        (
+            lambda r: _rule(r, "bleeding").update(avoid_modalities=["all", "thai"]),
+            "rule 'bleeding': 'all' must be alone in avoid_modalities",
+        ),
+        (lambda r: _rule(r, "aneurysm").pop("title"), "rule 'aneurysm': missing title"),
+        (
+            lambda r: _rule(r, "aneurysm").update(match={}),
+            "rule 'aneurysm': match has nothing to match on",
+        ),
+        (
+            lambda r: _rule(r, "scoliosis_chronic")["match"].update(requires_acute="no"),
+            "rule 'scoliosis_chronic': match.requires_acute must be true, false or absent",
+        ),
+        (
+            lambda r: _rule(r, "intake_red_flag_symptoms")["match"].update(red_flags=["dizziness"]),
+            "rule 'intake_red_flag_symptoms': unknown red flag 'dizziness' in match.red_flags",
+        ),
+    ],
+)
+def test_validate_catalogue_names_the_broken_rule(raw, breakage, message):
+    breakage(raw)
+    assert message in validate_catalogue(raw)
+    with pytest.raises(CatalogueError):
+        compile_catalogue(raw)
+
+
+def test_validate_catalogue_rejects_a_non_mapping():
+    assert validate_catalogue([]) == ["catalogue: must be a mapping"]
+
+
+def test_system_check_passes_for_the_shipped_catalogue():
+    assert check_catalogue() == []
+
+
+def test_system_check_reports_a_broken_catalogue_naming_the_rule(raw, tmp_path, monkeypatch):
+    _rule(raw, "thrombosis")["severity"] = "severe"
+    _rule(raw, "osteoporosis")["avoid_regions"] = ["knees"]
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(catalogue_module, "CATALOGUE_PATH", path)
+    errors = check_catalogue()
+    assert [e.id for e in errors] == ["screening.E002", "screening.E002"]
+    assert "rule 'thrombosis': unknown severity 'severe'" in errors[0].msg
+    assert "rule 'osteoporosis': unknown region 'knees' in avoid_regions" in errors[1].msg
+
+
+def test_system_check_reports_an_unreadable_catalogue(tmp_path, monkeypatch):
+    path = tmp_path / "catalogue.yaml"
+    path.write_text("rules: [unclosed", encoding="utf-8")
+    monkeypatch.setattr(catalogue_module, "CATALOGUE_PATH", path)
+    errors = check_catalogue()
+    assert len(errors) == 1 and errors[0].id == "screening.E001"
+
+
+def test_system_check_is_registered_with_django():
+    from django.core import checks
+
+    assert check_catalogue in checks.registry.registry.get_checks()
