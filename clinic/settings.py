@@ -236,6 +236,14 @@ FOLLOWUP_TOKEN_DAYS = _env_value("FOLLOWUP_TOKEN_DAYS", env.int, 7)
 FOLLOWUP_MAX_ATTEMPTS = _env_value("FOLLOWUP_MAX_ATTEMPTS", env.int, 5)
 FOLLOWUP_RETENTION_DAYS = _env_value("FOLLOWUP_RETENTION_DAYS", env.int, 365)
 FOLLOWUP_TICK_SECONDS = _env_value("FOLLOWUP_TICK_SECONDS", env.float, 60.0)
+# A row still `sending` after this long was lost (worker killed, broker flushed): re-queue it.
+FOLLOWUP_SWEEP_SECONDS = _env_value("FOLLOWUP_SWEEP_SECONDS", env.int, 600)
+# A check-in not sent within this long after it was due is expired, not sent days late.
+FOLLOWUP_OVERDUE_HOURS = _env_value("FOLLOWUP_OVERDUE_HOURS", env.int, 24)
+FOLLOWUP_RATE_LIMIT_REQUESTS = _env_value("FOLLOWUP_RATE_LIMIT_REQUESTS", env.int, 30)
+FOLLOWUP_RATE_LIMIT_WINDOW = _env_value("FOLLOWUP_RATE_LIMIT_WINDOW", env.int, 600)
+# Staff users have no phone field: urgent escalations are texted to `username=+44...` pairs.
+FOLLOWUP_THERAPIST_PHONES = _env_value("FOLLOWUP_THERAPIST_PHONES", env.dict, {})
 CELERY_BEAT_SCHEDULE = {
     "followup-dispatch-due": {
         "task": "followup.tasks.dispatch_due",

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -19,8 +18,5 @@ urlpatterns = [
     path("screening/", include("screening.urls")),
     path("", include("followup.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded clearance letters are health records: they are never served from MEDIA_URL, only
+# through screening's permission-checked download view.

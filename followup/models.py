@@ -149,6 +149,10 @@ class Escalation(models.Model):
     notify_attempts = models.PositiveSmallIntegerField(default=0)
     notify_error = models.TextField(blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # When the tick may (re)send the therapist's alert: a grace after opening for the alert
+    # sent at once, a lease while a worker sends it, a backoff after a temporary failure;
+    # empty once sent or given up.
+    notify_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Decision(models.TextChoices):
@@ -30,12 +31,17 @@ class Screening(models.Model):
     decision = models.CharField(max_length=16, choices=Decision.choices)
     planned_modality = models.CharField(max_length=40)
     focus_regions = models.JSONField(default=list)
+    # The date screened for: gestational age and days since recovery are counted to it, so a
+    # rescheduled visit is screened again.
+    visit_date = models.DateField(null=True, blank=True)
     result = models.JSONField()
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,6 +87,8 @@ class ScreeningFlag(models.Model):
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismissal_reason = models.TextField(blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -120,6 +128,8 @@ class Clearance(models.Model):
     )
     recorded_at = models.DateTimeField(default=timezone.now)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-issued_on", "-id"]
         constraints = [
@@ -134,6 +144,10 @@ class Clearance(models.Model):
 
     def is_valid_on(self, day) -> bool:
         return self.issued_on <= day <= self.expires_on
+
+    @property
+    def is_valid_today(self) -> bool:
+        return self.is_valid_on(timezone.localdate())
 
     def covers(self, code: str, day) -> bool:
         """Return whether this clearance satisfies a `clearance` flag with `code` on `day`."""

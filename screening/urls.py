@@ -1,5 +1,25 @@
-from django.urls import path  # noqa: F401
+from __future__ import annotations
+
+from django.urls import path
+
+from screening import views
 
 app_name = "screening"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("visit/<int:visit_id>/", views.report, name="report"),
+    path("visit/<int:visit_id>/screen/", views.screen, name="screen"),
+    path("visit/<int:visit_id>/clearance/", views.visit_clearance_add, name="visit_clearance_add"),
+    path("<int:screening_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("flag/<int:flag_id>/dismiss/", views.dismiss, name="dismiss"),
+    path(
+        "client/<int:client_id>/clearance/",
+        views.client_clearance_add,
+        name="client_clearance_add",
+    ),
+    path(
+        "clearance/<int:clearance_id>/document/",
+        views.clearance_document,
+        name="clearance_document",
+    ),
+]

@@ -76,3 +76,17 @@ class VisitFactory(factory.django.DjangoModelFactory):
     focus_regions = factory.LazyFunction(lambda: ["neck"])
     intake = factory.SubFactory(IntakeFactory, client=factory.SelfAttribute("..client"))
     baseline_pain = 3
+
+
+class ClearanceFactory(factory.django.DjangoModelFactory):
+    """A physician's clearance, valid from a week ago for three months, for blood thinners."""
+
+    class Meta:
+        model = "screening.Clearance"
+
+    client = factory.SubFactory(ClientFactory)
+    doctor_name = "Dr Ada Okafor"
+    issued_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=7))
+    expires_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=90))
+    codes = factory.LazyFunction(lambda: ["blood_thinners"])
+    recorded_by = factory.SubFactory(UserFactory, groups=["therapist"])

@@ -1,0 +1,191 @@
+"""Admin for follow-up: check-ins (resend, cancel), escalations, answers, the dev outbox.
+
+Front desk works here with contact and scheduling data only: answers are visible only with
+`followup.view_checkinanswer` (therapists), and escalation reasons only to therapists.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin, messages
+
+from clinic.roles import is_therapist
+from followup import services
+from followup.models import CheckIn, CheckInAnswer, Escalation, OutboxMessage
+
+CHECKIN_FIELDS = (
+    "visit",
+    "policy_hours",
+    "offset_seconds",
+    "due_at",
+    "channels",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "claimed_at",
+    "sent_at",
+    "expires_at",
+    "last_error",
+    "created_at",
+)
+
+
+class ChannelFilter(admin.SimpleListFilter):
+    title = "channel"
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return [("email", "Email"), ("sms", "SMS")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("email", "sms"):
+            # channels is a JSON list; icontains on its text works on SQLite and PostgreSQL.
+            return queryset.filter(channels__icontains=f'"{self.value()}"')
+        return queryset
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "client_name",
+        "policy_hours",
+        "due_at",
+        "status",
+        "channel_list",
+        "attempts",
+        "last_error",
+    )
+    list_filter = ("status", ChannelFilter, "policy_hours")
+    date_hierarchy = "due_at"
+    search_fields = ("visit__client__first_name", "visit__client__last_name")
+    list_select_related = ("visit__client",)
+    # The token hash is never shown; everything else is read-only (use the actions).
+    fields = CHECKIN_FIELDS
+    readonly_fields = CHECKIN_FIELDS
+    actions = ("resend_checkins", "cancel_followup")
+    ordering = ("-due_at", "-id")
+
+    @admin.display(description="client", ordering="visit__client__last_name")
+    def client_name(self, checkin: CheckIn) -> str:
+        return checkin.visit.client.full_name
+
+    @admin.display(description="channels")
+    def channel_list(self, checkin: CheckIn) -> str:
+        return ", ".join(checkin.channels)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Resend check-in (new link, due now)", permissions=["change"])
+    def resend_checkins(self, request, queryset) -> None:
+        count = services.resend_checkins(queryset)
+        self.message_user(request, f"{count} check-in(s) will be sent on the next tick.")
+
+    @admin.action(description="Cancel follow-up", permissions=["change"])
+    def cancel_followup(self, request, queryset) -> None:
+        count = services.cancel_checkins(queryset, reason="cancelled by staff")
+        level = messages.SUCCESS if count else messages.WARNING
+        self.message_user(request, f"{count} check-in(s) cancelled.", level)
+
+
+@admin.register(CheckInAnswer)
+class CheckInAnswerAdmin(admin.ModelAdmin):
+    """Answers are health data: shown only with view_checkinanswer (therapists), read-only."""
+
+    list_display = ("checkin", "client_name", "score", "character", "radiating", "answered_at")
+    list_select_related = ("checkin__visit__client",)
+    search_fields = ("checkin__visit__client__first_name", "checkin__visit__client__last_name")
+    date_hierarchy = "answered_at"
+    readonly_fields = ("checkin", "score", "character", "radiating", "red_flags", "note")
+
+    @admin.display(description="client")
+    def client_name(self, answer: CheckInAnswer) -> str:
+        return answer.checkin.visit.client.full_name
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "client_name",
+        "level",
+        "status",
+        "opened_at",
+        "notify_status",
+        "notify_error",
+    )
+    list_filter = ("level", "status", "notify_status")
+    date_hierarchy = "opened_at"
+    search_fields = ("visit__client__first_name", "visit__client__last_name")
+    list_select_related = ("visit__client",)
+    readonly_fields = (
+        "visit",
+        "level",
+        "status",
+        "reasons",
+        "checkin",
+        "opened_at",
+        "acknowledged_by",
+        "acknowledged_at",
+        "acknowledgement_note",
+        "resolved_by",
+        "resolved_at",
+        "resolution_note",
+        "notify_status",
+        "notify_attempts",
+        "notify_error",
+        "notified_at",
+        "notify_retry_at",
+    )
+
+    @admin.display(description="client", ordering="visit__client__last_name")
+    def client_name(self, escalation: Escalation) -> str:
+        return escalation.visit.client.full_name
+
+    def get_fields(self, request, obj=None):
+        # Read-only here: acknowledging and resolving happen in the queue, with who and when.
+        fields = list(self.readonly_fields)
+        if not is_therapist(request.user):
+            # Minimum necessary: front desk sees that an escalation exists and its level.
+            fields.remove("reasons")
+        return fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """The development outbox: visible in the admin only with DEBUG."""
+
+    list_display = ("created_at", "channel", "to", "subject")
+    list_filter = ("channel",)
+    search_fields = ("to", "subject")
+
+    def has_module_permission(self, request) -> bool:
+        return settings.DEBUG and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return settings.DEBUG and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,67 @@
+"""Forms: the client's check-in answer and the staff's escalation notes. Validate only."""
+
+from __future__ import annotations
+
+from django import forms
+
+from followup.escalation import RED_FLAG_LABELS
+from followup.models import ANSWER_CHARACTERS
+
+NOTE_MAX_LENGTH = 1000
+PAIN_SCORES = range(0, 11)
+CHARACTER_LABELS = {
+    "dull": "A dull ache",
+    "sharp": "Sharp",
+    "throbbing": "Throbbing",
+    "stiffness": "Stiffness",
+    "none": "No pain",
+}
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _yes(value: str) -> bool:
+    return value == "yes"
+
+
+class CheckInAnswerForm(forms.Form):
+    """How the client feels now: pain 0-10, its character, radiating, red flags, a note."""
+
+    score = forms.TypedChoiceField(
+        label="How much pain do you have now? (0 = none, 10 = the worst you can imagine)",
+        choices=[(str(score), str(score)) for score in PAIN_SCORES],
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+    )
+    character = forms.ChoiceField(
+        label="What does it feel like?",
+        choices=[(code, CHARACTER_LABELS[code]) for code in ANSWER_CHARACTERS],
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+    )
+    radiating = forms.TypedChoiceField(
+        label="Does the pain spread down an arm or a leg?",
+        choices=YES_NO,
+        coerce=_yes,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+    )
+    red_flags = forms.MultipleChoiceField(
+        label="Do you have any of these? Tick all that apply.",
+        choices=list(RED_FLAG_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    note = forms.CharField(
+        label="Anything else you want to tell us? (optional)",
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    )
+
+
+class EscalationNoteForm(forms.Form):
+    """A staff note when acknowledging or resolving an escalation."""
+
+    note = forms.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )

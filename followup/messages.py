@@ -1,0 +1,57 @@
+"""The words of every follow-up message, kept to the minimum on purpose.
+
+A check-in message says who it is from (the clinic's name), asks a generic question, and
+carries the answer link and the opt-out link. It never names a condition, a treatment or
+modality, a body area, a score or the therapist's notes: email and SMS are read on lock
+screens and shared devices. The therapist's alert is just as bare and points to the staff
+queue, which is behind a login. The functions take links and nothing else, so no caller can
+slip health data in.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+from followup.channels import Notice
+
+QUESTION = "How are you feeling after your visit?"
+
+
+def site_link(path: str) -> str:
+    """Return an absolute link on SITE_URL (never the request's Host header)."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def checkin_links(token: str) -> tuple[str, str]:
+    """Return the answer link and the opt-out link for a check-in token."""
+    return (
+        site_link(reverse("followup:answer", args=[token])),
+        site_link(reverse("followup:opt_out", args=[token])),
+    )
+
+
+def checkin_notice(*, answer_link: str, opt_out_link: str) -> Notice:
+    """Return the check-in message a client receives."""
+    clinic = settings.CLINIC_NAME
+    email_body = (
+        f"{QUESTION}\n\n"
+        f"Please take a minute to tell us:\n{answer_link}\n\n"
+        "The link works for a few days and only once.\n\n"
+        f"To stop these messages: {opt_out_link}\n\n"
+        f"{clinic}\n"
+    )
+    sms_body = f"{clinic}: {QUESTION} {answer_link} Stop these messages: {opt_out_link}"
+    return Notice(subject=f"{clinic}: {QUESTION}", email_body=email_body, sms_body=sms_body)
+
+
+def therapist_notice(*, queue_link: str) -> Notice:
+    """Return the alert a therapist receives when a client's follow-up escalates."""
+    clinic = settings.CLINIC_NAME
+    text = "A client's follow-up needs your review"
+    email_body = f"{text}. Open the escalation queue:\n{queue_link}\n\n{clinic}\n"
+    return Notice(
+        subject=f"{clinic}: {text}",
+        email_body=email_body,
+        sms_body=f"{clinic}: {text}. Open {queue_link}",
+    )

@@ -1,0 +1,114 @@
+"""Template helpers for follow-up pages: the pain chart and readable escalation reasons."""
+
+from __future__ import annotations
+
+from django import template
+
+from clinic.roles import is_therapist
+from followup import services
+from followup.models import CheckInAnswer
+
+register = template.Library()
+
+# Short staff-facing wording of followup_policy's rules (screening-knowledge.yaml).
+RULE_TEXT = {
+    "U1": "urgent warning sign reported",
+    "U2": "pain spreading down an arm or leg",
+    "U3": "sharp, severe pain (7/10 or more)",
+    "U4": "pain still rising after two days of rest",
+    "R1": "sharp pain",
+    "R2": "pain up 2 or more points, to 4/10 or more",
+    "R3": "no improvement at 72 h",
+    "R4": "bruising or a swollen lump",
+}
+LEVEL_COLOURS = {"urgent": "#dc3545", "review": "#fd7e14", None: "#198754"}
+BASELINE_COLOUR = "#6c757d"
+
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 44, 20, 16, 40
+MIN_HOURS_SHOWN = 72
+
+
+@register.filter
+def reason_text(reason: dict) -> str:
+    """Return "U2 at 24 h: pain spreading..." for a stored reason {"rule", "hours"}."""
+    rule = reason.get("rule", "?")
+    return f"{rule} at {reason.get('hours', '?')} h: {RULE_TEXT.get(rule, 'policy rule')}"
+
+
+def _rule_level(rule: str) -> str:
+    return "urgent" if rule.startswith("U") else "review"
+
+
+def chart_for(visit) -> dict:
+    """Return the SVG geometry of a visit's pain: the baseline, then each answer by hours."""
+    answers = list(
+        CheckInAnswer.objects.filter(checkin__visit=visit)
+        .select_related("checkin")
+        .order_by("checkin__policy_hours")
+    )
+    levels: dict[int, str | None] = {}
+    if answers:
+        for reason in services.evaluate_visit(visit).reasons:
+            level = _rule_level(reason.rule)
+            if levels.get(reason.hours) != "urgent":
+                levels[reason.hours] = level
+    max_hours = max([MIN_HOURS_SHOWN, *(a.checkin.policy_hours for a in answers)])
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(hours: int) -> float:
+        return round(LEFT + plot_w * hours / max_hours, 1)
+
+    def y(score: int) -> float:
+        return round(TOP + plot_h * (10 - score) / 10, 1)
+
+    points = []
+    if visit.baseline_pain is not None:
+        points.append(
+            {
+                "x": x(0),
+                "y": y(visit.baseline_pain),
+                "score": visit.baseline_pain,
+                "label": "Before the visit",
+                "colour": BASELINE_COLOUR,
+                "level": "baseline",
+            }
+        )
+    for answer in answers:
+        hours = answer.checkin.policy_hours
+        level = levels.get(hours)
+        points.append(
+            {
+                "x": x(hours),
+                "y": y(answer.score),
+                "score": answer.score,
+                "label": f"{hours} h",
+                "colour": LEVEL_COLOURS[level],
+                "level": level or "no escalation",
+            }
+        )
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "bottom": HEIGHT - BOTTOM,
+        "points": points,
+        "line": " ".join(f"{p['x']},{p['y']}" for p in points),
+        "y_ticks": [{"score": s, "y": y(s)} for s in range(0, 11, 2)],
+        "x_ticks": [{"hours": h, "x": x(h)} for h in range(0, max_hours + 1, 24)],
+        "label_y": HEIGHT - BOTTOM + 18,
+        "colours": {"urgent": LEVEL_COLOURS["urgent"], "review": LEVEL_COLOURS["review"]},
+        "none_colour": LEVEL_COLOURS[None],
+        "baseline_colour": BASELINE_COLOUR,
+    }
+
+
+@register.inclusion_tag("followup/_pain_chart_svg.html", takes_context=True)
+def pain_chart(context, visit) -> dict:
+    """Render a visit's pain chart, for therapists only (pain scores are health data)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not is_therapist(user):
+        return {"allowed": False}
+    return {"allowed": True, "visit": visit, "chart": chart_for(visit)}

@@ -1,0 +1,245 @@
+"""Follow-up pages: the client's answer and opt-out pages (a link token, no login) and the
+staff's escalation queue, no-response list, pain chart and development outbox."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.roles import is_front_desk, is_therapist
+from followup import services
+from followup.advice import advice_for
+from followup.forms import CheckInAnswerForm, EscalationNoteForm
+from followup.models import Escalation, EscalationLevel, EscalationStatus, OutboxMessage
+from intake.audit import record_health_read
+from intake.models import Visit
+
+logger = logging.getLogger(__name__)
+
+RATE_LIMIT_REQUESTS = settings.FOLLOWUP_RATE_LIMIT_REQUESTS
+RATE_LIMIT_WINDOW = settings.FOLLOWUP_RATE_LIMIT_WINDOW  # seconds
+NO_RESPONSE_CALLED_SHOWN = 50
+
+
+# ---- client pages ------------------------------------------------------------------------
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # Behind our proxy (BEHIND_PROXY=1) the last X-Forwarded-For entry is the address the
+    # proxy saw; earlier entries are whatever the client sent and cannot be trusted.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _over_rate_limit(request: HttpRequest) -> bool:
+    key = f"followup:rate:{_client_ip(request)}"
+    try:
+        cache.add(key, 0, timeout=RATE_LIMIT_WINDOW)
+        return cache.incr(key) > RATE_LIMIT_REQUESTS
+    except Exception:
+        # The cache (Redis) being down must not stop a client from answering.
+        logger.warning("rate limit cache unavailable; letting the request through")
+        return False
+
+
+def token_endpoint(view):
+    """Rate limit per client IP and keep the link out of referrers and caches."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if _over_rate_limit(request):
+            response = render(request, "followup/rate_limited.html", status=429)
+            response["Retry-After"] = str(RATE_LIMIT_WINDOW)
+        else:
+            response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["Cache-Control"] = "no-store"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapper
+
+
+def _link_unusable(request: HttpRequest) -> HttpResponse:
+    # One page for unknown, expired, answered and cancelled links: the page must not tell
+    # someone guessing tokens which ones exist.
+    return render(request, "followup/link_unusable.html", status=404)
+
+
+@token_endpoint
+@require_http_methods(["GET", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the check-in form (GET changes nothing) and record the one answer (POST)."""
+    checkin = services.find_checkin(token)
+    if checkin is None or not checkin.is_answerable():
+        return _link_unusable(request)
+    form = CheckInAnswerForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        outcome = services.record_answer(checkin=checkin, **form.cleaned_data)
+        if not outcome.recorded:
+            return _link_unusable(request)
+        return render(request, "followup/answer_done.html", {"advice": advice_for(outcome.level)})
+    return render(request, "followup/answer.html", {"form": form})
+
+
+@token_endpoint
+@require_http_methods(["GET", "POST"])
+def opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """Ask to confirm (GET) and stop all further check-ins for the client (POST)."""
+    # Any link the client received works here, answered or expired, so the opt-out link in
+    # an old message still stops the next ones.
+    checkin = services.find_checkin(token)
+    if checkin is None:
+        return _link_unusable(request)
+    client = checkin.visit.client
+    if request.method == "POST":
+        services.opt_out(client=client)
+        return render(request, "followup/opted_out.html")
+    return render(request, "followup/opt_out.html", {"already": client.opted_out_at is not None})
+
+
+# ---- staff pages -------------------------------------------------------------------------
+
+
+def staff_required(view):
+    """Let therapists and front desk through; send anonymous users to log in."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not (is_therapist(request.user) or is_front_desk(request.user)):
+            raise PermissionDenied("Only clinic staff may see follow-ups.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def therapist_required(view):
+    """Let therapists through (health data); refuse everyone else."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_therapist(request.user):
+            raise PermissionDenied("Only therapists may see health data.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_required
+def escalation_queue(request: HttpRequest) -> HttpResponse:
+    """List escalations by status; therapists see reasons, front desk only level and contact."""
+    status = request.GET.get("status", EscalationStatus.OPEN)
+    if status not in EscalationStatus.values:
+        status = EscalationStatus.OPEN
+    urgent_first = Case(
+        When(level=EscalationLevel.URGENT, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    escalations = (
+        Escalation.objects.filter(status=status)
+        .select_related(
+            "visit__client", "visit__therapist", "checkin", "acknowledged_by", "resolved_by"
+        )
+        .order_by(urgent_first, "opened_at", "id")
+    )
+    if status == EscalationStatus.RESOLVED:
+        escalations = escalations.order_by("-resolved_at", "-id")[:100]
+    context = {
+        "escalations": escalations,
+        "status": status,
+        "tabs": EscalationStatus.choices,
+        "clinical": is_therapist(request.user),
+        "note_form": EscalationNoteForm(),
+    }
+    return render(request, "followup/escalation_queue.html", context)
+
+
+def _note(request: HttpRequest) -> str:
+    form = EscalationNoteForm(request.POST)
+    return form.cleaned_data["note"] if form.is_valid() else ""
+
+
+@staff_required
+@require_POST
+def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge an open escalation with a note (therapists and front desk)."""
+    escalation = get_object_or_404(Escalation, pk=pk)
+    if services.acknowledge_escalation(escalation=escalation, by=request.user, note=_note(request)):
+        messages.success(request, "Escalation acknowledged.")
+    else:
+        messages.info(request, "That escalation was already acknowledged.")
+    return redirect(f"{_queue_url()}?status={EscalationStatus.OPEN}")
+
+
+@therapist_required
+@require_POST
+def escalation_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resolve an escalation with a note: a clinical decision, so therapists only."""
+    escalation = get_object_or_404(Escalation, pk=pk)
+    back = escalation.status
+    if services.resolve_escalation(escalation=escalation, by=request.user, note=_note(request)):
+        messages.success(request, "Escalation resolved.")
+    else:
+        messages.info(request, "That escalation was already resolved.")
+    return redirect(f"{_queue_url()}?status={back}")
+
+
+def _queue_url() -> str:
+    return reverse("followup:escalation_queue")
+
+
+@staff_required
+def no_response(request: HttpRequest) -> HttpResponse:
+    """List visits whose check-ins all ran out unanswered, for front desk to call."""
+    visits = services.no_response_visits().order_by("-completed_at", "-id")
+    context = {
+        "to_call": visits.filter(followup_called_at__isnull=True),
+        "called": visits.filter(followup_called_at__isnull=False)[:NO_RESPONSE_CALLED_SHOWN],
+    }
+    return render(request, "followup/no_response.html", context)
+
+
+@staff_required
+@require_POST
+def mark_called(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that a non-responding client was called."""
+    visit = get_object_or_404(services.no_response_visits(), pk=pk)
+    if services.mark_called(visit=visit):
+        messages.success(request, f"Marked {visit.client} as called.")
+    return redirect("followup:no_response")
+
+
+@therapist_required
+def pain_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one visit's pain over the follow-up (health data: therapists only, logged)."""
+    visit = get_object_or_404(Visit.objects.select_related("client", "therapist"), pk=pk)
+    record_health_read(request, visit.client, "follow-up pain chart")
+    return render(request, "followup/pain_chart.html", {"visit": visit})
+
+
+def outbox(request: HttpRequest) -> HttpResponse:
+    """List development outbox messages, newest first (only with DEBUG, else 404)."""
+    if not settings.DEBUG:
+        raise Http404("The outbox exists only in development.")
+    return _outbox(request)
+
+
+@login_required
+def _outbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "followup/outbox.html", {"outbox": OutboxMessage.objects.all()[:200]})

@@ -1,0 +1,491 @@
+"""Forms for clients, intakes and visits: they validate and normalise, nothing more."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clinic.roles import THERAPIST
+from intake.models import CONSENT_TEXT, PAIN_CHARACTERS, Client
+from intake.schema import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
+from intake.services import check_intake_for_record, signature_matches
+from screening.catalogue import get_catalogue
+
+OTHER_CONDITION_ROWS = 3
+MAX_LINES_CHARS = 20_000
+MAX_NAME_CHARS = 100
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INDEX = re.compile(r"\[(\d+)\]")
+_OTHER_ROW = re.compile(r"other_(\d+)_")
+MAX_OTHER_ROWS = 50
+
+# Where an intake JSON path (from IntakeError.path) is shown on the intake form.
+PATH_FIELDS = {
+    "visit_date": "visit_date",
+    "planned_modality": "planned_modality",
+    "focus_regions": "focus_regions",
+    "pregnancy": "pregnant",
+    "pregnancy.pregnant": "pregnant",
+    "pregnancy.weeks": "pregnancy_weeks",
+    "pregnancy.due_date": "pregnancy_due_date",
+    "medications": "medications",
+    "recent_illness": "recent_illness_name",
+    "recent_illness.name": "recent_illness_name",
+    "recent_illness.recovered_on": "recent_illness_recovered_on",
+    "current_pain": "pain_score",
+    "current_pain.score": "pain_score",
+    "current_pain.regions": "pain_regions",
+    "current_pain.character": "pain_character",
+    "current_pain.radiating": "pain_radiating",
+    "red_flags": "red_flags",
+    "allergies": "allergies",
+    "free_text": "free_text",
+}
+
+
+def label_for(code: str) -> str:
+    """Return a catalogue code in plain words (`deep_tissue` → `Deep tissue`)."""
+    return code.replace("_", " ").capitalize()
+
+
+def modality_choices() -> list[tuple[str, str]]:
+    return [(m.code, label_for(m.code)) for m in get_catalogue().modalities]
+
+
+def region_choices() -> list[tuple[str, str]]:
+    return [(r.code, label_for(r.code)) for r in get_catalogue().intake_regions]
+
+
+def condition_code(rule) -> str:
+    """Return the condition code the form stores for a catalogue rule."""
+    return rule.code if rule.code in rule.condition_codes else rule.condition_codes[0]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class SingleValueMixin:
+    """Reject a field that arrives twice instead of silently keeping the last value."""
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound or not hasattr(self.data, "getlist"):
+            return
+        for name, field in self.fields.items():
+            if getattr(field.widget, "allow_multiple_selected", False):
+                continue
+            if len(self.data.getlist(self.add_prefix(name))) > 1:
+                self.add_error(name, "This field was sent more than once; send one value.")
+
+
+class CatalogueChoiceField(forms.ChoiceField):
+    """A modality chosen from the catalogue; its `also_called` names are accepted."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", {"invalid_choice": "Unknown modality %(value)s."})
+        super().__init__(choices=modality_choices, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return value
+        return get_catalogue().normalise_modality(value) or value
+
+
+class RegionsField(forms.MultipleChoiceField):
+    """Body regions from the catalogue, aliases normalised; shown as a body map."""
+
+    widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("error_messages", {"invalid_choice": "Unknown region %(value)s."})
+        super().__init__(choices=region_choices, **kwargs)
+
+    def to_python(self, value):
+        cat = get_catalogue()
+        codes = [cat.normalise_region(v) or v for v in super().to_python(value)]
+        return list(dict.fromkeys(codes))
+
+
+def _plain_text(value: str, what: str = "This field") -> str:
+    if _CONTROL_CHARS.search(value or ""):
+        raise forms.ValidationError(f"{what} must not contain control characters.")
+    return (value or "").strip()
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(label="Search", max_length=100, required=False)
+
+
+class ClientForm(SingleValueMixin, forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "preferred_channel",
+            "followup_consent",
+        ]
+        widgets = {"date_of_birth": DateInput()}
+
+    def clean_first_name(self):
+        return _plain_text(self.cleaned_data["first_name"], "A name")
+
+    def clean_last_name(self):
+        return _plain_text(self.cleaned_data["last_name"], "A name")
+
+
+class IntakeForm(SingleValueMixin, forms.Form):
+    """A client's health history; `cleaned_data["intake"]` holds the parsed IntakeData."""
+
+    consent_text = CONSENT_TEXT
+
+    visit_date = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    planned_modality = CatalogueChoiceField()
+    focus_regions = RegionsField()
+
+    pregnant = forms.BooleanField(required=False, label="Pregnant")
+    pregnancy_weeks = forms.IntegerField(
+        required=False, min_value=0, max_value=45, label="Weeks of pregnancy"
+    )
+    pregnancy_due_date = forms.DateField(required=False, widget=DateInput(), label="Due date")
+
+    medications = forms.CharField(
+        required=False,
+        max_length=MAX_LINES_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line, with the dose if known.",
+    )
+    recent_illness_name = forms.CharField(
+        required=False, max_length=MAX_ITEM_CHARS, label="Recent illness"
+    )
+    recent_illness_recovered_on = forms.DateField(
+        required=False,
+        widget=DateInput(),
+        label="Recovered on",
+        help_text="Leave empty if not recovered yet.",
+    )
+
+    pain_score = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10,
+        label="Pain now (0-10)",
+        error_messages={"invalid": "Enter a whole number from 0 to 10."},
+    )
+    pain_character = forms.ChoiceField(
+        required=False,
+        choices=[("", "—"), *((c, c.capitalize()) for c in PAIN_CHARACTERS)],
+        label="Kind of pain",
+    )
+    pain_radiating = forms.BooleanField(required=False, label="The pain spreads (radiates)")
+    pain_regions = RegionsField(label="Where it hurts")
+
+    red_flags = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Right now the client has",
+        error_messages={"invalid_choice": "Unknown red flag %(value)s."},
+    )
+    allergies = forms.CharField(
+        required=False,
+        max_length=MAX_LINES_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line (oils, lotions, latex...).",
+    )
+    free_text = forms.CharField(
+        required=False,
+        max_length=MAX_FREE_TEXT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Anything else the client tells you",
+        error_messages={
+            "max_length": "Too long: at most %(limit_value)d characters (this has %(show_value)d)."
+        },
+    )
+
+    consent = forms.BooleanField(label="The client has read and agrees to the consent text above")
+    signature_name = forms.CharField(
+        max_length=200, label="Signature (the client types their full name)"
+    )
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+        cat = get_catalogue()
+        self.fields["red_flags"].choices = [(f.code, f.label) for f in cat.intake_red_flags]
+        # condition field name → (category label, rule) for grouping in the template.
+        self.condition_rules = []
+        for category, rules in cat.condition_choices():
+            for rule in rules:
+                name = f"cond_{rule.code}"
+                self.fields[name] = forms.BooleanField(required=False, label=rule.title)
+                self.fields[f"{name}_acute"] = forms.BooleanField(required=False, label="acute now")
+                self.fields[f"{name}_notes"] = forms.CharField(
+                    required=False, max_length=2_000, label="notes"
+                )
+                self.condition_rules.append((category, rule, name))
+        self.other_rows = max(OTHER_CONDITION_ROWS, self._other_rows_needed())
+        for i in range(self.other_rows):
+            name = f"other_{i}"
+            self.fields[f"{name}_code"] = forms.CharField(
+                required=False, max_length=MAX_ITEM_CHARS, label="Other condition"
+            )
+            self.fields[f"{name}_acute"] = forms.BooleanField(required=False, label="acute now")
+            self.fields[f"{name}_notes"] = forms.CharField(
+                required=False, max_length=2_000, label="notes"
+            )
+
+    @classmethod
+    def initial_from(cls, intake) -> dict:
+        """Return initial form values from a previous intake, for the client to review."""
+        initial = {
+            "planned_modality": intake.planned_modality,
+            "focus_regions": list(intake.focus_regions),
+            "pregnant": intake.pregnant,
+            "pregnancy_weeks": intake.pregnancy_weeks,
+            "pregnancy_due_date": intake.pregnancy_due_date,
+            "medications": "\n".join(intake.medications),
+            "recent_illness_name": intake.recent_illness_name,
+            "recent_illness_recovered_on": intake.recent_illness_recovered_on,
+            "pain_score": intake.pain_score,
+            "pain_character": intake.pain_character,
+            "pain_radiating": intake.pain_radiating,
+            "pain_regions": list(intake.pain_regions),
+            "red_flags": list(intake.red_flags),
+            "allergies": "\n".join(intake.allergies),
+            "free_text": intake.free_text,
+        }
+        rules_by_code = {}
+        for _category, rules in get_catalogue().condition_choices():
+            for rule in rules:
+                for code in rule.condition_codes:
+                    rules_by_code.setdefault(code, rule)
+        others = []
+        for condition in intake.conditions:
+            rule = rules_by_code.get(condition["code"])
+            if rule is None:
+                others.append(condition)
+                continue
+            name = f"cond_{rule.code}"
+            initial[name] = True
+            initial[f"{name}_acute"] = bool(condition.get("acute"))
+            initial[f"{name}_notes"] = condition.get("notes") or ""
+        for i, condition in enumerate(others):
+            initial[f"other_{i}_code"] = condition["code"]
+            initial[f"other_{i}_acute"] = bool(condition.get("acute"))
+            initial[f"other_{i}_notes"] = condition.get("notes") or ""
+        initial["_others"] = len(others)
+        return initial
+
+    def _other_rows_needed(self) -> int:
+        needed = self.initial.get("_others", 0) + 1
+        if self.is_bound:
+            # Keep every "other" row that was sent, even beyond the default number.
+            sent = [int(m.group(1)) + 1 for k in self.data if (m := _OTHER_ROW.match(k))]
+            needed = max(needed, *sent, 0)
+        return min(needed, MAX_OTHER_ROWS)
+
+    def condition_groups(self) -> list[tuple[str, list[dict]]]:
+        """Return the catalogue conditions grouped by category, with their bound fields."""
+        groups: dict[str, list[dict]] = {}
+        for category, rule, name in self.condition_rules:
+            groups.setdefault(category.label, []).append(
+                {
+                    "rule": rule,
+                    "check": self[name],
+                    "acute": self[f"{name}_acute"],
+                    "notes": self[f"{name}_notes"],
+                }
+            )
+        return list(groups.items())
+
+    def other_conditions(self) -> list[dict]:
+        return [
+            {
+                "code": self[f"other_{i}_code"],
+                "acute": self[f"other_{i}_acute"],
+                "notes": self[f"other_{i}_notes"],
+            }
+            for i in range(self.other_rows)
+        ]
+
+    def clean_signature_name(self):
+        name = _plain_text(self.cleaned_data["signature_name"], "The signature")
+        if not signature_matches(name, self.client):
+            raise forms.ValidationError(
+                f"The signature must be the client's full name ({self.client.full_name})."
+            )
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            # Build the intake only from fields that are all valid; the errors are shown first.
+            return cleaned
+        payload, self._condition_fields = self._payload(cleaned)
+        try:
+            data = parse_intake(payload, today=timezone.localdate())
+            check_intake_for_record(data)
+        except IntakeError as exc:
+            self.add_error(self._field_for(exc.path), self._message(exc))
+            return cleaned
+        cleaned["intake"] = data
+        return cleaned
+
+    def _payload(self, cleaned: dict) -> tuple[dict, list[str]]:
+        conditions, fields = [], []
+        for _category, rule, name in self.condition_rules:
+            if cleaned.get(name):
+                conditions.append(
+                    {
+                        "code": condition_code(rule),
+                        "acute": bool(cleaned.get(f"{name}_acute")),
+                        "notes": cleaned.get(f"{name}_notes") or "",
+                    }
+                )
+                fields.append(f"{name}_notes")
+        for i in range(self.other_rows):
+            code = cleaned.get(f"other_{i}_code") or ""
+            if code.strip():
+                conditions.append(
+                    {
+                        "code": code,
+                        "acute": bool(cleaned.get(f"other_{i}_acute")),
+                        "notes": cleaned.get(f"other_{i}_notes") or "",
+                    }
+                )
+                fields.append(f"other_{i}_code")
+        pain = None
+        if cleaned.get("pain_score") is not None or cleaned.get("pain_regions"):
+            pain = {
+                "score": cleaned.get("pain_score"),
+                "regions": cleaned.get("pain_regions") or [],
+                "character": cleaned.get("pain_character") or "none",
+                "radiating": bool(cleaned.get("pain_radiating")),
+            }
+        elif cleaned.get("pain_character") not in ("", None, "none") or cleaned.get(
+            "pain_radiating"
+        ):
+            pain = {"score": None}
+        illness = None
+        if cleaned.get("recent_illness_name") or cleaned.get("recent_illness_recovered_on"):
+            illness = {
+                "name": cleaned.get("recent_illness_name") or "",
+                "recovered_on": _iso(cleaned.get("recent_illness_recovered_on")),
+            }
+        payload = {
+            "date_of_birth": _iso(self.client.date_of_birth),
+            "visit_date": _iso(cleaned.get("visit_date")),
+            "planned_modality": cleaned.get("planned_modality"),
+            "focus_regions": cleaned.get("focus_regions") or [],
+            "conditions": conditions,
+            "pregnancy": {
+                "pregnant": bool(cleaned.get("pregnant")),
+                "weeks": cleaned.get("pregnancy_weeks"),
+                "due_date": _iso(cleaned.get("pregnancy_due_date")),
+            },
+            "medications": _lines(cleaned.get("medications")),
+            "recent_illness": illness,
+            "current_pain": pain,
+            "red_flags": cleaned.get("red_flags") or [],
+            "allergies": _lines(cleaned.get("allergies")),
+            "free_text": cleaned.get("free_text") or "",
+        }
+        return payload, fields
+
+    def _field_for(self, path: str) -> str | None:
+        match = re.match(r"conditions\[(\d+)\]", path)
+        if match and int(match.group(1)) < len(self._condition_fields):
+            return self._condition_fields[int(match.group(1))]
+        return PATH_FIELDS.get(_INDEX.sub("", path))
+
+    def _message(self, exc: IntakeError) -> str:
+        if exc.path == "date_of_birth":
+            return f"The client's date of birth {exc.reason}; correct it on the client record."
+        line = _INDEX.search(exc.path)
+        if line and exc.path.split("[")[0] in ("medications", "allergies"):
+            return f"Line {int(line.group(1)) + 1}: {exc.reason}."
+        return f"{exc.reason[:1].upper()}{exc.reason[1:]}."
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def therapist_queryset():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=THERAPIST)
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+    )
+
+
+class TherapistChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class VisitForm(SingleValueMixin, forms.Form):
+    scheduled_at = forms.DateTimeField(widget=DateTimeInput(), label="Date and time")
+    therapist = TherapistChoiceField(queryset=None)
+    planned_modality = CatalogueChoiceField()
+    focus_regions = RegionsField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].queryset = therapist_queryset()
+
+    def clean_scheduled_at(self):
+        value = self.cleaned_data["scheduled_at"]
+        if timezone.localtime(value).date() < timezone.localdate():
+            raise forms.ValidationError("The visit cannot be scheduled in the past.")
+        return value
+
+
+class VisitCompleteForm(SingleValueMixin, forms.Form):
+    performed_modality = CatalogueChoiceField(label="Modality performed")
+    completed_at = forms.DateTimeField(
+        required=False,
+        widget=DateTimeInput(),
+        label="Finished at",
+        help_text="Leave empty for now.",
+    )
+
+    def clean_completed_at(self):
+        value = self.cleaned_data.get("completed_at")
+        if value and value > timezone.now() + dt.timedelta(minutes=5):
+            raise forms.ValidationError("The visit cannot finish in the future.")
+        return value
+
+
+class VisitReasonForm(SingleValueMixin, forms.Form):
+    reason = forms.CharField(
+        max_length=2_000, widget=forms.Textarea(attrs={"rows": 2}), label="Reason"
+    )
+
+    def clean_reason(self):
+        return _plain_text(self.cleaned_data["reason"], "The reason")

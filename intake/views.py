@@ -1,0 +1,283 @@
+"""Therapist pages: the day list, clients, intakes and visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from intake import services
+from intake.audit import record_health_read
+from intake.decorators import therapist_required
+from intake.diff import diff_intakes
+from intake.forms import (
+    ClientForm,
+    ClientSearchForm,
+    IntakeForm,
+    VisitCompleteForm,
+    VisitForm,
+    VisitReasonForm,
+)
+from intake.models import Client, Intake, Visit, VisitStatus
+from intake.queries import with_screening_decision
+from intake.schema import Condition, IntakeData
+from screening.engine import screen
+from screening.services import effective_decision
+
+CLIENTS_PER_PAGE = 25
+
+
+@therapist_required
+def today(request):
+    """List today's visits (the user's own unless ?all=1) with their screening decisions."""
+    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+    visits = Visit.objects.filter(
+        scheduled_at__gte=start, scheduled_at__lt=start + dt.timedelta(days=1)
+    )
+    show_all = request.GET.get("all") == "1"
+    if not show_all:
+        visits = visits.filter(therapist=request.user)
+    visits = with_screening_decision(visits.select_related("client", "therapist"))
+    return render(request, "intake/today.html", {"visits": visits, "show_all": show_all})
+
+
+@therapist_required
+def client_list(request):
+    """Find clients by name, email or phone."""
+    form = ClientSearchForm(request.GET or None)
+    clients = Client.objects.all()
+    if form.is_valid() and form.cleaned_data["q"]:
+        clients = clients.filter(_client_search(form.cleaned_data["q"]))
+    page = Paginator(clients, CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "intake/client_list.html", {"form": form, "page": page})
+
+
+def _client_search(query: str) -> Q:
+    # Every word must match somewhere, so "ana lopez" finds Ana López's record by both names.
+    condition = Q()
+    for word in query.split():
+        digits = "".join(ch for ch in word if ch.isdigit())
+        match = (
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+        )
+        if len(digits) >= 4:
+            # Phones are stored as E.164 (+447700900123); a local "07700..." drops its 0.
+            match |= Q(phone__contains=digits.lstrip("0"))
+        condition &= match
+    return condition
+
+
+@therapist_required
+@require_http_methods(["GET", "POST"])
+def client_create(request):
+    """Register a new client (contact data and follow-up consent)."""
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client = form.save(commit=False)
+        client.followup_consent_at = timezone.now() if client.followup_consent else None
+        client.save()
+        messages.success(request, f"{client} added. Record their health history next.")
+        return redirect("intake:intake_create", client_id=client.pk)
+    return render(request, "intake/client_form.html", {"form": form})
+
+
+@therapist_required
+def client_detail(request, client_id: int):
+    """Show a client's intakes over time and their visits."""
+    client = get_object_or_404(Client, pk=client_id)
+    record_health_read(request, client, "client page")
+    intakes = client.intakes.select_related("entered_by")
+    visits = with_screening_decision(client.visits.select_related("therapist")).order_by(
+        "-scheduled_at", "-id"
+    )
+    context = {"client": client, "intakes": intakes, "visits": visits}
+    return render(request, "intake/client_detail.html", context)
+
+
+@therapist_required
+@require_http_methods(["GET", "POST"])
+def intake_create(request, client_id: int):
+    """Record a new health history; a returning client's last one is shown for review."""
+    client = get_object_or_404(Client, pk=client_id)
+    previous = client.latest_intake()
+    initial = IntakeForm.initial_from(previous) if previous else {}
+    form = IntakeForm(request.POST or None, client=client, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        intake = services.intake_record(
+            client=client,
+            data=form.cleaned_data["intake"],
+            by=request.user,
+            ip=request.META.get("REMOTE_ADDR"),
+            signature_name=form.cleaned_data["signature_name"],
+        )
+        messages.success(request, "Health history recorded.")
+        return redirect("intake:intake_detail", intake_id=intake.pk)
+    if previous:
+        record_health_read(request, client, "intake form (previous intake)")
+    status = 400 if form.is_bound else 200
+    context = {"client": client, "form": form, "previous": previous}
+    return render(request, "intake/intake_form.html", context, status=status)
+
+
+@therapist_required
+def intake_detail(request, intake_id: int):
+    """Show one intake as recorded, with conditions the catalogue does not know."""
+    intake = get_object_or_404(Intake.objects.select_related("client", "entered_by"), pk=intake_id)
+    record_health_read(request, intake.client, "intake")
+    context = {"intake": intake, "client": intake.client, "unknown": _unknown_conditions(intake)}
+    return render(request, "intake/intake_detail.html", context)
+
+
+def _unknown_conditions(intake: Intake) -> list[str]:
+    # The engine decides what the catalogue knows (codes and keywords), so ask it about the
+    # conditions alone: the rest of an old intake may predate today's vocabularies.
+    conditions = tuple(
+        Condition(code=c["code"], acute=bool(c.get("acute")), notes=c.get("notes") or "")
+        for c in intake.conditions
+    )
+    data = IntakeData(
+        date_of_birth=intake.date_of_birth,
+        visit_date=intake.visit_date,
+        planned_modality=intake.planned_modality,
+        conditions=conditions,
+    )
+    return list(screen(data).unmatched_conditions)
+
+
+@therapist_required
+def intake_diff(request, intake_id: int):
+    """Show what changed between an intake and the one before it."""
+    intake = get_object_or_404(Intake.objects.select_related("client", "previous"), pk=intake_id)
+    previous = intake.previous or (
+        intake.client.intakes.filter(created_at__lt=intake.created_at).first()
+    )
+    record_health_read(request, intake.client, "intake changes")
+    diff = diff_intakes(previous.to_payload() if previous else None, intake.to_payload())
+    context = {"intake": intake, "previous": previous, "client": intake.client, "diff": diff}
+    return render(request, "intake/intake_diff.html", context)
+
+
+@therapist_required
+@require_http_methods(["GET", "POST"])
+def visit_create(request, client_id: int):
+    """Schedule a visit for a client on their latest intake."""
+    client = get_object_or_404(Client, pk=client_id)
+    latest = client.latest_intake()
+    initial = {"therapist": request.user.pk}
+    if latest:
+        initial.update(planned_modality=latest.planned_modality, focus_regions=latest.focus_regions)
+    form = VisitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        visit = services.visit_schedule(client=client, by=request.user, **form.cleaned_data)
+        messages.success(request, "Visit scheduled.")
+        return redirect("intake:visit_detail", visit_id=visit.pk)
+    status = 400 if form.is_bound else 200
+    context = {"client": client, "form": form, "latest": latest}
+    return render(request, "intake/visit_form.html", context, status=status)
+
+
+@therapist_required
+def visit_detail(request, visit_id: int):
+    """Show a visit's plan, its screening decision and what can be done next."""
+    visit = _get_visit(visit_id)
+    return _render_visit(request, visit)
+
+
+def _get_visit(visit_id: int) -> Visit:
+    visits = Visit.objects.select_related("client", "therapist", "intake", "completed_by")
+    return get_object_or_404(visits, pk=visit_id)
+
+
+def _render_visit(request, visit: Visit, status: int = 200, **forms):
+    record_health_read(request, visit.client, "visit")
+    screening = visit.current_screening()
+    plan = {
+        "scheduled_at": timezone.localtime(visit.scheduled_at),
+        "therapist": visit.therapist_id,
+        "planned_modality": visit.planned_modality,
+        "focus_regions": visit.focus_regions,
+    }
+    context = {
+        "visit": visit,
+        "client": visit.client,
+        "screening": screening,
+        "decision": effective_decision(screening),
+        "plan_form": forms.get("plan_form") or VisitForm(initial=plan, prefix="plan"),
+        "complete_form": forms.get("complete_form")
+        or VisitCompleteForm(initial={"performed_modality": visit.planned_modality}),
+        "defer_form": forms.get("defer_form") or VisitReasonForm(prefix="defer"),
+        "cancel_form": forms.get("cancel_form") or VisitReasonForm(prefix="cancel"),
+        "problems": forms.get("problems") or [],
+    }
+    return render(request, "intake/visit_detail.html", context, status=status)
+
+
+@therapist_required
+@require_POST
+def visit_plan(request, visit_id: int):
+    """Change a scheduled visit's time, therapist, modality or focus regions."""
+    visit = _get_visit(visit_id)
+    form = VisitForm(request.POST, prefix="plan")
+    if not form.is_valid():
+        return _render_visit(request, visit, 400, plan_form=form)
+    try:
+        services.visit_change_plan(visit=visit, by=request.user, **form.cleaned_data)
+    except services.VisitError as exc:
+        return _render_visit(request, visit, 409, plan_form=form, problems=exc.problems)
+    messages.success(request, "Plan changed and screened again.")
+    return redirect("intake:visit_detail", visit_id=visit.pk)
+
+
+@therapist_required
+@require_POST
+def visit_complete(request, visit_id: int):
+    """Complete a visit; screening may refuse it (nothing is stored then)."""
+    visit = _get_visit(visit_id)
+    form = VisitCompleteForm(request.POST)
+    if not form.is_valid():
+        return _render_visit(request, visit, 400, complete_form=form)
+    try:
+        services.visit_complete(
+            visit=visit,
+            by=request.user,
+            modality=form.cleaned_data["performed_modality"],
+            completed_at=form.cleaned_data["completed_at"],
+        )
+    except services.VisitError as exc:
+        return _render_visit(request, visit, 409, complete_form=form, problems=exc.problems)
+    messages.success(request, "Visit completed; follow-up check-ins are scheduled.")
+    return redirect("intake:visit_detail", visit_id=visit.pk)
+
+
+@therapist_required
+@require_POST
+def visit_defer(request, visit_id: int):
+    """Postpone a visit with a reason."""
+    return _close_visit(request, visit_id, VisitStatus.DEFERRED)
+
+
+@therapist_required
+@require_POST
+def visit_cancel(request, visit_id: int):
+    """Cancel a visit with a reason."""
+    return _close_visit(request, visit_id, VisitStatus.CANCELLED)
+
+
+def _close_visit(request, visit_id: int, status: str):
+    visit = _get_visit(visit_id)
+    prefix = "defer" if status == VisitStatus.DEFERRED else "cancel"
+    form = VisitReasonForm(request.POST, prefix=prefix)
+    if not form.is_valid():
+        return _render_visit(request, visit, 400, **{f"{prefix}_form": form})
+    close = services.visit_defer if status == VisitStatus.DEFERRED else services.visit_cancel
+    try:
+        close(visit=visit, by=request.user, reason=form.cleaned_data["reason"])
+    except services.VisitError as exc:
+        return _render_visit(request, visit, 409, problems=exc.problems, **{f"{prefix}_form": form})
+    messages.success(request, f"Visit {VisitStatus(status).label.lower()}.")
+    return redirect("intake:visit_detail", visit_id=visit.pk)

@@ -1,0 +1,145 @@
+"""Read-only admin for screenings, flags and clearances (therapists and superusers only).
+
+Screenings are the engine's output and every change to them (acknowledgement, dismissal,
+a clearance) goes through screening.services from the report page, which checks the rules
+and records who and when. So the admin lists, searches and shows history, and edits
+nothing. Front desk never sees health data (SPEC section 1): they get 403 here even if a
+permission were granted by mistake.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from clinic.roles import is_therapist
+from screening.models import Clearance, Screening, ScreeningFlag
+
+
+class TherapistReadOnlyAdmin(SimpleHistoryAdmin):
+    """Let therapists and superusers view; nobody adds, changes or deletes here."""
+
+    def has_module_permission(self, request) -> bool:
+        return is_therapist(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_therapist(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ScreeningFlagInline(admin.TabularInline):
+    model = ScreeningFlag
+    fields = [
+        "code",
+        "severity",
+        "title",
+        "matched",
+        "free_text_only",
+        "dismissed_by",
+        "dismissed_at",
+        "dismissal_reason",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_therapist(request.user)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Screening)
+class ScreeningAdmin(TherapistReadOnlyAdmin):
+    list_display = [
+        "id",
+        "visit",
+        "decision",
+        "planned_modality",
+        "catalogue_version",
+        "created_at",
+        "acknowledged_by",
+        "acknowledged_at",
+    ]
+    list_filter = ["decision", "catalogue_version", "created_at"]
+    list_select_related = ["visit__client", "acknowledged_by"]
+    search_fields = ["visit__client__last_name", "visit__client__first_name", "flags__code"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["report_link"]
+    inlines = [ScreeningFlagInline]
+
+    @admin.display(description="report")
+    def report_link(self, obj: Screening) -> str:
+        url = reverse("screening:report", args=[obj.visit_id])
+        return format_html('<a href="{}">Open the screening report</a>', url)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, _ = super().get_search_results(request, queryset, search_term)
+        # Searching a flag code joins flags; distinct keeps one row per screening.
+        return queryset.distinct(), False
+
+
+@admin.register(ScreeningFlag)
+class ScreeningFlagAdmin(TherapistReadOnlyAdmin):
+    list_display = [
+        "code",
+        "severity",
+        "screening",
+        "free_text_only",
+        "dismissed_by",
+        "dismissed_at",
+    ]
+    list_filter = ["severity", "free_text_only", ("dismissed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["screening", "dismissed_by"]
+    search_fields = ["code", "title"]
+
+
+@admin.register(Clearance)
+class ClearanceAdmin(TherapistReadOnlyAdmin):
+    list_display = [
+        "client",
+        "doctor_name",
+        "issued_on",
+        "expires_on",
+        "recorded_by",
+        "recorded_at",
+    ]
+    list_filter = ["issued_on", "expires_on"]
+    list_select_related = ["client", "recorded_by"]
+    search_fields = ["client__last_name", "client__first_name", "doctor_name"]
+    date_hierarchy = "issued_on"
+    # The letter is served by the therapist-only download view, never by a media URL.
+    fields = [
+        "client",
+        "doctor_name",
+        "issued_on",
+        "expires_on",
+        "codes",
+        "note",
+        "document_link",
+        "recorded_by",
+        "recorded_at",
+    ]
+    readonly_fields = ["document_link"]
+
+    @admin.display(description="document")
+    def document_link(self, obj: Clearance) -> str:
+        if not obj.document:
+            return "—"
+        url = reverse("screening:clearance_document", args=[obj.pk])
+        return format_html('<a href="{}">Download the letter</a>', url)

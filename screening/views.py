@@ -1,0 +1,211 @@
+"""The screening report of a visit and the therapist's actions on it (therapists only)."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from intake.decorators import therapist_required
+from intake.models import Client, HealthRecordAccess, Visit
+from intake.schema import IntakeError
+from screening import services
+from screening.forms import AcknowledgeForm, ClearanceForm, DismissForm
+from screening.models import Clearance, Decision, Screening, ScreeningFlag
+
+
+@never_cache
+@require_GET
+@therapist_required
+def report(request, visit_id: int):
+    """Show the visit's screening: decision, flags and why, sources, and what blocks completion."""
+    visit = get_object_or_404(Visit.objects.select_related("client", "intake"), pk=visit_id)
+    return _render_report(request, visit)
+
+
+@require_POST
+@therapist_required
+def screen(request, visit_id: int):
+    """Screen the visit now (again, if its intake, plan or the catalogue changed)."""
+    visit = get_object_or_404(Visit, pk=visit_id)
+    try:
+        services.screen_visit(visit=visit)
+    except IntakeError as exc:
+        messages.error(request, f"The intake cannot be screened: {exc}")
+    return redirect("screening:report", visit_id=visit.pk)
+
+
+@require_POST
+@therapist_required
+def acknowledge(request, screening_id: int):
+    """Record the therapist's acknowledgement of this exact screening."""
+    screening = get_object_or_404(Screening.objects.select_related("visit"), pk=screening_id)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.screening_acknowledge(
+                screening=screening, by=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            _refuse(request, exc)
+        else:
+            messages.success(request, "Screening acknowledged.")
+            return redirect("screening:report", visit_id=screening.visit_id)
+    return _render_report(request, screening.visit, status=400, ack_form=form)
+
+
+@require_POST
+@therapist_required
+def dismiss(request, flag_id: int):
+    """Dismiss a flag found only in free text, with the therapist's reason."""
+    flag = get_object_or_404(ScreeningFlag.objects.select_related("screening__visit"), pk=flag_id)
+    form = _dismiss_form(flag, request.POST)
+    if form.is_valid():
+        try:
+            services.flag_dismiss(flag=flag, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _refuse(request, exc)
+        else:
+            messages.success(request, f"Flag “{flag.title}” dismissed.")
+            return redirect("screening:report", visit_id=flag.screening.visit_id)
+    visit = flag.screening.visit
+    return _render_report(request, visit, status=400, dismiss_forms={flag.pk: form})
+
+
+@require_POST
+@therapist_required
+def visit_clearance_add(request, visit_id: int):
+    """Record a physician's clearance for the visit's client from the screening report."""
+    visit = get_object_or_404(Visit.objects.select_related("client"), pk=visit_id)
+    form = _clearance_form(request, visit.current_screening())
+    if _save_clearance(request, form, visit.client):
+        return redirect("screening:report", visit_id=visit.pk)
+    return _render_report(request, visit, status=400, clearance_form=form)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@therapist_required
+def client_clearance_add(request, client_id: int):
+    """Record a physician's clearance from the client's page."""
+    client = get_object_or_404(Client, pk=client_id)
+    form = _clearance_form(request, None)
+    if request.method == "POST" and _save_clearance(request, form, client):
+        return redirect("screening:client_clearance_add", client_id=client.pk)
+    if request.method == "GET":
+        _record_read(request, client, "clearances")
+    status = 400 if request.method == "POST" else 200
+    context = {"client": client, "form": form}
+    return render(request, "screening/clearance_form.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@therapist_required
+def clearance_document(request, clearance_id: int):
+    """Send a clearance's uploaded letter as a download (never rendered inline)."""
+    clearance = get_object_or_404(Clearance, pk=clearance_id)
+    if not clearance.document:
+        raise Http404("This clearance has no document.")
+    _record_read(request, clearance.client, "clearance document")
+    name = Path(clearance.document.name).name
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return FileResponse(
+        clearance.document.open("rb"), as_attachment=True, filename=name, content_type=content_type
+    )
+
+
+def _dismiss_form(flag: ScreeningFlag, data=None) -> DismissForm:
+    # One form per flag on the same page: ids must differ.
+    return DismissForm(data, auto_id=f"id_flag{flag.pk}_%s")
+
+
+def _clearance_form(request, screening: Screening | None) -> ClearanceForm:
+    flagged = []
+    if screening is not None:
+        flagged = [f.code for f in screening.flags.all() if f.severity == Decision.CLEARANCE]
+    data = (request.POST, request.FILES) if request.method == "POST" else ()
+    return ClearanceForm(
+        *data, codes=services.clearance_codes(), flagged=flagged, auto_id="id_clearance_%s"
+    )
+
+
+def _save_clearance(request, form: ClearanceForm, client: Client) -> bool:
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        services.clearance_record(client=client, by=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    messages.success(request, f"Clearance by {form.cleaned_data['doctor_name']} recorded.")
+    return True
+
+
+def _refuse(request, exc: ValidationError) -> None:
+    # Shown on the re-rendered report: the form that was posted may no longer be on it
+    # (an acknowledged screening shows its record, a structured flag has no dismiss form).
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _render_report(
+    request, visit: Visit, *, status=200, ack_form=None, dismiss_forms=None, clearance_form=None
+):
+    screening = visit.current_screening()
+    clearances = list(visit.client.clearances.select_related("recorded_by"))
+    day = services.visit_day(visit)
+    context = {
+        "visit": visit,
+        "client": visit.client,
+        "screening": screening,
+        "visit_day": day,
+        "clearances": clearances,
+        "ack_form": ack_form or AcknowledgeForm(),
+        "clearance_form": clearance_form or _clearance_form(request, screening),
+    }
+    if screening is not None:
+        effective = services.restrictions(screening)
+        context |= {
+            "result": screening.result,
+            "effective": effective,
+            "flags": _flag_rows(screening, clearances, day, dismiss_forms or {}),
+            "is_current": services.is_current(screening=screening, visit=visit),
+            "problems": services.completion_problems(visit=visit, modality=visit.planned_modality),
+        }
+    _record_read(request, visit.client, "screening report")
+    return render(request, "screening/report.html", context, status=status)
+
+
+def _flag_rows(screening: Screening, clearances, day, dismiss_forms) -> list[dict]:
+    details = {item["code"]: item for item in screening.result.get("flags", [])}
+    rows = []
+    for flag in screening.flags.select_related("dismissed_by"):
+        covered_by = [c for c in clearances if c.covers(flag.code, day)]
+        rows.append(
+            {
+                "flag": flag,
+                "detail": details.get(flag.code, {}),
+                "covered_by": covered_by,
+                "dismiss_form": dismiss_forms.get(flag.pk) or _dismiss_form(flag),
+            }
+        )
+    return rows
+
+
+def _record_read(request, client: Client, what: str) -> None:
+    """Log that this user read the client's health data (the intake app's helper if present)."""
+    try:
+        from intake.audit import record_health_read
+    except ImportError:
+        HealthRecordAccess.objects.create(
+            user=request.user, client=client, what=what, path=request.path[:300]
+        )
+    else:
+        record_health_read(request, client, what)

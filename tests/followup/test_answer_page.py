@@ -1,0 +1,216 @@
+"""The client's answer page: a link token, no login, GET changes nothing, one answer."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+
+from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
+from tests.followup.conftest import NOW, add_checkin, answer_data, issue_link
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _at_now(frozen):
+    """Links are issued at NOW and live for 7 days."""
+
+
+def url(token: str) -> str:
+    return reverse("followup:answer", args=[token])
+
+
+def state(checkin: CheckIn) -> tuple:
+    checkin.refresh_from_db()
+    return checkin.status, CheckInAnswer.objects.count(), Escalation.objects.count()
+
+
+def test_get_shows_the_form_and_changes_nothing_for_a_link_scanner(client, answerable):
+    checkin, token = answerable
+    before = state(checkin)
+
+    response = client.get(url(token))
+    client.head(url(token))
+
+    assert response.status_code == 200
+    assert b'name="score"' in response.content
+    assert state(checkin) == before == (CheckInStatus.SENT, 0, 0)
+
+
+def test_posting_stores_the_one_answer_and_shows_self_care_advice(client, answerable):
+    checkin, token = answerable
+
+    response = client.post(url(token), answer_data(score="2", note="a bit stiff"))
+
+    assert response.status_code == 200
+    assert b"Some soreness after a massage is normal" in response.content
+    checkin.refresh_from_db()
+    assert checkin.status == CheckInStatus.ANSWERED
+    answer = checkin.answer
+    assert (answer.score, answer.character, answer.radiating, answer.note) == (
+        2,
+        "dull",
+        False,
+        "a bit stiff",
+    )
+
+
+def test_red_flags_are_offered_in_plain_words(client, answerable):
+    _, token = answerable
+
+    content = client.get(url(token)).content.decode()
+
+    assert "Trouble controlling your bladder or bowels" in content
+    assert "bowel_bladder_dysfunction</label>" not in content
+
+
+def test_an_urgent_answer_advises_a_doctor_now_and_shows_the_clinic_phone(client, answerable):
+    _, token = answerable
+
+    response = client.post(url(token), answer_data(red_flags=["numbness"]))
+
+    content = response.content.decode()
+    assert "Please contact a doctor now." in content
+    assert 'href="tel:+44 20 7946 0000"' in content
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"score": "11"},
+        {"score": "-1"},
+        {"score": "three"},
+        {"score": ""},
+        {"character": "burning"},
+        {"radiating": "maybe"},
+        {"red_flags": ["made_up"]},
+        {"note": "x" * 1001},
+        {"note": "<script>alert(1)</script>\x00"},
+    ],
+)
+def test_bad_input_shows_the_form_again_and_stores_nothing(client, answerable, bad):
+    checkin, token = answerable
+
+    response = client.post(url(token), answer_data(**bad))
+
+    assert response.status_code == 200
+    assert b"<script>alert(1)" not in response.content
+    assert state(checkin) == (CheckInStatus.SENT, 0, 0)
+
+
+def test_markup_in_the_note_is_stored_as_text(client, answerable):
+    checkin, token = answerable
+
+    client.post(url(token), answer_data(note="<b>ouch</b> é 痛い"))
+
+    assert CheckInAnswer.objects.get().note == "<b>ouch</b> é 痛い"
+
+
+def unusable_tokens(visit) -> dict[str, str]:
+    """One token for each way a link stops working."""
+    answered = add_checkin(visit, policy_hours=24)
+    answered_token = issue_link(answered)
+    answered.status = CheckInStatus.ANSWERED
+    answered.save()
+    expired = add_checkin(visit, policy_hours=48)
+    expired_token = issue_link(expired, at=NOW - datetime.timedelta(days=8))
+    cancelled = add_checkin(visit, policy_hours=72)
+    cancelled_token = issue_link(cancelled)
+    cancelled.status = CheckInStatus.CANCELLED
+    cancelled.save()
+    live = add_checkin(visit, policy_hours=96)
+    live_token = issue_link(live)
+    tampered = live_token[:-1] + ("A" if live_token[-1] != "A" else "B")
+    return {
+        "unknown": "x" * 43,
+        "tampered": tampered,
+        "expired": expired_token,
+        "answered": answered_token,
+        "cancelled": cancelled_token,
+        "garbage": "%00<script>",
+        "too-long": "a" * 500,
+    }
+
+
+def _body(response) -> str:
+    # The CSRF token differs per request; everything else must be identical.
+    return re.sub(r'value="[^"]+"', "", response.content.decode())
+
+
+def test_unknown_tampered_expired_answered_and_cancelled_links_get_the_same_page(client, visit):
+    tokens = unusable_tokens(visit)
+
+    responses = {name: client.get(url(token)) for name, token in tokens.items()}
+    responses.update({f"post-{n}": client.post(url(t), answer_data()) for n, t in tokens.items()})
+
+    assert {r.status_code for r in responses.values()} == {404}
+    assert len({_body(r) for r in responses.values()}) == 1
+    assert CheckInAnswer.objects.count() == 0
+
+
+def test_a_second_post_says_already_answered_and_creates_nothing(client, answerable):
+    checkin, token = answerable
+    client.post(url(token), answer_data(score="8", character="sharp", red_flags=["fever"]))
+    escalations = list(Escalation.objects.values_list("pk", flat=True))
+
+    replay = client.post(url(token), answer_data(score="9", radiating="yes"))
+
+    assert replay.status_code == 404
+    assert b"already answered" in replay.content
+    assert CheckInAnswer.objects.get().score == 8
+    assert list(Escalation.objects.values_list("pk", flat=True)) == escalations
+
+
+def test_a_link_only_ever_answers_its_own_checkin(client, visit):
+    first = add_checkin(visit, policy_hours=24)
+    second = add_checkin(visit, policy_hours=48)
+    first_token = issue_link(first)
+    issue_link(second)
+
+    client.post(url(first_token), answer_data())
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (CheckInStatus.ANSWERED, CheckInStatus.SENT)
+
+
+def test_a_client_who_opted_out_cannot_use_a_cancelled_link(client, visit):
+    from followup.services import opt_out
+
+    checkin = add_checkin(visit)
+    token = issue_link(checkin)
+    checkin.status = CheckInStatus.SCHEDULED  # resent later, so cancelled by the opt-out
+    checkin.sent_at = None
+    checkin.save()
+    opt_out(client=visit.client)
+
+    assert client.get(url(token)).status_code == 404
+
+
+def test_every_token_response_keeps_the_link_out_of_referrers_and_caches(client, answerable):
+    _, token = answerable
+    responses = [
+        client.get(url(token)),
+        client.get(url("nope" * 11)),
+        client.get(reverse("followup:opt_out", args=[token])),
+        client.post(url(token), answer_data()),
+    ]
+
+    for response in responses:
+        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Cache-Control"] == "no-store"
+
+
+def test_the_client_page_has_no_staff_navigation_inline_script_or_inline_style(client, answerable):
+    _, token = answerable
+
+    content = client.get(url(token)).content.decode()
+
+    assert "Escalations" not in content
+    assert "Riverside Massage Clinic" in content
+    assert " style=" not in content
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", content)
+    assert 'name="viewport"' in content

@@ -1,0 +1,162 @@
+"""Answers that worsen open an Escalation once per level and alert the therapist at once."""
+
+from __future__ import annotations
+
+import datetime
+import smtplib
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.urls import reverse
+
+from followup import dispatch, services
+from followup.channels import LocmemSMSBackend
+from followup.models import Escalation, NotifyStatus
+from tests.followup.conftest import NOW, add_checkin, answer_data, issue_link
+
+pytestmark = pytest.mark.django_db
+
+
+class DownEmailBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+
+@pytest.fixture(autouse=True)
+def _at_now(frozen):
+    pass
+
+
+def answer(client, checkin, committed, **data):
+    token = issue_link(checkin)
+    with committed():
+        return client.post(reverse("followup:answer", args=[token]), answer_data(**data))
+
+
+def test_a_rise_in_pain_opens_a_review_and_emails_the_therapist_at_once(client, visit, committed):
+    checkin = add_checkin(visit, policy_hours=24)
+
+    answer(client, checkin, committed, score="6")  # baseline 3: R2
+
+    escalation = Escalation.objects.get()
+    assert (escalation.level, escalation.checkin, escalation.status) == ("review", checkin, "open")
+    assert escalation.reasons == [{"rule": "R2", "hours": 24}]
+    assert escalation.notify_status == NotifyStatus.SENT
+    [alert] = mail.outbox
+    assert alert.to == [visit.therapist.email]
+    assert "https://clinic.example/followup/escalations/" in alert.body
+
+
+def test_expected_soreness_opens_nothing(client, visit, committed):
+    answer(client, add_checkin(visit), committed, score="3")
+
+    assert not Escalation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_later_higher_level_opens_a_second_escalation_but_the_same_level_does_not(
+    client, visit, committed
+):
+    answer(client, add_checkin(visit, policy_hours=24), committed, score="6")
+    answer(client, add_checkin(visit, policy_hours=48), committed, score="8")  # R2 again
+    assert list(Escalation.objects.values_list("level", flat=True)) == ["review"]
+
+    answer(client, add_checkin(visit, policy_hours=72), committed, radiating="yes")  # U2
+
+    assert sorted(Escalation.objects.values_list("level", flat=True)) == ["review", "urgent"]
+    assert len(mail.outbox) == 2
+
+
+def test_a_lower_level_after_urgent_opens_nothing(client, visit, committed):
+    answer(client, add_checkin(visit, policy_hours=24), committed, red_flags=["fever"])
+    answer(client, add_checkin(visit, policy_hours=48), committed, red_flags=["bruising"])
+
+    assert list(Escalation.objects.values_list("level", flat=True)) == ["urgent"]
+
+
+def test_an_urgent_escalation_also_texts_a_therapist_with_a_number(
+    client, visit, committed, settings
+):
+    settings.FOLLOWUP_THERAPIST_PHONES = {visit.therapist.username: "+447700900999"}
+
+    answer(client, add_checkin(visit), committed, character="sharp", score="8")  # U3
+
+    assert len(mail.outbox) == 1
+    [(to, body)] = LocmemSMSBackend.outbox
+    assert to == "+447700900999"
+    assert "needs your review" in body
+
+
+def test_a_failed_alert_is_recorded_and_the_tick_retries_it(
+    client, visit, committed, settings, frozen
+):
+    settings.EMAIL_BACKEND = f"{__name__}.DownEmailBackend"
+
+    answer(client, add_checkin(visit), committed, score="7")
+
+    escalation = Escalation.objects.get()
+    assert escalation.notify_status == NotifyStatus.FAILED
+    assert escalation.notify_error == "email: temporary: could not reach the mail server " + (
+        "(SMTPServerDisconnected)"
+    )
+    assert escalation.notify_retry_at == NOW + datetime.timedelta(minutes=1)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    frozen.shift(datetime.timedelta(minutes=2))
+    with committed():
+        result = dispatch.tick()
+
+    escalation.refresh_from_db()
+    assert result.alerts == 1
+    assert (escalation.notify_status, escalation.notify_attempts) == (NotifyStatus.SENT, 2)
+    assert len(mail.outbox) == 1
+
+
+def test_a_therapist_without_an_email_address_is_a_visible_permanent_failure(
+    client, visit, committed
+):
+    visit.therapist.email = ""
+    visit.therapist.save()
+
+    answer(client, add_checkin(visit), committed, score="7")
+
+    escalation = Escalation.objects.get()
+    assert escalation.notify_status == NotifyStatus.FAILED
+    assert "no email address" in escalation.notify_error
+    assert escalation.notify_retry_at is None
+
+
+def test_an_alert_left_pending_by_a_broker_outage_goes_out_on_a_later_tick(
+    client, visit, frozen, committed
+):
+    # The answer's transaction commits but its on_commit alert never runs (broker down).
+    answer_without_alert = issue_link(add_checkin(visit))
+    client.post(reverse("followup:answer", args=[answer_without_alert]), answer_data(score="7"))
+    escalation = Escalation.objects.get()
+    assert escalation.notify_status == NotifyStatus.PENDING
+
+    with committed():
+        assert dispatch.tick().alerts == 0  # still within the grace of the immediate alert
+    frozen.shift(services.NOTIFY_GRACE)
+    with committed():
+        assert dispatch.tick().alerts == 1
+
+    escalation.refresh_from_db()
+    assert escalation.notify_status == NotifyStatus.SENT
+
+
+def test_answers_are_evaluated_with_the_checkins_policy_hours_and_the_baseline(visit):
+    first = add_checkin(visit, policy_hours=24)
+    second = add_checkin(visit, policy_hours=48)
+    third = add_checkin(visit, policy_hours=72)
+    for checkin, score in ((first, 4), (second, 5), (third, 6)):
+        issue_link(checkin)
+        services.record_answer(
+            checkin=checkin, score=score, character="dull", radiating=False, red_flags=[]
+        )
+
+    result = services.evaluate_visit(visit)
+
+    assert result.level == "urgent"  # U4: still rising at 72 h, baseline 3
+    assert {r.rule for r in result.reasons} >= {"U4", "R3"}

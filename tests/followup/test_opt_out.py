@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from followup.models import CheckIn, CheckInStatus
+from followup.services import schedule_checkins
+from tests.followup.conftest import NOW, add_checkin, issue_link
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _at_now(frozen):
+    pass
+
+
+def test_opt_out_get_asks_to_confirm_and_changes_nothing(client, visit):
+    token = issue_link(add_checkin(visit, policy_hours=24))
+
+    response = client.get(reverse("followup:opt_out", args=[token]))
+
+    assert response.status_code == 200
+    assert b"Yes, stop the messages" in response.content
+    visit.client.refresh_from_db()
+    assert visit.client.opted_out_at is None
+
+
+def test_opt_out_post_stops_the_clients_remaining_checkins(client, visit):
+    schedule_checkins(visit=visit)
+    first = CheckIn.objects.get(visit=visit, policy_hours=24)
+    token = issue_link(first)
+
+    response = client.post(reverse("followup:opt_out", args=[token]))
+
+    assert response.status_code == 200
+    visit.client.refresh_from_db()
+    assert visit.client.opted_out_at == NOW
+    assert list(CheckIn.objects.filter(visit=visit).values_list("status", flat=True)) == [
+        CheckInStatus.SENT,  # already in the client's hands: still answerable
+        CheckInStatus.CANCELLED,
+        CheckInStatus.CANCELLED,
+    ]
+    assert not visit.client.wants_followup()
+
+
+def test_the_opt_out_link_of_an_answered_checkin_still_works(client, visit):
+    checkin = add_checkin(visit)
+    token = issue_link(checkin)
+    checkin.status = CheckInStatus.ANSWERED
+    checkin.save()
+
+    client.post(reverse("followup:opt_out", args=[token]))
+
+    visit.client.refresh_from_db()
+    assert visit.client.opted_out_at is not None
+
+
+def test_an_unknown_opt_out_link_gets_the_plain_unusable_link_page(client):
+    response = client.post(reverse("followup:opt_out", args=["x" * 43]))
+
+    assert response.status_code == 404
+    assert b"This link can no longer be used" in response.content

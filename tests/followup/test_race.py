@@ -1,0 +1,56 @@
+"""Two dispatchers racing over the same due rows on PostgreSQL send each check-in once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from followup import dispatch
+from followup.models import CheckIn, CheckInStatus
+from tests.followup.conftest import NOW, add_checkin, make_visit
+from tests.services import require_postgres
+
+CHECKINS = 60
+DISPATCHERS = 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_dispatchers_send_each_due_checkin_exactly_once():
+    require_postgres()
+    for _ in range(CHECKINS // 3):
+        visit = make_visit()
+        for hours in (24, 48, 72):
+            add_checkin(visit, policy_hours=hours, due_at=NOW)
+    start = threading.Barrier(DISPATCHERS)
+    claimed: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def dispatcher() -> None:
+        try:
+            start.wait()
+            # Small batches so the dispatchers interleave over the same rows.
+            mine: list[int] = []
+            while batch := dispatch.claim_due(NOW, limit=5):
+                mine.extend(batch)
+            claimed.append(mine)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(DISPATCHERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    every_claim = [pk for mine in claimed for pk in mine]
+    assert len(every_claim) == len(set(every_claim)) == CHECKINS
+    assert set(CheckIn.objects.values_list("status", flat=True)) == {CheckInStatus.SENT}
+    recipients = [m.to[0] for m in mail.outbox]
+    assert len(recipients) == CHECKINS
+    assert len(set(recipients)) == CHECKINS // 3

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from followup import views
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_pages_are_rate_limited_per_client_ip(client):
+    url = reverse("followup:answer", args=["x" * 43])
+    for _ in range(views.RATE_LIMIT_REQUESTS):
+        assert client.get(url, REMOTE_ADDR="203.0.113.5").status_code == 404
+
+    limited = client.get(url, REMOTE_ADDR="203.0.113.5")
+    other_ip = client.get(url, REMOTE_ADDR="203.0.113.6")
+
+    assert limited.status_code == 429
+    assert b"Please wait a few minutes" in limited.content
+    assert limited["Referrer-Policy"] == "no-referrer"
+    assert limited["Cache-Control"] == "no-store"
+    assert other_ip.status_code == 404
+
+
+def test_the_limit_counts_opt_out_and_answer_pages_together(client):
+    answer = reverse("followup:answer", args=["x" * 43])
+    opt_out = reverse("followup:opt_out", args=["x" * 43])
+    for i in range(views.RATE_LIMIT_REQUESTS):
+        client.get(answer if i % 2 else opt_out)
+
+    assert client.post(opt_out).status_code == 429
+
+
+def test_the_window_resets_after_it_passes(client, frozen, settings):
+    import datetime
+
+    # Frozen time moves the local-memory cache's clock (Redis keeps its own).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "rate-limit-window",
+        }
+    }
+
+    url = reverse("followup:answer", args=["x" * 43])
+    for _ in range(views.RATE_LIMIT_REQUESTS + 1):
+        client.get(url)
+    frozen.shift(datetime.timedelta(seconds=views.RATE_LIMIT_WINDOW + 1))
+
+    assert client.get(url).status_code == 404

@@ -1,0 +1,196 @@
+"""Escalation queue, no-response list, pain chart and dev outbox: who sees what."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.urls import reverse
+
+from followup.models import CheckInAnswer, Escalation, OutboxMessage
+from followup.services import record_answer
+from intake.models import HealthRecordAccess
+from tests.followup.conftest import NOW, add_checkin, issue_link, make_visit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _at_now(frozen):
+    pass
+
+
+@pytest.fixture
+def escalated(visit):
+    """A visit whose 24 h answer (sharp, 8/10) opened an urgent escalation."""
+    checkin = add_checkin(visit, policy_hours=24)
+    issue_link(checkin)
+    record_answer(checkin=checkin, score=8, character="sharp", radiating=False, red_flags=[])
+    return Escalation.objects.get()
+
+
+def test_therapists_see_the_reasons_and_a_link_to_the_pain_chart(therapist_client, escalated):
+    response = therapist_client.get(reverse("followup:escalation_queue"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert escalated.visit.client.full_name in content
+    assert "U3 at 24 h: sharp, severe pain" in content
+    assert reverse("followup:pain_chart", args=[escalated.visit_id]) in content
+
+
+def test_front_desk_sees_contact_level_and_status_but_no_reasons_or_scores(
+    front_desk_client, escalated
+):
+    response = front_desk_client.get(reverse("followup:escalation_queue"))
+
+    content = response.content.decode()
+    client = escalated.visit.client
+    assert client.full_name in content
+    assert client.email in content
+    assert "Urgent" in content
+    assert "U3" not in content
+    assert "sharp" not in content
+    assert "8/10" not in content
+    assert "Pain chart" not in content
+    assert ">Resolve</button>" not in content
+
+
+def test_the_queue_needs_a_staff_login(client, escalated, django_user_model):
+    assert client.get(reverse("followup:escalation_queue")).status_code == 302
+    outsider = django_user_model.objects.create_user("visitor", password="x")
+    client.force_login(outsider)
+    assert client.get(reverse("followup:escalation_queue")).status_code == 403
+
+
+def test_acknowledging_and_resolving_record_who_when_and_the_note(
+    therapist_client, therapist, escalated
+):
+    therapist_client.post(
+        reverse("followup:escalation_acknowledge", args=[escalated.pk]), {"note": "calling"}
+    )
+    therapist_client.post(
+        reverse("followup:escalation_resolve", args=[escalated.pk]), {"note": "saw GP"}
+    )
+
+    escalated.refresh_from_db()
+    assert (escalated.status, escalated.acknowledged_by, escalated.acknowledged_at) == (
+        "resolved",
+        therapist,
+        NOW,
+    )
+    assert (escalated.acknowledgement_note, escalated.resolution_note) == ("calling", "saw GP")
+    assert escalated.resolved_by == therapist
+
+    resolved_tab = therapist_client.get(reverse("followup:escalation_queue") + "?status=resolved")
+    assert "saw GP" in resolved_tab.content.decode()
+
+
+def test_front_desk_may_acknowledge_but_not_resolve(front_desk_client, front_desk, escalated):
+    front_desk_client.post(reverse("followup:escalation_acknowledge", args=[escalated.pk]))
+    refused = front_desk_client.post(reverse("followup:escalation_resolve", args=[escalated.pk]))
+
+    escalated.refresh_from_db()
+    assert refused.status_code == 403
+    assert (escalated.status, escalated.acknowledged_by) == ("acknowledged", front_desk)
+
+
+def test_a_failed_therapist_alert_is_highlighted_in_the_queue(front_desk_client, escalated):
+    Escalation.objects.filter(pk=escalated.pk).update(
+        notify_status="failed", notify_error="email: permanent: no email address on file"
+    )
+
+    content = front_desk_client.get(reverse("followup:escalation_queue")).content.decode()
+
+    assert 'class="table-danger"' in content
+    assert "no email address on file" in content
+
+
+def expire_all(visit, *statuses):
+    for hours, status in zip((24, 48, 72), statuses, strict=False):
+        add_checkin(visit, policy_hours=hours, status=status)
+
+
+def test_no_response_lists_visits_whose_checkins_all_ran_out_unanswered(front_desk_client):
+    silent = make_visit()
+    expire_all(silent, "expired", "expired", "failed")
+    answered = make_visit()
+    expire_all(answered, "expired", "expired")
+    CheckInAnswer  # noqa: B018 - answered visits are excluded by status below
+    answered.checkins.filter(policy_hours=48).update(status="answered", sent_at=NOW)
+    waiting = make_visit()
+    expire_all(waiting, "expired", "scheduled")
+    opted_out = make_visit()
+    expire_all(opted_out, "expired", "cancelled")
+
+    content = front_desk_client.get(reverse("followup:no_response")).content.decode()
+
+    assert silent.client.full_name in content
+    for other in (answered, waiting, opted_out):
+        assert other.client.full_name not in content
+
+
+def test_mark_called_records_the_call_and_takes_the_visit_off_the_list(front_desk_client):
+    silent = make_visit()
+    expire_all(silent, "expired", "expired", "expired")
+
+    front_desk_client.post(reverse("followup:mark_called", args=[silent.pk]))
+
+    silent.refresh_from_db()
+    assert silent.followup_called_at == NOW
+    content = front_desk_client.get(reverse("followup:no_response")).content.decode()
+    assert "Nobody to call right now" in content
+    assert silent.history.first().history_user.username == "frank"
+
+
+def test_the_pain_chart_plots_the_baseline_and_each_answer_coloured_by_level(
+    therapist_client, therapist, escalated
+):
+    visit = escalated.visit
+
+    response = therapist_client.get(reverse("followup:pain_chart", args=[visit.pk]))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.count("<circle") == 2
+    assert 'data-level="baseline"' in content
+    assert 'fill="#dc3545" stroke="#fff" stroke-width="2" data-level="urgent"' in content
+    assert " style=" not in content
+    assert HealthRecordAccess.objects.filter(user=therapist, client=visit.client).exists()
+
+
+def test_front_desk_never_sees_the_pain_chart(front_desk_client, front_desk, escalated):
+    response = front_desk_client.get(reverse("followup:pain_chart", args=[escalated.visit_id]))
+    request = RequestFactory().get("/")
+    request.user = front_desk
+    included = Template('{% include "followup/_pain_chart.html" with visit=visit %}').render(
+        Context({"visit": escalated.visit, "request": request})
+    )
+
+    assert response.status_code == 403
+    assert "<svg" not in included
+
+
+def test_the_dev_outbox_lists_messages_with_clickable_links_only_in_debug(
+    therapist_client, settings
+):
+    OutboxMessage.objects.create(
+        channel="sms", to="+447700900123", body="Hi https://clinic.example/f/abc/"
+    )
+    OutboxMessage.objects.create(
+        channel="email",
+        to="a@example.com",
+        subject="Newer",
+        body="x",
+        created_at=NOW + datetime.timedelta(minutes=1),
+    )
+
+    settings.DEBUG = False
+    assert therapist_client.get(reverse("followup:outbox")).status_code == 404
+
+    settings.DEBUG = True
+    content = therapist_client.get(reverse("followup:outbox")).content.decode()
+    assert '<a href="https://clinic.example/f/abc/"' in content
+    assert content.index("Newer") < content.index("+447700900123")
