@@ -213,6 +213,8 @@ def _render_visit(request, visit: Visit, status: int = 200, **forms):
         "defer_form": forms.get("defer_form") or VisitReasonForm(prefix="defer"),
         "cancel_form": forms.get("cancel_form") or VisitReasonForm(prefix="cancel"),
         "problems": forms.get("problems") or [],
+        "checkins": visit.checkins.select_related("answer").order_by("due_at", "id"),
+        "escalations": visit.escalations.order_by("opened_at", "id"),
     }
     return render(request, "intake/visit_detail.html", context, status=status)
 

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Follow-up loop: ticks every {interval:g} s; check-ins go out {offsets} after a "
-            f"visit is completed and land in the outbox at http://{host}:{port}/dev/outbox/"
+            f"visit is completed and land in the outbox at http://{host}:{port}/followup/outbox/"
         )
         loop = subprocess.Popen(  # the tick runs in its own process, as in production
             [sys.executable, "manage.py", "sendfollowups", "--loop", "--interval", str(interval)],
