@@ -20,8 +20,8 @@ $(STAMP): requirements.lock pyproject.toml
 # outbox every few minutes, web on http://$(HOST):$(PORT)/.
 run: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 FOLLOWUP_OFFSETS=$${FOLLOWUP_OFFSETS:-2m,4m,6m} FOLLOWUP_QUIET_HOURS=$${FOLLOWUP_QUIET_HOURS:-none} \
+	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py seed_demo
+	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} FOLLOWUP_OFFSETS=$${FOLLOWUP_OFFSETS:-2m,4m,6m} FOLLOWUP_QUIET_HOURS=$${FOLLOWUP_QUIET_HOURS:-none} \
 		$(PY) manage.py rundemo --host $(HOST) --port $(PORT)
 
 test: venv

@@ -172,7 +172,10 @@ if CELERY_BROKER_URL and not re.match(r"^(redis|rediss|amqp|memory)://", CELERY_
     raise ImproperlyConfigured(
         f"CELERY_BROKER_URL: {CELERY_BROKER_URL!r} is not a redis://, rediss:// or amqp:// URL"
     )
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+EMBEDDED = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = EMBEDDED
+if EMBEDDED:
+    CELERY_BROKER_URL = "memory://"  # never used by eager tasks; keeps Celery from guessing
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -32,7 +32,7 @@ def _database_ok() -> tuple[bool, str]:
 
 
 def _broker_ok() -> tuple[bool, str]:
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return True, "embedded (no broker; tasks run in-process)"
     from kombu import Connection
 

@@ -101,6 +101,7 @@ def test_health_reports_database_and_broker(client, db):
 
 
 def test_health_is_503_when_the_broker_is_unreachable(client, db, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     response = client.get("/health/")
     assert response.status_code == 503

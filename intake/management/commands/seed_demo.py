@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -126,7 +127,7 @@ class Command(BaseCommand):
                 users = self._create_users(User)
                 self._create_clients(users["therapist"])
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.stdout.write("Demo logins (http://127.0.0.1:8000/accounts/login/):")
+        self.stdout.write(f"Demo logins ({settings.SITE_URL}/accounts/login/):")
         for username, password, group, *_ in DEMO_LOGINS:
             role = (group or "owner (superuser)").replace("_", " ")
             self.stdout.write(f"  {role:<20} {username} / {password}")
