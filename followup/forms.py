@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic.forms import SingleValueMixin
 from followup.escalation import RED_FLAG_LABELS
 from followup.models import ANSWER_CHARACTERS
 
@@ -23,7 +24,7 @@ def _yes(value: str) -> bool:
     return value == "yes"
 
 
-class CheckInAnswerForm(forms.Form):
+class CheckInAnswerForm(SingleValueMixin, forms.Form):
     """How the client feels now: pain 0-10, its character, radiating, red flags, a note."""
 
     score = forms.TypedChoiceField(

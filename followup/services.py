@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -187,7 +187,8 @@ def send_checkin(checkin: CheckIn) -> None:
     errors = _errors(deliveries)
     if any(d.ok for d in deliveries):
         # Sent on at least one channel: a retry would repeat the message on that channel.
-        done = this_attempt.update(
+        done = _record_outcome(
+            this_attempt,
             status=CheckInStatus.SENT,
             sent_at=timezone.now(),
             claimed_at=None,
@@ -198,7 +199,8 @@ def send_checkin(checkin: CheckIn) -> None:
             logger.warning("check-in %s: sent, but the row moved on meanwhile", checkin.pk)
         logger.info("check-in %s: sent (attempt %s)", checkin.pk, attempt)
     elif _give_up(deliveries, attempt):
-        this_attempt.update(
+        _record_outcome(
+            this_attempt,
             status=CheckInStatus.FAILED,
             token_hash=None,
             claimed_at=None,
@@ -206,7 +208,8 @@ def send_checkin(checkin: CheckIn) -> None:
         )
         logger.warning("check-in %s: failed after %s attempt(s)", checkin.pk, attempt)
     else:
-        this_attempt.update(
+        _record_outcome(
+            this_attempt,
             status=CheckInStatus.SCHEDULED,
             token_hash=None,
             claimed_at=None,
@@ -214,6 +217,19 @@ def send_checkin(checkin: CheckIn) -> None:
             last_error=errors,
         )
         logger.info("check-in %s: temporary failure, will retry", checkin.pk)
+
+
+def _record_outcome(rows: QuerySet[CheckIn], **fields) -> int:
+    """Record what a send did, once more on a fresh connection if the database dropped ours.
+
+    The message has already gone out: losing this update would leave the row `sending` and the
+    sweeper would send it a second time. The update is conditional, so repeating it is safe.
+    """
+    try:
+        return rows.update(**fields)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return rows.update(**fields)
 
 
 def _errors(deliveries: list[Delivery]) -> str:

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from clinic.forms import SingleValueMixin
 from clinic.roles import THERAPIST
 from intake.models import CONSENT_TEXT, PAIN_CHARACTERS, Client
 from intake.schema import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
@@ -77,20 +78,6 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
-class SingleValueMixin:
-    """Reject a field that arrives twice instead of silently keeping the last value."""
-
-    def full_clean(self):
-        super().full_clean()
-        if not self.is_bound or not hasattr(self.data, "getlist"):
-            return
-        for name, field in self.fields.items():
-            if getattr(field.widget, "allow_multiple_selected", False):
-                continue
-            if len(self.data.getlist(self.add_prefix(name))) > 1:
-                self.add_error(name, "This field was sent more than once; send one value.")
 
 
 class CatalogueChoiceField(forms.ChoiceField):

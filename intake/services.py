@@ -194,7 +194,7 @@ def _close(visit: Visit, by, reason: str, status: str) -> Visit:
 
 def _locked_open_visit(visit: Visit, verb: str) -> Visit:
     # Re-read under a row lock: a second click or another therapist may have moved it on.
-    locked = Visit.objects.select_for_update().select_related("intake").get(pk=visit.pk)
+    locked = Visit.objects.select_for_update(of=("self",)).select_related("intake").get(pk=visit.pk)
     if locked.status != VisitStatus.SCHEDULED:
         raise VisitError(
             f"This visit is {locked.get_status_display().lower()}; it cannot be {verb}."

@@ -1,0 +1,17 @@
+"""Form pieces shared by the apps."""
+
+from __future__ import annotations
+
+
+class SingleValueMixin:
+    """Reject a field that arrives twice instead of silently keeping the last value."""
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound or not hasattr(self.data, "getlist"):
+            return
+        for name, field in self.fields.items():
+            if getattr(field.widget, "allow_multiple_selected", False):
+                continue
+            if len(self.data.getlist(self.add_prefix(name))) > 1:
+                self.add_error(name, "This field was sent more than once; send one value.")

@@ -1,0 +1,200 @@
+"""The security cast: one client with a revealing health history, a screened visit, a
+completed visit with check-ins (one sent with a live link, one answered and escalated), a
+clearance letter on file, and one logged-in test client per role."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client as WebClient
+from django.utils import timezone
+
+from followup.channels import LocmemSMSBackend
+from followup.models import (
+    CheckIn,
+    CheckInAnswer,
+    CheckInStatus,
+    Escalation,
+    hash_token,
+)
+from intake.models import HealthRecordAccess
+from tests.factories import ClearanceFactory, ClientFactory, IntakeFactory, VisitFactory
+
+ROLES = ("anonymous", "client_link", "front_desk", "therapist", "superuser")
+
+# What the cast's health history says; none of it may reach front desk, a log or a message.
+CONDITION = "herniated_disc"
+CONDITION_NOTES = "L4-L5 protrusion toward the canal"
+MEDICATION = "warfarin 5 mg"
+FREE_TEXT = "Recovering from a divorce, sleeps badly"
+ALLERGY = "lavender oil"
+
+
+@pytest.fixture(autouse=True)
+def _security_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SITE_URL = "https://clinic.example"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = "locmem"
+    settings.FOLLOWUP_QUIET_HOURS = None
+    settings.FOLLOWUP_THERAPIST_PHONES = {}
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    LocmemSMSBackend.outbox.clear()
+    yield
+    LocmemSMSBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process():
+    """Run tasks in-process whatever the broker settings (the app reads them once)."""
+    from clinic.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+def issue_link(checkin: CheckIn, *, at: datetime.datetime | None = None) -> str:
+    """Mark a check-in sent with a fresh link, as services.send_checkin does; return the token."""
+    at = at or timezone.now()
+    token = secrets.token_urlsafe(32)
+    checkin.status = CheckInStatus.SENT
+    checkin.sent_at = at
+    checkin.token_hash = hash_token(token)
+    checkin.expires_at = at + datetime.timedelta(days=7)
+    checkin.save()
+    return token
+
+
+def add_checkin(visit, *, hours: int = 24, **fields) -> CheckIn:
+    fields.setdefault("due_at", visit.completed_at + datetime.timedelta(hours=hours))
+    fields.setdefault("channels", ["email"])
+    return CheckIn.objects.create(
+        visit=visit, offset_seconds=hours * 3600, policy_hours=hours, **fields
+    )
+
+
+@dataclass
+class World:
+    client: object
+    intake: object
+    visit: object
+    screening: object
+    flag: object
+    clearance: object
+    done_visit: object
+    checkin: object
+    token: str
+    answered: object
+    answer: object
+    escalation: object
+    silent_visit: object
+    access: object
+    other_token: str
+
+
+@pytest.fixture
+def world(db, therapist) -> World:
+    from screening.services import screen_visit
+
+    person = ClientFactory(
+        first_name="Ana", last_name="Lopez", email="ana@example.com", phone="+447911123456"
+    )
+    intake = IntakeFactory(
+        client=person,
+        entered_by=therapist,
+        conditions=[{"code": CONDITION, "acute": False, "notes": CONDITION_NOTES}],
+        medications=[MEDICATION],
+        allergies=[ALLERGY],
+        free_text=FREE_TEXT,
+    )
+    visit = VisitFactory(
+        client=person,
+        intake=intake,
+        therapist=therapist,
+        scheduled_at=timezone.now() + datetime.timedelta(hours=2),
+        baseline_pain=None,
+    )
+    screening = screen_visit(visit=visit)
+    flag = screening.flags.first()
+    clearance = ClearanceFactory(
+        client=person,
+        recorded_by=therapist,
+        document=SimpleUploadedFile("letter.pdf", b"%PDF-1.4 letter", "application/pdf"),
+    )
+    completed_at = timezone.now() - datetime.timedelta(days=2)
+    done_visit = VisitFactory(
+        client=person,
+        intake=intake,
+        therapist=therapist,
+        status="completed",
+        completed_at=completed_at,
+        performed_modality="swedish",
+        baseline_pain=3,
+    )
+    checkin = add_checkin(done_visit, hours=48)
+    token = issue_link(checkin)
+    answered = add_checkin(done_visit, hours=24)
+    issue_link(answered)
+    answer = CheckInAnswer.objects.create(
+        checkin=answered, score=8, character="sharp", radiating=True, note="it burns"
+    )
+    answered.status = CheckInStatus.ANSWERED
+    answered.save()
+    escalation = Escalation.objects.create(
+        visit=done_visit, level="urgent", reasons=[{"rule": "U1", "hours": 24}], checkin=answered
+    )
+    # A visit nobody answered for: on front desk's "no response" list.
+    silent_visit = VisitFactory(
+        client=ClientFactory(),
+        therapist=therapist,
+        status="completed",
+        completed_at=completed_at,
+        performed_modality="swedish",
+    )
+    add_checkin(silent_visit, status=CheckInStatus.EXPIRED, last_error="no answer")
+    other = VisitFactory(
+        client=ClientFactory(),
+        therapist=therapist,
+        status="completed",
+        completed_at=completed_at,
+        performed_modality="swedish",
+    )
+    other_token = issue_link(add_checkin(other))
+    access = HealthRecordAccess.objects.create(user=therapist, client=person, what="intake")
+    return World(
+        client=person,
+        intake=intake,
+        visit=visit,
+        screening=screening,
+        flag=flag,
+        clearance=clearance,
+        done_visit=done_visit,
+        checkin=checkin,
+        token=token,
+        answered=answered,
+        answer=answer,
+        escalation=escalation,
+        silent_visit=silent_visit,
+        access=access,
+        other_token=other_token,
+    )
+
+
+@pytest.fixture
+def browsers(therapist, front_desk, superuser):
+    """Return a test client per role; `client_link` is anonymous but holds a link token."""
+    users = {"front_desk": front_desk, "therapist": therapist, "superuser": superuser}
+
+    def browser(role: str) -> WebClient:
+        web = WebClient()
+        if role in users:
+            web.force_login(users[role])
+        return web
+
+    return browser
