@@ -15,6 +15,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.roles import is_front_desk, is_therapist
@@ -56,8 +57,14 @@ def _over_rate_limit(request: HttpRequest) -> bool:
 
 
 def token_endpoint(view):
-    """Rate limit per client IP and keep the link out of referrers and caches."""
+    """Rate limit per client IP and keep the link out of referrers and caches.
 
+    The link token is the only credential on these pages, so they are exempt from CSRF: a
+    cross-site form cannot know the token, and with `Referrer-Policy: no-referrer` a browser
+    posts the answer form with `Origin: null`, which Django's CSRF check would refuse.
+    """
+
+    @csrf_exempt
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if _over_rate_limit(request):

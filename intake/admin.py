@@ -128,7 +128,7 @@ class VisitAdmin(admin.ModelAdmin):
         "followup",
     )
     list_select_related = ("client", "therapist")
-    list_filter = ("status", "therapist", "planned_modality")
+    list_filter = ("status", ("therapist", admin.RelatedOnlyFieldListFilter), "planned_modality")
     search_fields = ("client__first_name", "client__last_name", "client__email", "client__phone")
     date_hierarchy = "scheduled_at"
     autocomplete_fields = ("client",)

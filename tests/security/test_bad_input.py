@@ -357,7 +357,7 @@ def test_the_commands_accept_unicode_text(tmp_path, db, capsys):
 # ---- two clients submitting at once --------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submits_store_one_answer_and_one_escalation(settings):
     require_postgres()
     from tests.factories import VisitFactory

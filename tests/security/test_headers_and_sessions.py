@@ -108,13 +108,14 @@ def test_staff_posts_without_a_csrf_token_are_refused(world, therapist, front_de
     assert desk.post(url, {"csrfmiddlewaretoken": token}).status_code in (200, 302)
 
 
-def test_the_answer_page_needs_its_csrf_token_too(world):
+def test_the_answer_page_is_guarded_by_its_link_token_not_a_csrf_cookie(world):
+    # Browsers post it with `Origin: null` (Referrer-Policy: no-referrer): the token decides.
     web = WebClient(enforce_csrf_checks=True)
-    url = reverse("followup:answer", args=[world.token])
     answer = {"score": "3", "character": "dull", "radiating": "no", "note": ""}
-    assert web.post(url, answer).status_code == 403
-    token = web.get(url).context["csrf_token"]
-    assert web.post(url, {**answer, "csrfmiddlewaretoken": token}).status_code == 200
+    wrong = reverse("followup:answer", args=["B" * 43])
+    assert web.post(wrong, answer, HTTP_ORIGIN="null").status_code == 404
+    url = reverse("followup:answer", args=[world.token])
+    assert web.post(url, answer, HTTP_ORIGIN="null").status_code == 200
 
 
 # ---- Content-Security-Policy and inline code ---------------------------------------------
