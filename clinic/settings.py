@@ -254,6 +254,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Floor views for `make bench` (clinic/bench_views.py); never set in production.
+BENCH_FLOOR = _strict_bool("BENCH_FLOOR", False)
+
 # Internationalisation.
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = _env_value("TIME_ZONE", env.str, "UTC")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -22,3 +23,6 @@ urlpatterns = [
 ]
 # Uploaded clearance letters are health records: they are never served from MEDIA_URL, only
 # through screening's permission-checked download view.
+
+if settings.BENCH_FLOOR:
+    urlpatterns.append(path("bench/", include("clinic.bench_views")))

@@ -1,0 +1,227 @@
+"""Query counts of the busy staff pages do not grow with the number of rows they list.
+
+Each page is loaded with 3 rows and then with 30; the second load may not use more queries
+than the first. `make bench` prints the same counts with 10,000 clients (bench/pages.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from followup.models import (
+    CheckIn,
+    CheckInAnswer,
+    CheckInStatus,
+    Escalation,
+    EscalationLevel,
+)
+from screening.models import Screening, ScreeningFlag
+from tests.factories import ClientFactory, IntakeFactory, UserFactory, VisitFactory
+
+FEW, MANY = 3, 30
+# A generous ceiling as well, so a page that starts with many queries is noticed too.
+MAX_QUERIES = 30
+
+
+def _today_at(hour: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(hour)))
+
+
+def _screen(visit) -> None:
+    screening = Screening.objects.create(
+        visit=visit,
+        intake=visit.intake,
+        catalogue_version="1",
+        decision="modify",
+        planned_modality=visit.planned_modality,
+        focus_regions=visit.focus_regions,
+        visit_date=visit.scheduled_at.date(),
+        result={"decision": "modify", "flags": [], "blocked_modalities": []},
+    )
+    ScreeningFlag.objects.create(
+        screening=screening, code="muscle_spasm", severity="modify", title="Muscle spasm"
+    )
+
+
+def _checkins(visit, statuses: list[str]) -> list[CheckIn]:
+    made = []
+    for position, status in enumerate(statuses):
+        sent = visit.completed_at + dt.timedelta(hours=24 * (position + 1))
+        checkin = CheckIn.objects.create(
+            visit=visit,
+            offset_seconds=86_400 * (position + 1),
+            policy_hours=24 * (position + 1),
+            due_at=sent,
+            channels=["email"],
+            status=status,
+            attempts=1,
+            sent_at=sent,
+            expires_at=sent + dt.timedelta(days=7),
+        )
+        if status == CheckInStatus.ANSWERED:
+            CheckInAnswer.objects.create(
+                checkin=checkin, score=6, character="sharp", radiating=False
+            )
+        made.append(checkin)
+    return made
+
+
+def _completed_visit(therapist, client=None, *, when=None):
+    when = when or timezone.now() - dt.timedelta(days=5)
+    kwargs = {"client": client} if client is not None else {}
+    visit = VisitFactory(
+        therapist=therapist,
+        scheduled_at=when,
+        status="completed",
+        performed_modality="swedish",
+        completed_at=when + dt.timedelta(hours=1),
+        completed_by=therapist,
+        **kwargs,
+    )
+    _screen(visit)
+    return visit
+
+
+def add_today_visits(n: int, *, therapist, client=None) -> None:
+    for i in range(n):
+        visit = VisitFactory(
+            therapist=therapist, scheduled_at=_today_at(9) + dt.timedelta(minutes=i)
+        )
+        _screen(visit)
+
+
+def add_client_history(n: int, *, therapist, client) -> None:
+    """Give one client n more intakes and n more completed visits with check-ins."""
+    for _ in range(n):
+        IntakeFactory(client=client, entered_by=therapist)
+        visit = _completed_visit(therapist, client)
+        _checkins(visit, [CheckInStatus.ANSWERED, CheckInStatus.EXPIRED, CheckInStatus.SENT])
+
+
+def add_clients(n: int, *, therapist, client=None) -> None:
+    for _ in range(n):
+        IntakeFactory(client=ClientFactory(), entered_by=therapist)
+
+
+def add_escalations(n: int, *, therapist, client=None) -> None:
+    for i in range(n):
+        visit = _completed_visit(therapist)
+        checkins = _checkins(visit, [CheckInStatus.ANSWERED])
+        Escalation.objects.create(
+            visit=visit,
+            level=EscalationLevel.URGENT if i % 2 else EscalationLevel.REVIEW,
+            reasons=[{"rule": "R2", "hours": 24}],
+            checkin=checkins[0],
+        )
+
+
+def add_no_response(n: int, *, therapist, client=None) -> None:
+    for _ in range(n):
+        visit = _completed_visit(therapist)
+        _checkins(visit, [CheckInStatus.EXPIRED] * 3)
+
+
+def add_everything(n: int, *, therapist, client=None) -> None:
+    """Rows for the admin changelists: clients, intakes, visits, screenings, check-ins."""
+    add_escalations(n, therapist=therapist)
+    add_no_response(n, therapist=therapist)
+
+
+# (id, who, url name, url argument, query string, row builder)
+PAGES = [
+    ("day list", "therapist", "intake:today", None, "", add_today_visits),
+    ("day list, all therapists", "therapist", "intake:today", None, "?all=1", add_today_visits),
+    ("client page", "therapist", "intake:client_detail", "client", "", add_client_history),
+    ("client list", "therapist", "intake:client_list", None, "", add_clients),
+    (
+        "escalation queue (therapist)",
+        "therapist",
+        "followup:escalation_queue",
+        None,
+        "",
+        add_escalations,
+    ),
+    (
+        "escalation queue (front desk)",
+        "front_desk",
+        "followup:escalation_queue",
+        None,
+        "",
+        add_escalations,
+    ),
+    ("no-response list", "front_desk", "followup:no_response", None, "", add_no_response),
+    (
+        "admin clients (front desk)",
+        "front_desk",
+        "admin:intake_client_changelist",
+        None,
+        "",
+        add_everything,
+    ),
+    ("admin clients", "owner", "admin:intake_client_changelist", None, "", add_everything),
+    (
+        "admin visits (front desk)",
+        "front_desk",
+        "admin:intake_visit_changelist",
+        None,
+        "",
+        add_everything,
+    ),
+    ("admin visits", "owner", "admin:intake_visit_changelist", None, "", add_everything),
+    ("admin intakes", "owner", "admin:intake_intake_changelist", None, "", add_everything),
+    ("admin screenings", "owner", "admin:screening_screening_changelist", None, "", add_everything),
+    ("admin check-ins", "owner", "admin:followup_checkin_changelist", None, "", add_everything),
+    (
+        "admin check-ins (front desk)",
+        "front_desk",
+        "admin:followup_checkin_changelist",
+        None,
+        "",
+        add_everything,
+    ),
+    (
+        "admin escalations",
+        "owner",
+        "admin:followup_escalation_changelist",
+        None,
+        "",
+        add_everything,
+    ),
+]
+
+
+def _queries(browser, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get(url)
+    assert response.status_code == 200, f"GET {url}: HTTP {response.status_code}"
+    return len(queries.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("who", "name", "arg", "query", "add_rows"),
+    [pytest.param(*page[1:], id=page[0]) for page in PAGES],
+)
+def test_page_queries_do_not_grow_with_rows(
+    client, therapist, front_desk, who, name, arg, query, add_rows, django_assert_max_num_queries
+):
+    owner = UserFactory(username="owner", is_superuser=True)
+    user = {"therapist": therapist, "front_desk": front_desk, "owner": owner}[who]
+    client.force_login(user)
+    regular = ClientFactory()
+    IntakeFactory(client=regular, entered_by=therapist)
+    url = reverse(name, args=[regular.pk] if arg == "client" else None) + query
+
+    add_rows(FEW, therapist=therapist, client=regular)
+    client.get(url)  # warm caches (content types, permissions) so both loads compare
+    few = _queries(client, url)
+    add_rows(MANY - FEW, therapist=therapist, client=regular)
+
+    with django_assert_max_num_queries(min(few, MAX_QUERIES)):
+        response = client.get(url)
+    assert response.status_code == 200
