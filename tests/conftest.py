@@ -29,6 +29,17 @@ def _clear_cache():
 
 
 @pytest.fixture
+def celery_in_process():
+    """Run Celery tasks eagerly whatever the broker settings (the app reads them once)."""
+    from clinic.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
 def therapist(db):
     return UserFactory(username="tess", first_name="Tess", last_name="Ng", groups=["therapist"])
 

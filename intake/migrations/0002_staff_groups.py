@@ -6,6 +6,8 @@ answers, and not `view_health_history` (SPEC section 1, minimum necessary).
 
 from django.db import migrations
 
+# A frozen copy of clinic.roles.GROUP_PERMISSIONS as it was when this migration was written
+# (migrations must not change with the code); later changes are applied by post_migrate.
 GROUP_PERMISSIONS = {
     "therapist": [
         "intake.view_client",

@@ -49,14 +49,8 @@ def followup_settings(settings):
 
 
 @pytest.fixture(autouse=True)
-def celery_in_process():
-    """Run tasks eagerly whatever the broker settings (the app reads them once)."""
-    from clinic.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+def _in_process(celery_in_process):
+    """Run every follow-up test's tasks in-process."""
 
 
 @pytest.fixture

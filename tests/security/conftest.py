@@ -49,14 +49,8 @@ def _security_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _celery_in_process():
-    """Run tasks in-process whatever the broker settings (the app reads them once)."""
-    from clinic.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+def _in_process(celery_in_process):
+    """Run every security test's tasks in-process."""
 
 
 def issue_link(checkin: CheckIn, *, at: datetime.datetime | None = None) -> str:
