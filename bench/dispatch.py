@@ -2,15 +2,16 @@
 
 The bench process plays Celery beat: it calls `followup.dispatch.tick()` back to back (beat
 would call it once a minute; here we measure what the pipeline can do, not the schedule).
-The tick claims rows and enqueues one `send_checkin` task per row on Redis; one `celery -A
-clinic worker --concurrency 2` (two worker processes) sends them through a counting email
-backend. The figure is check-ins per second from the first claim to the last `sent_at`;
-the floor is the same rows set to sent by one UPDATE. Every message is counted: duplicates
+The tick claims rows in batches of 100 and enqueues one `send_checkins` task per batch on
+Redis; one `celery -A clinic worker --concurrency 2` (two worker processes) sends them
+through a counting email backend. The figure is check-ins per second from the first claim to
+the last `sent_at`; the floor is the same rows set to sent by one UPDATE. Every message is counted: duplicates
 (messages beyond one per check-in) and rows left behind are reported, and must be zero.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from bench.sinks import read_tokens
 from followup.models import CheckIn, CheckInStatus, hash_token
 
 TARGET_PER_SECOND = 1_000
+SEND_TASKS = ("followup.tasks.send_checkins", "followup.tasks.send_checkin")
 # Bound on the dispatch, so `make bench` stays within its 10 minutes on a slow machine. Rows
 # still queued at the deadline are reported as unfinished (not as lost).
 TIMEOUT = float(os.environ.get("BENCH_DISPATCH_TIMEOUT", "180"))
@@ -109,7 +111,7 @@ def measure(infra: Infra, cast, clients, count: int = 20_000, timeout: float = T
 
 
 def queued_checkin_ids() -> set[int]:
-    """Return the check-in ids of every send_checkin task waiting in the bench Redis."""
+    """Return the check-in ids of every send_checkin(s) task waiting in the bench Redis."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
@@ -130,11 +132,21 @@ def queued_checkin_ids() -> set[int]:
             headers = payload["headers"]
         except (ValueError, KeyError, IndexError, TypeError):
             continue
-        if headers.get("task") == "followup.tasks.send_checkin":
-            match = re.search(r"\d+", headers.get("argsrepr", ""))
-            if match:
-                ids.add(int(match.group()))
+        if headers.get("task") in SEND_TASKS:
+            ids.update(_task_ids(payload))
     return ids
+
+
+def _task_ids(payload: dict) -> list[int]:
+    """Return the check-in ids a send task carries (its body; argsrepr is cut at 1 kB)."""
+    try:
+        body = payload["body"]
+        if payload.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        (first_arg, *_), _kwargs, _embed = json.loads(body)
+        return [int(pk) for pk in (first_arg if isinstance(first_arg, list) else [first_arg])]
+    except (ValueError, KeyError, TypeError):
+        return [int(pk) for pk in re.findall(r"\d+", payload["headers"].get("argsrepr", ""))]
 
 
 def drive(first: int, last: int, count: int, *, timeout: float, enqueue=None) -> tuple[int, bool]:

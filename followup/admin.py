@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from clinic.roles import is_therapist
 from followup import services
 from followup.models import CheckIn, CheckInAnswer, Escalation, OutboxMessage
+from intake.admin import PlainActionCheckbox
 
 CHECKIN_FIELDS = (
     "visit",
@@ -45,7 +46,7 @@ class ChannelFilter(admin.SimpleListFilter):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(PlainActionCheckbox, admin.ModelAdmin):
     list_display = (
         "id",
         "client_name",
@@ -59,12 +60,17 @@ class CheckInAdmin(admin.ModelAdmin):
     list_filter = ("status", ChannelFilter, "policy_hours")
     date_hierarchy = "due_at"
     search_fields = ("visit__client__first_name", "visit__client__last_name")
-    list_select_related = ("visit__client",)
+    # Clients are fetched for the page's rows only (see get_queryset), not joined: a join
+    # made the database sort every check-in with its visit and client to find one page.
+    list_select_related = ()
     # The token hash is never shown; everything else is read-only (use the actions).
     fields = CHECKIN_FIELDS
     readonly_fields = CHECKIN_FIELDS
     actions = ("resend_checkins", "cancel_followup")
     ordering = ("-due_at", "-id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("visit__client")
 
     @admin.display(description="client", ordering="visit__client__last_name")
     def client_name(self, checkin: CheckIn) -> str:

@@ -12,17 +12,18 @@ log or store their bodies.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import socket
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.module_loading import import_string
 
@@ -66,16 +67,48 @@ class OutboxEmailBackend(BaseEmailBackend):
 
 
 class EmailChannel:
-    """Send one plain-text email through settings.EMAIL_BACKEND (SMTP, anymail, outbox...)."""
+    """Send one plain-text email through settings.EMAIL_BACKEND (SMTP, anymail, outbox...).
+
+    With `connection` (see `email_connection()`), messages share one open backend connection
+    instead of opening one each; after a failure it is closed, and the next send reopens it.
+    """
+
+    def __init__(self, connection: BaseEmailBackend | None = None) -> None:
+        self.connection = connection
 
     def send(self, to: str, subject: str, body: str) -> None:
-        message = EmailMessage(subject=subject, body=body, to=[to])
+        message = EmailMessage(subject=subject, body=body, to=[to], connection=self.connection)
         try:
+            if self.connection is not None:
+                self.connection.open()  # no-op while open; reconnects after a failure
             accepted = message.send(fail_silently=False)
         except Exception as exc:
+            self._drop_connection()
             raise _email_transport_error(exc) from exc
         if not accepted:
             raise TransportError("the email backend accepted no message", permanent=False)
+
+    def _drop_connection(self) -> None:
+        if self.connection is None:
+            return
+        try:
+            self.connection.close()
+        except Exception:
+            logger.debug("closing the email connection failed", exc_info=True)
+
+
+@contextlib.contextmanager
+def email_connection() -> Iterator[BaseEmailBackend]:
+    """Yield one email backend connection for a batch of sends, closed at the end.
+
+    Opening is left to the first send, so a mail server that is down fails each message as a
+    transport error (retried per row), never the whole batch.
+    """
+    connection = get_connection(fail_silently=False)
+    try:
+        yield connection
+    finally:
+        EmailChannel(connection)._drop_connection()
 
 
 def _email_transport_error(exc: Exception) -> TransportError:
@@ -208,14 +241,23 @@ class Delivery:
 
 
 def notify(
-    *, notice: Notice, channels: Iterable[str], email: str = "", phone: str = ""
+    *,
+    notice: Notice,
+    channels: Iterable[str],
+    email: str = "",
+    phone: str = "",
+    connection: BaseEmailBackend | None = None,
 ) -> list[Delivery]:
-    """Send the notice on each channel that has an address; report each channel's result."""
+    """Send the notice on each channel that has an address; report each channel's result.
+
+    `connection` (from `email_connection()`) lets a batch of notices share one email
+    connection; without it each email opens its own.
+    """
     deliveries = []
     for channel in dict.fromkeys(channels):
         try:
             if channel == EMAIL and email:
-                EmailChannel().send(email, notice.subject, notice.email_body)
+                EmailChannel(connection).send(email, notice.subject, notice.email_body)
             elif channel == SMS and phone:
                 SMSChannel().send(phone, notice.sms_body)
             elif channel in CHANNELS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,10 +29,20 @@ logger = logging.getLogger(__name__)
 SWEEP_AFTER = datetime.timedelta(seconds=settings.FOLLOWUP_SWEEP_SECONDS)
 # A check-in not sent within a day of its due time is no longer a "24 h" check-in.
 OVERDUE_AFTER = datetime.timedelta(hours=settings.FOLLOWUP_OVERDUE_HOURS)
+# Rows per claim and per `send_checkins` task: one task costs one broker round trip and a
+# handful of statements for 100 sends, yet a worker killed mid-batch strands at most 100 rows
+# (the sweeper returns them).
 BATCH_SIZE = 100
-MAX_BATCHES = 50  # per tick, so one tick cannot run forever
+# A tick claims batch after batch while rows are due, so beat's once a minute is no cap on
+# throughput, but stops after TICK_SECONDS (well inside beat's minute, so ticks do not pile
+# up) and keeps at most MAX_SENDING rows claimed and unfinished: workers then need only
+# 10,000 / 600 s = 17 sends/s to finish every claim before the sweeper's window, so it never
+# hands back rows whose tasks are merely still queued. (The bench sends ~1,000/s.)
+TICK_SECONDS = 20.0
+MAX_SENDING = 10_000
 
 Enqueue = Callable[[int], None]
+EnqueueBatch = Callable[[list[int]], None]
 
 
 @dataclass
@@ -58,16 +69,25 @@ def tick(
     *,
     enqueue: Enqueue | None = None,
     enqueue_alert: Enqueue | None = None,
+    enqueue_batch: EnqueueBatch | None = None,
 ) -> TickResult:
-    """Run every step once: sweep, expire, claim and send due check-ins, retry alerts."""
+    """Run every step once: sweep, expire, claim and send due check-ins, retry alerts.
+
+    `enqueue` (one id) or `enqueue_batch` (a list of ids) replace the Celery publish; by
+    default each claimed batch becomes one `send_checkins` task.
+    """
     now = now or timezone.now()
     result = TickResult()
     result.returned, result.failed_stuck = sweep(now)
     result.expired_unsent, result.expired_unanswered = expire(now)
-    for _ in range(MAX_BATCHES):
-        claimed = claim_due(now, enqueue=enqueue)
+    deadline = time.monotonic() + TICK_SECONDS
+    room = MAX_SENDING - CheckIn.objects.filter(status=CheckInStatus.SENDING).count()
+    while room > 0 and time.monotonic() < deadline:
+        limit = min(BATCH_SIZE, room)
+        claimed = claim_due(now, limit=limit, enqueue=enqueue, enqueue_batch=enqueue_batch)
         result.claimed += len(claimed)
-        if len(claimed) < BATCH_SIZE:
+        room -= len(claimed)
+        if len(claimed) < limit:
             break
     result.alerts = len(claim_alerts(now, enqueue=enqueue_alert))
     if result.claimed or result.returned or result.failed_stuck or result.alerts:
@@ -125,9 +145,16 @@ def due_checkins(now: datetime.datetime):
 
 
 def claim_due(
-    now: datetime.datetime, *, limit: int = BATCH_SIZE, enqueue: Enqueue | None = None
+    now: datetime.datetime,
+    *,
+    limit: int = BATCH_SIZE,
+    enqueue: Enqueue | None = None,
+    enqueue_batch: EnqueueBatch | None = None,
 ) -> list[int]:
-    """Claim up to `limit` due check-ins (scheduled -> sending) and enqueue one send each.
+    """Claim up to `limit` due check-ins (scheduled -> sending) and enqueue their send.
+
+    By default the batch becomes one `send_checkins` task; with `enqueue`, each id is
+    published on its own (`send_checkin`, as the fault tests' harness does).
 
     Claiming guarantee: each due row is claimed by exactly one dispatcher, however many run.
     On PostgreSQL we lock the batch with SELECT ... FOR UPDATE SKIP LOCKED, so concurrent
@@ -135,9 +162,9 @@ def claim_due(
     (SQLite) each row is claimed by a conditional UPDATE ... WHERE status = 'scheduled' and
     only the dispatcher whose update changed the row owns it (healthchecks' way). The sends
     are enqueued after commit, so a worker never sees an unclaimed row; if publishing fails
-    the row stays `sending` and the sweeper returns it - nothing is lost.
+    the row stays `sending` and the sweeper returns it - nothing is lost. The claim clears any
+    old link hash: the send task takes only rows without one (see services.send_checkins).
     """
-    enqueue = enqueue or _enqueue_send
     with transaction.atomic():
         candidates = due_checkins(now)
         if connection.features.has_select_for_update_skip_locked:
@@ -145,18 +172,22 @@ def claim_due(
                 candidates.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit]
             )
             CheckIn.objects.filter(id__in=ids, status=CheckInStatus.SCHEDULED).update(
-                status=CheckInStatus.SENDING, claimed_at=now
+                status=CheckInStatus.SENDING, claimed_at=now, token_hash=None
             )
         else:
             ids = [
                 pk
                 for pk in candidates.values_list("id", flat=True)[:limit]
                 if CheckIn.objects.filter(pk=pk, status=CheckInStatus.SCHEDULED).update(
-                    status=CheckInStatus.SENDING, claimed_at=now
+                    status=CheckInStatus.SENDING, claimed_at=now, token_hash=None
                 )
             ]
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: _publish(enqueue, pk, "check-in"))
+        if enqueue is not None:
+            for pk in ids:
+                transaction.on_commit(lambda pk=pk: _publish(enqueue, pk, "check-in"))
+        elif ids:
+            publish = enqueue_batch or _enqueue_sends
+            transaction.on_commit(lambda: _publish(publish, ids, "check-in batch"))
     return ids
 
 
@@ -183,18 +214,18 @@ def claim_alerts(now: datetime.datetime, *, enqueue: Enqueue | None = None) -> l
     return ids
 
 
-def _publish(enqueue: Enqueue, pk: int, what: str) -> None:
+def _publish(enqueue: Callable, pk: int | list[int], what: str) -> None:
     try:
         enqueue(pk)
     except Exception:
-        # Broker down: the row keeps its claim or lease and the next sweep hands it back.
+        # Broker down: the rows keep their claim or lease and the next sweep hands them back.
         logger.warning("%s %s: could not enqueue; it will be retried", what, pk, exc_info=True)
 
 
-def _enqueue_send(pk: int) -> None:
-    from followup.tasks import send_checkin
+def _enqueue_sends(ids: list[int]) -> None:
+    from followup.tasks import send_checkins
 
-    send_checkin.delay(pk)
+    send_checkins.delay(ids)
 
 
 def _enqueue_alert(pk: int) -> None:

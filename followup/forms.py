@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 
 from clinic.forms import SingleValueMixin
@@ -18,6 +20,8 @@ CHARACTER_LABELS = {
     "none": "No pain",
 }
 YES_NO = [("yes", "Yes"), ("no", "No")]
+# Fields the answer page draws as buttons and tick boxes with a plain loop (answer.html).
+CHOICE_FIELDS = ("score", "character", "radiating", "red_flags")
 
 
 def _yes(value: str) -> bool:
@@ -56,6 +60,31 @@ class CheckInAnswerForm(SingleValueMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
+
+    @functools.cached_property
+    def options(self) -> dict[str, list[dict]]:
+        """Return each choice field's options (id, value, label, checked) for answer.html.
+
+        The page draws its 26 inputs with a plain loop: rendering each through Django's
+        per-widget templates was half the cost of the page. Ids and checked state are the
+        widgets' own (`id_score_0`...; the value sent, or none).
+        """
+        options = {}
+        for name in CHOICE_FIELDS:
+            bound = self[name]
+            value = bound.value()
+            values = value if isinstance(value, list | tuple) else [value]
+            chosen = {str(v) for v in values if v is not None}
+            options[name] = [
+                {
+                    "id": f"{bound.auto_id}_{index}",
+                    "value": str(code),
+                    "label": label,
+                    "checked": str(code) in chosen,
+                }
+                for index, (code, label) in enumerate(bound.field.choices)
+            ]
+        return options
 
 
 class EscalationNoteForm(forms.Form):

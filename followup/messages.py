@@ -10,8 +10,10 @@ slip health data in.
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from followup.channels import Notice
 
@@ -23,11 +25,24 @@ def site_link(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+_TOKEN_PLACEHOLDER = "TOKEN"  # noqa: S105 (a placeholder in a URL pattern, not a secret)
+
+
+@functools.lru_cache(maxsize=8)
+def _link_paths(urlconf: str, script_prefix: str) -> tuple[str, str]:
+    # Reversed once per URL configuration, not per message: a dispatch batch builds hundreds.
+    return (
+        reverse("followup:answer", args=[_TOKEN_PLACEHOLDER], urlconf=urlconf),
+        reverse("followup:opt_out", args=[_TOKEN_PLACEHOLDER], urlconf=urlconf),
+    )
+
+
 def checkin_links(token: str) -> tuple[str, str]:
     """Return the answer link and the opt-out link for a check-in token."""
+    answer, opt_out = _link_paths(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     return (
-        site_link(reverse("followup:answer", args=[token])),
-        site_link(reverse("followup:opt_out", args=[token])),
+        site_link(answer.replace(_TOKEN_PLACEHOLDER, token)),
+        site_link(opt_out.replace(_TOKEN_PLACEHOLDER, token)),
     )
 
 

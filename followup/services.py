@@ -9,16 +9,19 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
 from followup import escalation as policy
-from followup.channels import EMAIL, SMS, Delivery, notify
+from followup.channels import EMAIL, SMS, Delivery, email_connection, notify
 from followup.messages import checkin_links, checkin_notice, site_link, therapist_notice
 from followup.models import (
     CheckIn,
@@ -49,6 +52,9 @@ RETRY_BACKOFF = (
 # An escalation's therapist alert goes out at once from the answer request; the tick only
 # picks it up if it is still pending after this grace (e.g. the broker was down).
 NOTIFY_GRACE = datetime.timedelta(minutes=2)
+# A batch records its sends at least this often, so a worker killed mid-batch leaves at most
+# this long's worth of messages unrecorded (the sweeper would send those again).
+RECORD_EVERY = datetime.timedelta(seconds=0.2)
 # Lease on a row while a worker sends it; the sweeper returns rows whose lease ran out.
 SEND_LEASE = datetime.timedelta(seconds=settings.FOLLOWUP_SWEEP_SECONDS)
 # A visit without baseline pain is compared against "no pain": the conservative choice,
@@ -57,6 +63,16 @@ DEFAULT_BASELINE_PAIN = 0
 
 _LEVEL_RANK = {None: 0, EscalationLevel.REVIEW: 1, EscalationLevel.URGENT: 2}
 _TAKEABLE = (CheckInStatus.SENDING,)
+# What sending reads: the row's attempt and channels, the client's addresses and consent.
+_TAKEN_FIELDS = (
+    "attempts",
+    "channels",
+    "token_hash",
+    "visit__client__email",
+    "visit__client__phone",
+    "visit__client__followup_consent",
+    "visit__client__opted_out_at",
+)
 _PENDING = (CheckInStatus.SCHEDULED, CheckInStatus.SENDING, CheckInStatus.SENT)
 
 
@@ -137,99 +153,213 @@ def schedule_checkins(*, visit: Visit) -> list[CheckIn]:
 
 
 def send_checkin(checkin: CheckIn) -> None:
-    """Send one claimed (`sending`) check-in with a fresh link; record the outcome on the row.
+    """Send one claimed (`sending`) check-in: a batch of one (the admin and old tasks use it)."""
+    send_checkins(checkin_ids=[checkin.pk])
 
-    Delivery guarantee, decided here: at-least-once. The tick claims a row (scheduled ->
-    sending) so only one worker is handed it; the conditional "take" below lets only one task
-    send per claim even if the broker delivers the task twice; and the final update only
-    applies while the row is still the one we took, so a finished row is never sent again.
-    The window left is a crash after the transport accepted the message and before the row
-    is marked `sent`: the sweeper then returns the row and the client gets a second message
-    (with a new link; the first link stops working). We prefer a rare duplicate to a lost
-    check-in, because a lost one can hide a worsening client.
+
+def send_checkins(*, checkin_ids: Iterable[int]) -> SendSummary:
+    """Send a batch of claimed (`sending`) check-ins, each with a fresh link; record outcomes.
+
+    Delivery guarantee, decided here: at-least-once, duplicates avoided. The tick claims a row
+    (scheduled -> sending) so only one task is handed it; the "take" below (one conditional
+    UPDATE for the batch, `sending` rows without a link yet, each given its own new link hash)
+    lets only one task send per claim even if the broker delivers the task twice or the
+    sweeper re-queued a row whose first task was only late; and every outcome update applies
+    only while the row still holds the link we gave it, so a finished row is never sent
+    again. Outcomes are recorded at least every RECORD_EVERY while the batch sends (and once
+    more on a fresh connection if the database dropped ours). The window left is a worker
+    killed after the transport accepted a message and before its row was marked `sent`: the
+    sweeper then returns the row and the client gets a second message (with a new link; the
+    first stops working). That is at most RECORD_EVERY's worth of one worker's messages. We
+    prefer a rare duplicate to a lost check-in, because a lost one can hide a worsening client.
     """
+    summary = SendSummary()
+    taken = _take(list(checkin_ids))
+    if not taken:
+        return summary
+    # The client is read with the take (a join after it): an opt-out or a corrected address
+    # made while the row waited in the queue counts.
+    opted_out = [row for row in taken if not row.checkin.visit.client.wants_followup()]
+    if opted_out:
+        summary.cancelled = len(opted_out)
+        _record_outcomes(
+            [
+                (
+                    [row.token_hash for row in opted_out],
+                    {
+                        "status": CheckInStatus.CANCELLED,
+                        "token_hash": None,
+                        "claimed_at": None,
+                        "last_error": "the client opted out before it was sent",
+                    },
+                )
+            ]
+        )
+    sendable = [row for row in taken if row.checkin.visit.client.wants_followup()]
+    pending: list[tuple[_Taken, list[Delivery]]] = []
+    flushed_at = time.monotonic()
+    try:
+        with email_connection() as connection:
+            for row in sendable:
+                pending.append((row, _deliver(row, connection=connection)))
+                if time.monotonic() - flushed_at >= RECORD_EVERY.total_seconds():
+                    _record_sends(pending, summary)
+                    pending, flushed_at = [], time.monotonic()
+    finally:
+        # Also after an unexpected error: messages already out must be recorded as sent.
+        _record_sends(pending, summary)
+    logger.info("check-ins: %s", summary)
+    return summary
+
+
+@dataclass
+class SendSummary:
+    """What one batch of sends did, for the worker's log."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    moved_on: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
+            f"{self.cancelled} cancelled, {self.moved_on} moved on meanwhile"
+        )
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A check-in this worker took for one attempt, and the link token it carries."""
+
+    checkin: CheckIn
+    token: str
+    token_hash: str
+
+
+def _take(checkin_ids: list[int]) -> list[_Taken]:
+    """Take the batch's rows still waiting to be sent: one UPDATE, then one SELECT to read them.
+
+    A row is takeable while `sending` without a link hash (the claim clears it); taking bumps
+    `attempts`, renews the lease and stores the hash of a fresh token, distinct per row, so
+    the hash identifies this attempt in every later update.
+    """
+    if not checkin_ids:
+        return []
     now = timezone.now()
-    token = secrets.token_urlsafe(32)  # 256 bits; only the hash is stored
-    attempt = checkin.attempts + 1
-    taken = CheckIn.objects.filter(
-        pk=checkin.pk, status__in=_TAKEABLE, attempts=checkin.attempts
+    tokens = {pk: secrets.token_urlsafe(32) for pk in dict.fromkeys(checkin_ids)}  # 256 bits
+    hashes = {pk: hash_token(token) for pk, token in tokens.items()}
+    # CASE id WHEN ... THEN <hash>: one statement gives each row its own hash. Written as SQL
+    # because a Case(When(...)) of 100 branches costs more Python than the sends themselves.
+    pk_column = connection.ops.quote_name(CheckIn._meta.pk.column)
+    params: list = []
+    for pk, token_hash in hashes.items():
+        params += [pk, token_hash]
+    branches = " ".join(["WHEN %s THEN %s"] * len(hashes))
+    # Safe: the SQL holds only placeholders and a quoted column name; values are parameters.
+    token_hash_case = RawSQL(f"CASE {pk_column} {branches} END", params)  # noqa: S611
+    CheckIn.objects.filter(
+        pk__in=list(tokens), status__in=_TAKEABLE, token_hash__isnull=True
     ).update(
-        attempts=attempt,
+        attempts=F("attempts") + 1,
         claimed_at=now,
-        token_hash=hash_token(token),
+        token_hash=token_hash_case,
         expires_at=now + datetime.timedelta(days=settings.FOLLOWUP_TOKEN_DAYS),
     )
-    if not taken:
-        logger.info("check-in %s: already taken by another worker", checkin.pk)
-        return
-    this_attempt = CheckIn.objects.filter(pk=checkin.pk, status=CheckInStatus.SENDING)
-    this_attempt = this_attempt.filter(attempts=attempt)
-
-    # Read the client now, after the take: an opt-out or a corrected address made while the
-    # row waited in the queue must count.
-    client = Client.objects.get(pk=checkin.visit.client_id)
-    if not client.wants_followup():
-        this_attempt.update(
-            status=CheckInStatus.CANCELLED,
-            token_hash=None,
-            claimed_at=None,
-            last_error="the client opted out before it was sent",
-        )
-        return
-
-    answer_link, opt_out_link = checkin_links(token)
-    deliveries = notify(
-        notice=checkin_notice(answer_link=answer_link, opt_out_link=opt_out_link),
-        channels=checkin.channels,
-        email=client.email,
-        phone=client.phone.as_e164 if client.phone else "",
+    taken = (
+        CheckIn.objects.filter(token_hash__in=list(hashes.values()), status__in=_TAKEABLE)
+        .select_related("visit__client")
+        .only(*_TAKEN_FIELDS)
+        .order_by("id")
     )
-    errors = _errors(deliveries)
-    if any(d.ok for d in deliveries):
-        # Sent on at least one channel: a retry would repeat the message on that channel.
-        done = _record_outcome(
-            this_attempt,
-            status=CheckInStatus.SENT,
-            sent_at=timezone.now(),
-            claimed_at=None,
-            next_attempt_at=None,
-            last_error=errors,
-        )
-        if not done:
-            logger.warning("check-in %s: sent, but the row moved on meanwhile", checkin.pk)
-        logger.info("check-in %s: sent (attempt %s)", checkin.pk, attempt)
-    elif _give_up(deliveries, attempt):
-        _record_outcome(
-            this_attempt,
-            status=CheckInStatus.FAILED,
-            token_hash=None,
-            claimed_at=None,
-            last_error=errors or "no channel to send on",
-        )
-        logger.warning("check-in %s: failed after %s attempt(s)", checkin.pk, attempt)
-    else:
-        _record_outcome(
-            this_attempt,
-            status=CheckInStatus.SCHEDULED,
-            token_hash=None,
-            claimed_at=None,
-            next_attempt_at=timezone.now() + backoff(attempt),
-            last_error=errors,
-        )
-        logger.info("check-in %s: temporary failure, will retry", checkin.pk)
+    rows = [
+        _Taken(checkin=checkin, token=tokens[checkin.pk], token_hash=checkin.token_hash)
+        for checkin in taken
+    ]
+    if len(rows) < len(tokens):
+        skipped = len(tokens) - len(rows)
+        logger.info("check-ins: %s of %s already taken or moved on", skipped, len(tokens))
+    return rows
 
 
-def _record_outcome(rows: QuerySet[CheckIn], **fields) -> int:
-    """Record what a send did, once more on a fresh connection if the database dropped ours.
+def _deliver(row: _Taken, *, connection) -> list[Delivery]:
+    client = row.checkin.visit.client
+    answer_link, opt_out_link = checkin_links(row.token)
+    return notify(
+        notice=checkin_notice(answer_link=answer_link, opt_out_link=opt_out_link),
+        channels=row.checkin.channels,
+        email=client.email,
+        # Only when needed: formatting a number validates it, which costs more than a send.
+        phone=client.phone.as_e164 if SMS in row.checkin.channels and client.phone else "",
+        connection=connection,
+    )
 
-    The message has already gone out: losing this update would leave the row `sending` and the
-    sweeper would send it a second time. The update is conditional, so repeating it is safe.
+
+def _record_sends(pending: list[tuple[_Taken, list[Delivery]]], summary: SendSummary) -> None:
+    """Record the outcome of each send, grouped so that equal updates are one statement."""
+    if not pending:
+        return
+    now = timezone.now()
+    groups: dict[tuple, list[str]] = {}
+    for row, deliveries in pending:
+        attempt = row.checkin.attempts
+        errors = _errors(deliveries)
+        if any(d.ok for d in deliveries):
+            # Sent on at least one channel: a retry would repeat the message on that channel.
+            summary.sent += 1
+            fields = {
+                "status": CheckInStatus.SENT,
+                "sent_at": now,
+                "claimed_at": None,
+                "next_attempt_at": None,
+                "last_error": errors,
+            }
+        elif _give_up(deliveries, attempt):
+            summary.failed += 1
+            logger.warning("check-in %s: failed after %s attempt(s)", row.checkin.pk, attempt)
+            fields = {
+                "status": CheckInStatus.FAILED,
+                "token_hash": None,
+                "claimed_at": None,
+                "last_error": errors or "no channel to send on",
+            }
+        else:
+            summary.retrying += 1
+            fields = {
+                "status": CheckInStatus.SCHEDULED,
+                "token_hash": None,
+                "claimed_at": None,
+                "next_attempt_at": now + backoff(attempt),
+                "last_error": errors,
+            }
+        groups.setdefault(tuple(fields.items()), []).append(row.token_hash)
+    done = _record_outcomes([(hashes, dict(fields)) for fields, hashes in groups.items()])
+    if done < len(pending):
+        summary.moved_on += len(pending) - done
+        logger.warning("check-ins: %s sent or tried, but moved on meanwhile", len(pending) - done)
+
+
+def _record_outcomes(updates: list[tuple[list[str], dict]]) -> int:
+    """Record what sends did, once more on a fresh connection if the database dropped ours.
+
+    The messages have already gone out: losing these updates would leave the rows `sending`
+    and the sweeper would send them a second time. Each update applies only to rows still
+    `sending` with the link hash this attempt gave them, so repeating it is safe.
     """
+
+    def apply() -> int:
+        with transaction.atomic():
+            return sum(
+                CheckIn.objects.filter(token_hash__in=hashes, status__in=_TAKEABLE).update(**fields)
+                for hashes, fields in updates
+            )
+
     try:
-        return rows.update(**fields)
+        return apply()
     except (OperationalError, InterfaceError):
         connection.close()
-        return rows.update(**fields)
+        return apply()
 
 
 def _errors(deliveries: list[Delivery]) -> str:
@@ -324,7 +454,10 @@ def record_answer(
         # each other's answers (and the unique (visit, level) backs it anyway).
         visit = Visit.objects.select_for_update().get(pk=locked.visit_id)
         result = evaluate_visit(visit)
-        escalation = _escalate(visit=visit, checkin=locked, result=result)
+        # Most answers escalate nothing: then there is no need to read the visit's escalations.
+        escalation = None
+        if result.level is not None:
+            escalation = _escalate(visit=visit, checkin=locked, result=result)
     return AnswerOutcome(recorded=True, level=result.level, escalation=escalation)
 
 
@@ -488,25 +621,23 @@ def no_response_visits() -> QuerySet[Visit]:
     That is: at least one check-in expired, none answered, none still pending, none cancelled
     (a client who opted out is not chased); failed ones count as unanswered.
     """
-    checkins = "checkins__status"
-    return (
-        Visit.objects.filter(status=VisitStatus.COMPLETED)
+    # One correlated EXISTS per visit over its own check-ins (found by visit, counted by
+    # status), rather than counts grouped over a join of every completed visit's check-ins:
+    # a bounded or paged list then reads only the check-ins of the visits it looks at.
+    still_open = [*_PENDING, CheckInStatus.ANSWERED, CheckInStatus.CANCELLED]
+    unanswered = (
+        CheckIn.objects.filter(visit=OuterRef("pk"))
+        .order_by()
+        .values("visit")
         .annotate(
-            expired_count=Count("checkins", filter=Q(**{checkins: CheckInStatus.EXPIRED})),
-            open_count=Count(
-                "checkins",
-                filter=Q(
-                    **{
-                        f"{checkins}__in": [
-                            *_PENDING,
-                            CheckInStatus.ANSWERED,
-                            CheckInStatus.CANCELLED,
-                        ]
-                    }
-                ),
-            ),
+            expired_count=Count("pk", filter=Q(status=CheckInStatus.EXPIRED)),
+            open_count=Count("pk", filter=Q(status__in=still_open)),
         )
         .filter(expired_count__gt=0, open_count=0)
+    )
+    return (
+        Visit.objects.filter(status=VisitStatus.COMPLETED)
+        .filter(Exists(unanswered))
         .select_related("client", "therapist")
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from followup import dispatch, services
-from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus
+from followup.models import Escalation, NotifyStatus
 
 
 @shared_task(ignore_result=True)
@@ -16,12 +16,19 @@ def dispatch_due() -> str:
 
 
 @shared_task(ignore_result=True)
+def send_checkins(checkin_ids: list[int]) -> None:
+    """Send a batch of claimed check-ins (the tick enqueues one per claimed batch).
+
+    The service's take is the "has it moved on?" check: one UPDATE that takes only the rows
+    still `sending` and not yet taken, so a duplicate delivery of this task sends nothing.
+    """
+    services.send_checkins(checkin_ids=[int(pk) for pk in checkin_ids])
+
+
+@shared_task(ignore_result=True)
 def send_checkin(checkin_id: int) -> None:
-    """Send one claimed check-in."""
-    checkin = CheckIn.objects.select_related("visit__client").filter(pk=checkin_id).first()
-    if checkin is None or checkin.status != CheckInStatus.SENDING:
-        return
-    services.send_checkin(checkin)
+    """Send one claimed check-in (a batch of one; kept for single-row publishers)."""
+    services.send_checkins(checkin_ids=[int(checkin_id)])
 
 
 @shared_task(ignore_result=True)

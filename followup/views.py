@@ -3,18 +3,22 @@ staff's escalation queue, no-response list, pain chart and development outbox.""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -31,6 +35,11 @@ logger = logging.getLogger(__name__)
 RATE_LIMIT_REQUESTS = settings.FOLLOWUP_RATE_LIMIT_REQUESTS
 RATE_LIMIT_WINDOW = settings.FOLLOWUP_RATE_LIMIT_WINDOW  # seconds
 NO_RESPONSE_CALLED_SHOWN = 50
+NO_RESPONSE_PER_PAGE = 50
+# Check-ins run out within about ten days of a visit (the last offset plus the link's life),
+# so a month covers everyone still worth a call and keeps the list off the whole history.
+NO_RESPONSE_DAYS = 30
+ESCALATIONS_PER_PAGE = 50
 
 
 # ---- client pages ------------------------------------------------------------------------
@@ -48,12 +57,29 @@ def _client_ip(request: HttpRequest) -> str:
 def _over_rate_limit(request: HttpRequest) -> bool:
     key = f"followup:rate:{_client_ip(request)}"
     try:
-        cache.add(key, 0, timeout=RATE_LIMIT_WINDOW)
-        return cache.incr(key) > RATE_LIMIT_REQUESTS
+        return _count_request(key) > RATE_LIMIT_REQUESTS
     except Exception:
         # The cache (Redis) being down must not stop a client from answering.
         logger.warning("rate limit cache unavailable; letting the request through")
         return False
+
+
+def _count_request(key: str) -> int:
+    """Count a request in its IP's window and return the count so far.
+
+    The window starts with the first request (the count's expiry is set then and never
+    moved). On Redis that is one round trip: SET NX with the expiry, then INCR, pipelined.
+    Other caches (tests, the embedded default) use add + incr, which mean the same.
+    """
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        redis_key = backend.make_and_validate_key(key)
+        pipeline = backend._cache.get_client(redis_key, write=True).pipeline(transaction=False)
+        pipeline.set(redis_key, 0, ex=RATE_LIMIT_WINDOW, nx=True)
+        pipeline.incr(redis_key)
+        return pipeline.execute()[1]
+    backend.add(key, 0, timeout=RATE_LIMIT_WINDOW)
+    return backend.incr(key)
 
 
 def token_endpoint(view):
@@ -167,8 +193,9 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
     )
     if status == EscalationStatus.RESOLVED:
         escalations = escalations.order_by("-resolved_at", "-id")[:100]
+    page = Paginator(escalations, ESCALATIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
-        "escalations": escalations,
+        "escalations": page,
         "status": status,
         "tabs": EscalationStatus.choices,
         "clinical": is_therapist(request.user),
@@ -214,10 +241,14 @@ def _queue_url() -> str:
 @staff_required
 def no_response(request: HttpRequest) -> HttpResponse:
     """List visits whose check-ins all ran out unanswered, for front desk to call."""
-    visits = services.no_response_visits().order_by("-completed_at", "-id")
+    since = timezone.now() - datetime.timedelta(days=NO_RESPONSE_DAYS)
+    visits = services.no_response_visits().filter(completed_at__gte=since)
+    visits = visits.order_by("-completed_at", "-id")
+    to_call = visits.filter(followup_called_at__isnull=True)
     context = {
-        "to_call": visits.filter(followup_called_at__isnull=True),
+        "to_call": Paginator(to_call, NO_RESPONSE_PER_PAGE).get_page(request.GET.get("page")),
         "called": visits.filter(followup_called_at__isnull=False)[:NO_RESPONSE_CALLED_SHOWN],
+        "days": NO_RESPONSE_DAYS,
     }
     return render(request, "followup/no_response.html", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from django import forms
@@ -14,7 +15,7 @@ from clinic.roles import THERAPIST
 from intake.models import CONSENT_TEXT, PAIN_CHARACTERS, Client
 from intake.schema import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
 from intake.services import check_intake_for_record, signature_matches
-from screening.catalogue import get_catalogue
+from screening.catalogue import Catalogue, get_catalogue
 
 OTHER_CONDITION_ROWS = 3
 MAX_LINES_CHARS = 20_000
@@ -64,6 +65,40 @@ def region_choices() -> list[tuple[str, str]]:
 def condition_code(rule) -> str:
     """Return the condition code the form stores for a catalogue rule."""
     return rule.code if rule.code in rule.condition_codes else rule.condition_codes[0]
+
+
+@functools.lru_cache(maxsize=4)
+def _condition_fields(cat: Catalogue) -> tuple[tuple, dict[str, forms.Field]]:
+    """Return the catalogue's (category, rule, field name) rows and their intake-form fields.
+
+    Built once per catalogue and shared by every IntakeForm: about 150 fields that hold no
+    per-request state (the form never changes them), so building them for each request was
+    most of the form's cost.
+    """
+    rows, fields = [], {}
+    for category, rules in cat.condition_choices():
+        for rule in rules:
+            name = f"cond_{rule.code}"
+            fields[name] = forms.BooleanField(required=False, label=rule.title)
+            fields[f"{name}_acute"] = forms.BooleanField(required=False, label="acute now")
+            fields[f"{name}_notes"] = forms.CharField(
+                required=False, max_length=2_000, label="notes"
+            )
+            rows.append((category, rule, name))
+    return tuple(rows), fields
+
+
+@functools.lru_cache(maxsize=MAX_OTHER_ROWS)
+def _other_fields(i: int) -> dict[str, forms.Field]:
+    """Return the fields of the i-th "other condition" row (shared like _condition_fields)."""
+    name = f"other_{i}"
+    return {
+        f"{name}_code": forms.CharField(
+            required=False, max_length=MAX_ITEM_CHARS, label="Other condition"
+        ),
+        f"{name}_acute": forms.BooleanField(required=False, label="acute now"),
+        f"{name}_notes": forms.CharField(required=False, max_length=2_000, label="notes"),
+    }
 
 
 class DateInput(forms.DateInput):
@@ -223,27 +258,12 @@ class IntakeForm(SingleValueMixin, forms.Form):
         self.client = client
         cat = get_catalogue()
         self.fields["red_flags"].choices = [(f.code, f.label) for f in cat.intake_red_flags]
-        # condition field name → (category label, rule) for grouping in the template.
-        self.condition_rules = []
-        for category, rules in cat.condition_choices():
-            for rule in rules:
-                name = f"cond_{rule.code}"
-                self.fields[name] = forms.BooleanField(required=False, label=rule.title)
-                self.fields[f"{name}_acute"] = forms.BooleanField(required=False, label="acute now")
-                self.fields[f"{name}_notes"] = forms.CharField(
-                    required=False, max_length=2_000, label="notes"
-                )
-                self.condition_rules.append((category, rule, name))
+        # (category, rule, condition field name) for grouping in the template.
+        self.condition_rules, condition_fields = _condition_fields(cat)
+        self.fields.update(condition_fields)
         self.other_rows = max(OTHER_CONDITION_ROWS, self._other_rows_needed())
         for i in range(self.other_rows):
-            name = f"other_{i}"
-            self.fields[f"{name}_code"] = forms.CharField(
-                required=False, max_length=MAX_ITEM_CHARS, label="Other condition"
-            )
-            self.fields[f"{name}_acute"] = forms.BooleanField(required=False, label="acute now")
-            self.fields[f"{name}_notes"] = forms.CharField(
-                required=False, max_length=2_000, label="notes"
-            )
+            self.fields.update(_other_fields(i))
 
     @classmethod
     def initial_from(cls, intake) -> dict:

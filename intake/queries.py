@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from followup.models import CheckInStatus, EscalationStatus
+from followup.models import CheckIn, CheckInStatus, Escalation, EscalationStatus
 from screening.models import Screening
 
 
@@ -15,20 +16,28 @@ def with_screening_decision(visits: QuerySet) -> QuerySet:
 
 
 def with_followup_summary(visits: QuerySet) -> QuerySet:
-    """Annotate check-in counts by status and the number of unresolved escalations."""
-    open_escalations = Q(
-        escalations__status__in=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED]
-    )
+    """Annotate check-in counts by status and the number of unresolved escalations.
+
+    Each count is a correlated subquery, so the database works them out only for the rows
+    fetched (a page of the admin) and a paginator's COUNT(*) leaves them out; counting over
+    joins of every visit's check-ins and escalations took most of the admin list's time.
+    """
+    checkins = CheckIn.objects.filter(visit=OuterRef("pk"))
+    escalations = Escalation.objects.filter(visit=OuterRef("pk"))
+    unresolved = Q(status__in=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED])
     return visits.annotate(
-        checkins_total=Count("checkins", distinct=True),
-        checkins_answered=Count(
-            "checkins", filter=Q(checkins__status=CheckInStatus.ANSWERED), distinct=True
-        ),
-        checkins_failed=Count(
-            "checkins", filter=Q(checkins__status=CheckInStatus.FAILED), distinct=True
-        ),
-        escalations_open=Count("escalations", filter=open_escalations, distinct=True),
+        checkins_total=_count(checkins),
+        checkins_answered=_count(checkins, Q(status=CheckInStatus.ANSWERED)),
+        checkins_failed=_count(checkins, Q(status=CheckInStatus.FAILED)),
+        escalations_open=_count(escalations, unresolved),
     )
+
+
+def _count(rows: QuerySet, condition: Q | None = None) -> Coalesce:
+    # One visit's rows found by its index, counted with a FILTER: a status in the WHERE
+    # tempts the planner into combining indexes over every visit's rows.
+    counted = rows.order_by().values("visit").annotate(n=Count("pk", filter=condition))
+    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
 
 
 def followup_summary(visit) -> str:

@@ -104,19 +104,23 @@ def client_detail(request, client_id: int):
 def intake_create(request, client_id: int):
     """Record a new health history; a returning client's last one is shown for review."""
     client = get_object_or_404(Client, pk=client_id)
+    if request.method == "POST":
+        # A valid form never shows the previous intake (the values sent win over it), and
+        # intake_record reads it again under the client's lock: read it only to show errors.
+        form = IntakeForm(request.POST, client=client)
+        if form.is_valid():
+            intake = services.intake_record(
+                client=client,
+                data=form.cleaned_data["intake"],
+                by=request.user,
+                ip=request.META.get("REMOTE_ADDR"),
+                signature_name=form.cleaned_data["signature_name"],
+            )
+            messages.success(request, "Health history recorded.")
+            return redirect("intake:intake_detail", intake_id=intake.pk)
     previous = client.latest_intake()
     initial = IntakeForm.initial_from(previous) if previous else {}
     form = IntakeForm(request.POST or None, client=client, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        intake = services.intake_record(
-            client=client,
-            data=form.cleaned_data["intake"],
-            by=request.user,
-            ip=request.META.get("REMOTE_ADDR"),
-            signature_name=form.cleaned_data["signature_name"],
-        )
-        messages.success(request, "Health history recorded.")
-        return redirect("intake:intake_detail", intake_id=intake.pk)
     if previous:
         record_health_read(request, client, "intake form (previous intake)")
     status = 400 if form.is_bound else 200

@@ -10,6 +10,7 @@ permission were granted by mistake.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -64,6 +65,13 @@ class ScreeningFlagInline(admin.TabularInline):
         return False
 
 
+class ScreeningChangeList(ChangeList):
+    """The screenings list, without each row's `result` JSON (large, and not shown there)."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).defer("result")
+
+
 @admin.register(Screening)
 class ScreeningAdmin(TherapistReadOnlyAdmin):
     list_display = [
@@ -88,10 +96,16 @@ class ScreeningAdmin(TherapistReadOnlyAdmin):
         url = reverse("screening:report", args=[obj.visit_id])
         return format_html('<a href="{}">Open the screening report</a>', url)
 
+    def get_changelist(self, request, **kwargs):
+        return ScreeningChangeList
+
     def get_search_results(self, request, queryset, search_term):
         queryset, _ = super().get_search_results(request, queryset, search_term)
-        # Searching a flag code joins flags; distinct keeps one row per screening.
-        return queryset.distinct(), False
+        if search_term:
+            # Searching a flag code joins flags; distinct keeps one row per screening. (Only
+            # then: DISTINCT over every screening's columns made the plain list slow.)
+            queryset = queryset.distinct()
+        return queryset, False
 
 
 @admin.register(ScreeningFlag)

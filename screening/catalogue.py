@@ -246,6 +246,9 @@ class Catalogue:
         Only rules matched by condition codes are offered; rules that need acute=true are
         left out because the form's "acute now" toggle covers them (scoliosis appears once).
         """
+        cached = _CONDITION_CHOICES.get(self.version)
+        if cached is not None and cached[0] is self:
+            return cached[1]
         groups = []
         for category in self.condition_categories:
             rules = tuple(
@@ -257,7 +260,8 @@ class Catalogue:
             )
             if rules:
                 groups.append((category, rules))
-        return tuple(groups)
+        _CONDITION_CHOICES[self.version] = (self, tuple(groups))
+        return _CONDITION_CHOICES[self.version][1]
 
 
 def normalise_code(name: str) -> str:
@@ -483,6 +487,12 @@ def _check_match(
                 errors.append(
                     f"{label}: match.also_when.requires_acute must be true, false or absent"
                 )
+
+
+# condition_choices() per catalogue version, kept with the catalogue it was computed from (a
+# catalogue compiled again under the same version, as tests do, computes its own): the intake
+# form asks for it on every request.
+_CONDITION_CHOICES: dict[str, tuple[Catalogue, tuple]] = {}
 
 
 @functools.cache

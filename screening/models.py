@@ -46,6 +46,15 @@ class Screening(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
+        indexes = [
+            # The admin lists screenings newest first: a page is then read off this index
+            # (backwards) instead of sorting every screening.
+            models.Index(fields=["created_at", "id"], name="screening_created_id"),
+            # A visit's latest screening (intake.queries.with_screening_decision, on every
+            # visit list) is then one index entry; without it, the index above tempts the
+            # planner into walking all screenings newest first to find one visit's.
+            models.Index(fields=["visit", "created_at", "id"], name="screening_visit_latest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(decision__in=SEVERITY_ORDER), name="screening_decision_valid"

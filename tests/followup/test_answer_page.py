@@ -6,6 +6,8 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
@@ -214,3 +216,28 @@ def test_the_client_page_has_no_staff_navigation_inline_script_or_inline_style(c
     assert " style=" not in content
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", content)
     assert 'name="viewport"' in content
+
+
+def test_a_refused_answer_keeps_the_choices_made_and_marks_the_field_to_fix(client, answerable):
+    _checkin, token = answerable
+    data = answer_data(character="sharp", radiating="yes", red_flags=["fever"])
+    del data["score"]
+
+    body = client.post(url(token), data).content.decode()
+
+    assert re.search(r'value="sharp" class="btn-check" id="id_character_1" required checked>', body)
+    assert re.search(r'value="yes" class="btn-check" id="id_radiating_0" required checked>', body)
+    assert re.search(r'value="fever" class="form-check-input" id="id_red_flags_\d+" checked>', body)
+    assert 'id="id_score_0" required aria-invalid="true">' in body
+    assert 'for="id_score_10">10</label>' in body
+    assert "checked" not in re.search(r'<input[^>]*value="dull"[^>]*>', body).group(0)
+
+
+def test_an_answer_that_escalates_nothing_reads_no_escalations(client, answerable):
+    _checkin, token = answerable
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url(token), answer_data(score="2"))
+
+    assert response.status_code == 200
+    assert Escalation.objects.count() == 0
+    assert not [q for q in queries.captured_queries if "followup_escalation" in q["sql"]]

@@ -223,3 +223,50 @@ def test_a_visit_completed_in_a_demo_with_minute_offsets_is_sent_minutes_later(
         dispatch.tick()
 
     assert statuses(visit) == ["sent", "sent", "scheduled"]
+
+
+def test_a_claimed_batch_is_enqueued_as_one_task_after_commit(
+    visit, django_capture_on_commit_callbacks
+):
+    rows = [add_checkin(visit, policy_hours=h, due_at=NOW - MINUTES) for h in (24, 48, 72)]
+    batches = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch.claim_due(NOW, enqueue_batch=batches.append)
+        assert batches == []
+
+    assert batches == [[row.pk for row in rows]]
+
+
+def test_a_tick_keeps_claiming_batches_while_rows_are_due(visit, monkeypatch, committed):
+    monkeypatch.setattr(dispatch, "BATCH_SIZE", 2)
+    for hours in range(24, 24 * 6, 24):
+        add_checkin(visit, policy_hours=hours, due_at=NOW - MINUTES)
+    batches = []
+
+    with committed():
+        result = dispatch.tick(NOW, enqueue_batch=batches.append)
+
+    assert result.claimed == 5
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+
+
+def test_a_tick_leaves_rows_due_once_enough_are_in_flight(visit, monkeypatch):
+    monkeypatch.setattr(dispatch, "MAX_SENDING", 3)
+    add_checkin(visit, policy_hours=24, status=CheckInStatus.SENDING, claimed_at=NOW)
+    for hours in range(48, 24 * 6, 24):
+        add_checkin(visit, policy_hours=hours, due_at=NOW - MINUTES)
+
+    assert dispatch.tick(NOW, enqueue_batch=lambda ids: None).claimed == 2
+    assert dispatch.tick(NOW, enqueue_batch=lambda ids: None).claimed == 0
+
+
+def test_the_batch_task_sends_only_rows_still_sending(frozen, visit):
+    due = add_checkin(visit, due_at=NOW)
+    scheduled = add_checkin(visit, policy_hours=48, due_at=NOW)
+    dispatch.claim_due(NOW, limit=1, enqueue=lambda pk: None)
+
+    tasks.send_checkins([due.pk, scheduled.pk, 123456])
+
+    assert statuses(visit) == ["sent", "scheduled"]
+    assert len(mail.outbox) == 1

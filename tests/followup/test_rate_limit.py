@@ -49,3 +49,44 @@ def test_the_window_resets_after_it_passes(client, frozen, settings):
     frozen.shift(datetime.timedelta(seconds=views.RATE_LIMIT_WINDOW + 1))
 
     assert client.get(url).status_code == 404
+
+
+def test_on_redis_each_request_is_counted_in_one_round_trip(client, settings, monkeypatch):
+    import redis
+
+    from tests.services import require_redis
+
+    url = require_redis()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "test-rate-limit",
+        }
+    }
+    trips = []
+    execute = redis.client.Pipeline.execute
+    command = redis.Redis.execute_command
+    monkeypatch.setattr(
+        redis.client.Pipeline, "execute", lambda self, *a, **k: trips.append(1) or execute(self)
+    )
+    monkeypatch.setattr(
+        redis.Redis, "execute_command", lambda self, *a, **k: trips.append(1) or command(self, *a)
+    )
+    from django.core.cache import cache
+
+    cache.delete("followup:rate:203.0.113.9")
+    page = reverse("followup:answer", args=["x" * 43])
+
+    trips.clear()
+    for _ in range(views.RATE_LIMIT_REQUESTS):
+        assert client.get(page, REMOTE_ADDR="203.0.113.9").status_code == 404
+    assert len(trips) == views.RATE_LIMIT_REQUESTS
+    assert client.get(page, REMOTE_ADDR="203.0.113.9").status_code == 429
+
+    # The window started with the first request and is not moved by the later ones.
+    assert cache.get("followup:rate:203.0.113.9") == views.RATE_LIMIT_REQUESTS + 1
+    stored = cache.make_and_validate_key("followup:rate:203.0.113.9")
+    ttl = redis.Redis.from_url(url).ttl(stored)
+    assert 0 < ttl <= views.RATE_LIMIT_WINDOW
+    cache.delete("followup:rate:203.0.113.9")

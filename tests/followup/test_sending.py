@@ -1,4 +1,4 @@
-"""Sending one claimed check-in: links, retries, the final failed state."""
+"""Sending claimed check-ins, alone or in batches: links, retries, the final failed state."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import smtplib
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
 
 from followup import services
@@ -147,3 +148,121 @@ def test_the_address_is_read_when_sending_so_a_corrected_email_is_used(frozen, v
     services.send_checkin(CheckIn.objects.select_related("visit__client").get(pk=checkin.pk))
 
     assert mail.outbox[0].to == ["new@example.com"]
+
+
+# ---- batches -----------------------------------------------------------------------------
+
+
+class ByRecipientEmailBackend(locmem.EmailBackend):
+    """Locmem, except that "down..." addresses fail for now and "refused..." ones for good."""
+
+    connections = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        type(self).connections += 1
+
+    def send_messages(self, messages):
+        for message in messages:
+            to = message.to[0]
+            if to.startswith("down"):
+                raise smtplib.SMTPServerDisconnected("gone")
+            if to.startswith("refused"):
+                raise smtplib.SMTPRecipientsRefused({})
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def by_recipient(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.ByRecipientEmailBackend"
+    ByRecipientEmailBackend.connections = 0
+    return ByRecipientEmailBackend
+
+
+def claimed_for(email: str, **fields) -> CheckIn:
+    return claimed(make_visit(client=ClientFactory(email=email)), **fields)
+
+
+def test_each_row_of_a_batch_ends_in_its_own_state(frozen, by_recipient):
+    sent = claimed_for("fine@example.com")
+    temporary = claimed_for("down@example.com")
+    permanent = claimed_for("refused@example.com")
+    opted_out = claimed_for("gone@example.com")
+    ClientFactory._meta.model.objects.filter(pk=opted_out.visit.client_id).update(opted_out_at=NOW)
+    moved_on = claimed_for("answered@example.com")
+    CheckIn.objects.filter(pk=moved_on.pk).update(status=CheckInStatus.CANCELLED)
+    batch = [sent, temporary, permanent, opted_out, moved_on]
+
+    summary = services.send_checkins(checkin_ids=[c.pk for c in batch])
+
+    for checkin in batch:
+        checkin.refresh_from_db()
+    assert (sent.status, sent.attempts, sent.sent_at) == (CheckInStatus.SENT, 1, NOW)
+    assert sent.token_hash == hash_token(links_in(mail.outbox[0].body)[0])
+    assert (temporary.status, temporary.attempts) == (CheckInStatus.SCHEDULED, 1)
+    assert temporary.next_attempt_at == NOW + datetime.timedelta(minutes=1)
+    assert temporary.token_hash is None
+    assert temporary.last_error.startswith("email: temporary")
+    assert (permanent.status, permanent.token_hash) == (CheckInStatus.FAILED, None)
+    assert permanent.last_error.startswith("email: permanent")
+    assert (opted_out.status, opted_out.token_hash) == (CheckInStatus.CANCELLED, None)
+    assert "opted out" in opted_out.last_error
+    assert (moved_on.status, moved_on.attempts) == (CheckInStatus.CANCELLED, 0)
+    assert [m.to for m in mail.outbox] == [["fine@example.com"]]
+    assert (summary.sent, summary.retrying, summary.failed, summary.cancelled) == (1, 1, 1, 1)
+    assert by_recipient.connections == 1  # one email connection for the whole batch
+
+
+def test_a_batch_delivered_twice_sends_each_checkin_once(frozen, committed):
+    from followup import dispatch, tasks
+
+    for _ in range(3):
+        add_checkin(make_visit(), due_at=NOW)
+    batches = []
+    with committed():
+        dispatch.claim_due(NOW, enqueue_batch=batches.append)
+    [ids] = batches
+
+    tasks.send_checkins(ids)
+    tasks.send_checkins(ids)
+
+    assert len(mail.outbox) == 3
+    assert set(CheckIn.objects.values_list("status", "attempts")) == {(CheckInStatus.SENT, 1)}
+
+
+def test_a_late_copy_of_a_batch_cannot_resend_rows_another_worker_is_sending(frozen):
+    # The sweeper returned a claim whose task was only late, and the row was claimed again:
+    # two tasks now name it, and whichever takes it first is the only one that sends.
+    from followup import dispatch, tasks
+
+    checkin = claimed(make_visit())
+    services._take([checkin.pk])  # another worker took it and is sending now
+
+    tasks.send_checkins([checkin.pk])
+
+    assert mail.outbox == []
+    checkin.refresh_from_db()
+    assert (checkin.status, checkin.attempts) == (CheckInStatus.SENDING, 1)
+    assert dispatch.claim_due(NOW, enqueue=lambda pk: None) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_drop_after_sending_is_recorded_on_a_new_connection(frozen, monkeypatch):
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    checkins = [claimed(make_visit()) for _ in range(2)]
+    real_update = QuerySet.update
+    drops = []
+
+    def drop_once(self, **fields):
+        if fields.get("status") == CheckInStatus.SENT and not drops:
+            drops.append(fields)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_update(self, **fields)
+
+    monkeypatch.setattr(QuerySet, "update", drop_once)
+    services.send_checkins(checkin_ids=[c.pk for c in checkins])
+
+    assert drops and len(mail.outbox) == 2
+    assert set(CheckIn.objects.values_list("status", flat=True)) == {CheckInStatus.SENT}

@@ -196,3 +196,61 @@ def test_the_dev_outbox_lists_messages_with_clickable_links_only_in_debug(
     content = therapist_client.get(reverse("followup:outbox")).content.decode()
     assert '<a href="https://clinic.example/f/abc/"' in content
     assert content.index("Newer") < content.index("+447700900123")
+
+
+def test_no_response_lists_visits_of_the_last_30_days_only(front_desk_client):
+    recent = make_visit(completed_at=NOW - datetime.timedelta(days=12))
+    expire_all(recent, "expired", "expired", "expired")
+    old = make_visit(completed_at=NOW - datetime.timedelta(days=31))
+    expire_all(old, "expired", "expired", "expired")
+
+    content = front_desk_client.get(reverse("followup:no_response")).content.decode()
+
+    assert "Visits of the last 30 days" in content
+    assert recent.client.full_name in content
+    assert old.client.full_name not in content
+
+
+def test_no_response_list_is_paged(front_desk_client, monkeypatch):
+    from followup import views
+
+    monkeypatch.setattr(views, "NO_RESPONSE_PER_PAGE", 2)
+    silent = []
+    for hours in (1, 2, 3):
+        visit = make_visit(completed_at=NOW - datetime.timedelta(days=10, hours=hours))
+        expire_all(visit, "expired")
+        silent.append(visit)
+    url = reverse("followup:no_response")
+
+    first = front_desk_client.get(url).content.decode()
+    second = front_desk_client.get(url, {"page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first and "?page=2" in first
+    assert [v.client.full_name in first for v in silent] == [True, True, False]
+    assert [v.client.full_name in second for v in silent] == [False, False, True]
+
+
+def test_the_escalation_queue_is_paged_within_its_tab(therapist_client, monkeypatch):
+    from followup import views
+
+    monkeypatch.setattr(views, "ESCALATIONS_PER_PAGE", 2)
+    names = []
+    for minutes in (1, 2, 3):
+        visit = make_visit()
+        checkin = add_checkin(visit, policy_hours=24)
+        Escalation.objects.create(
+            visit=visit,
+            level="review",
+            reasons=[{"rule": "R2", "hours": 24}],
+            checkin=checkin,
+            opened_at=NOW - datetime.timedelta(minutes=10 - minutes),
+        )
+        names.append(visit.client.full_name)
+    url = reverse("followup:escalation_queue")
+
+    first = therapist_client.get(url, {"status": "open"}).content.decode()
+    second = therapist_client.get(url, {"status": "open", "page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first and "?status=open&amp;page=2" in first
+    assert [name in first for name in names] == [True, True, False]
+    assert [name in second for name in names] == [False, False, True]

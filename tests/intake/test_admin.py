@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from intake.models import HealthRecordAccess, Visit
+from followup.models import CheckIn
+from intake.models import Client, HealthRecordAccess, Visit
 from tests.factories import ClientFactory, UserFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +164,51 @@ def test_front_desk_can_mark_a_non_responder_called(front_desk_client, therapist
     assert response.status_code == 302
     visit.refresh_from_db()
     assert visit.followup_called_at is not None
+
+
+def test_the_visit_changelist_sums_up_each_visits_follow_up(front_desk_client):
+    from followup.models import Escalation
+    from tests.followup.conftest import NOW, add_checkin, make_visit
+
+    def checkin(visit, hours, status):
+        sent = {"sent_at": NOW} if status in ("sent", "answered") else {}
+        return add_checkin(visit, policy_hours=hours, status=status, **sent)
+
+    visit = make_visit()
+    answered = checkin(visit, 24, "answered")
+    checkin(visit, 48, "failed")
+    checkin(visit, 72, "sent")
+    Escalation.objects.create(visit=visit, level="review", reasons=[], checkin=answered)
+    quiet = make_visit()
+    checkin(quiet, 24, "sent")
+    resolved = make_visit()
+    resolved_checkin = checkin(resolved, 24, "answered")
+    Escalation.objects.create(
+        visit=resolved, level="review", status="resolved", reasons=[], checkin=resolved_checkin
+    )
+
+    content = front_desk_client.get(reverse("admin:intake_visit_changelist")).content.decode()
+
+    assert "1/3 answered · 1 failed · escalation open" in content
+    assert "0/1 answered<" in content
+    assert "1/1 answered<" in content
+    assert "3 visits" in content
+
+
+@pytest.mark.parametrize("model", [Client, Visit, CheckIn])
+def test_the_plain_action_checkbox_is_djangos_markup(model, therapist):
+    from django.contrib import admin
+
+    from tests.followup.conftest import add_checkin, make_visit
+
+    client = ClientFactory(first_name='Ana "<b>"')
+    row = {
+        Client: lambda: client,
+        Visit: lambda: VisitFactory(client=client),
+        CheckIn: lambda: add_checkin(make_visit(client=client)),
+    }[model]()
+    model_admin = admin.site._registry[model]
+
+    plain = model_admin.action_checkbox(row)
+
+    assert plain == admin.ModelAdmin.action_checkbox(model_admin, row)

@@ -215,3 +215,15 @@ def test_an_unknown_client_uses_a_fresh_form():
     client = ClientFactory()
     form = IntakeForm(client=client)
     assert form.other_rows == 3
+
+
+def test_intake_forms_share_the_catalogue_fields_but_not_their_values(person):
+    plain = IntakeForm(intake_post(person, cond_osteoporosis=None), client=person)
+    ticked = IntakeForm(intake_post(person), client=person)
+
+    assert plain.fields["cond_osteoporosis"] is ticked.fields["cond_osteoporosis"]
+    assert plain.fields["red_flags"] is not ticked.fields["red_flags"]
+    assert plain.is_valid() and ticked.is_valid()
+    assert plain.cleaned_data["cond_osteoporosis"] is False
+    assert ticked.cleaned_data["cond_osteoporosis"] is True
+    assert ticked.cleaned_data["cond_osteoporosis_notes"] == "diagnosed 2019"

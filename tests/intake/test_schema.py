@@ -7,10 +7,16 @@ import pytest
 
 from intake.schema import (
     MAX_FREE_TEXT_CHARS,
+    Condition,
+    CurrentPain,
+    IntakeData,
     IntakeError,
+    Pregnancy,
+    RecentIllness,
     parse_intake,
     parse_intake_json,
 )
+from screening.catalogue import compile_catalogue, load_raw
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -251,3 +257,130 @@ def test_intake_error_carries_path_and_reason():
         parse_intake(_intake(current_pain={"score": 11}), today=TODAY)
     assert excinfo.value.path == "current_pain.score"
     assert excinfo.value.reason == "must be an integer from 0 to 10"
+
+
+# parse_intake takes fast paths for the common valid case and leaves everything else to the
+# full checks; these tests pin the edges where the two could disagree.
+
+
+def test_parsed_dataclasses_equal_the_ones_built_by_their_constructors():
+    intake = parse_intake(SPEC_EXAMPLE, today=TODAY)
+    expected = IntakeData(
+        date_of_birth=dt.date(1980, 5, 1),
+        visit_date=dt.date(2026, 11, 20),
+        planned_modality="deep_tissue",
+        focus_regions=("lumbar", "neck"),
+        conditions=(Condition(code="herniated_disc", notes="L4-L5, toward spinal canal"),),
+        pregnancy=Pregnancy(pregnant=False),
+        medications=("warfarin 5 mg",),
+        recent_illness=RecentIllness(name="influenza", recovered_on=dt.date(2026, 11, 15)),
+        current_pain=CurrentPain(score=3, regions=("lumbar",), character="dull"),
+        red_flags=("numbness",),
+        allergies=("lavender oil",),
+        free_text="anything the client adds",
+    )
+    assert intake == expected and hash(intake) == hash(expected)
+    assert repr(intake) == repr(expected)
+    for parsed, built in [
+        (intake, expected),
+        (intake.conditions[0], expected.conditions[0]),
+        (intake.pregnancy, expected.pregnancy),
+        (intake.recent_illness, expected.recent_illness),
+        (intake.current_pain, expected.current_pain),
+    ]:
+        assert vars(parsed) == vars(built)
+        assert list(vars(parsed)) == list(vars(built))
+
+
+def test_parsing_does_not_change_the_input():
+    obj = json.loads(json.dumps(SPEC_EXAMPLE))
+    parse_intake(obj, today=TODAY)
+    assert obj == SPEC_EXAMPLE
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("２０２６-11-20", "visit_date: '２０２６-11-20' is not a valid date"),
+        ("2026-W47-5", "visit_date: must be a date in YYYY-MM-DD format"),
+        ("2026112000", "visit_date: must be a date in YYYY-MM-DD format"),
+        ("2026-11-20 ", "visit_date: must be a date in YYYY-MM-DD format"),
+        ("2026-11-20T10:00", "visit_date: must be a date in YYYY-MM-DD format"),
+        ("2026-1x-20", "visit_date: must be a date in YYYY-MM-DD format"),
+        ("0000-01-01", "visit_date: '0000-01-01' is not a valid date"),
+        ("", "visit_date: must be a date in YYYY-MM-DD format"),
+    ],
+)
+def test_only_iso_calendar_dates_in_ascii_digits_are_accepted(value, message):
+    assert _error(_intake(visit_date=value)) == message
+
+
+def test_tabs_newlines_and_other_non_printing_text_are_kept_but_control_characters_are_not():
+    intake = parse_intake(
+        _intake(
+            free_text="line one\n\tline two\u200b",
+            medications=["  warfarin 5 mg\n"],
+            conditions=[{"code": "asthma", "notes": "since\tchildhood"}],
+        ),
+        today=TODAY,
+    )
+    assert intake.free_text == "line one\n\tline two\u200b"
+    assert intake.medications == ("warfarin 5 mg",)
+    assert intake.conditions[0].notes == "since\tchildhood"
+    assert _error(_intake(free_text="a\x7fb")).startswith("free_text: must not contain NUL")
+    assert _error(_intake(allergies=["ok", "   "])) == "allergies[1]: must not be empty"
+
+
+class _Text(str):
+    """A str subclass, as some decoders return."""
+
+
+def test_string_subclasses_are_accepted_like_strings():
+    intake = parse_intake(
+        _intake(
+            planned_modality=_Text("swedish"),
+            focus_regions=[_Text("neck")],
+            medications=[_Text("warfarin")],
+            conditions=[_Text("asthma")],
+            current_pain={"score": 2, "character": _Text("dull")},
+        ),
+        today=TODAY,
+    )
+    assert intake.planned_modality == "swedish" and intake.focus_regions == ("neck",)
+    assert intake.medications == ("warfarin",) and intake.conditions[0].code == "asthma"
+    assert intake.current_pain.character == "dull"
+
+
+def test_names_are_normalised_whatever_their_spacing_and_case():
+    intake = parse_intake(
+        _intake(
+            planned_modality=" Deep-Tissue ",
+            focus_regions=[" Neck ", "NECK", "cervical spine", "neck"],
+            red_flags=["pins-and-needles", " numbness "],
+            conditions=["5HTP syndrome", "ÄÖÜ", "a  -  b", {"code": "Asthma", "acute": True}],
+            current_pain={"score": 3, "character": " Sharp "},
+        ),
+        today=TODAY,
+    )
+    assert intake.planned_modality == "deep_tissue"
+    assert intake.focus_regions == ("neck",)
+    assert intake.red_flags == ("tingling", "numbness")
+    assert [c.code for c in intake.conditions] == ["5htp_syndrome", "äöü", "a_b", "asthma"]
+    assert intake.conditions[3].acute is True
+    assert intake.current_pain.character == "sharp"
+
+
+def test_a_pain_block_with_only_a_zero_score_means_nothing_to_report():
+    assert parse_intake(_intake(current_pain={"score": 0}), today=TODAY).current_pain is None
+    pain = parse_intake(_intake(current_pain={"score": 0, "radiating": True}), today=TODAY)
+    assert pain.current_pain == CurrentPain(score=0, radiating=True)
+
+
+def test_names_follow_the_catalogue_passed_in():
+    raw = load_raw()
+    swedish = next(m for m in raw["modalities"] if m["code"] == "swedish")
+    swedish["also_called"] = [*swedish["also_called"], "Zen Flow"]
+    catalogue = compile_catalogue(raw)
+    obj = _intake(planned_modality="Zen Flow")
+    assert parse_intake(obj, today=TODAY, catalogue=catalogue).planned_modality == "swedish"
+    assert _error(obj).startswith("planned_modality: unknown modality 'Zen Flow'")

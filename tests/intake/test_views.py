@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -351,3 +353,40 @@ def test_the_visit_page_shows_the_plan_and_decision(therapist_client, visit_toda
     assert response.status_code == 200
     assert "Clear" in response.content.decode()
     assert "Complete the visit" in response.content.decode()
+
+
+def _intake_reads(queries) -> int:
+    return sum(
+        1 for q in queries if q["sql"].startswith("SELECT") and 'FROM "intake_intake"' in q["sql"]
+    )
+
+
+def test_recording_an_intake_reads_the_previous_one_once_under_the_lock(
+    therapist_client, therapist
+):
+    previous = IntakeFactory(entered_by=therapist)
+    person = previous.client
+    with CaptureQueriesContext(connection) as queries:
+        response = therapist_client.post(
+            reverse("intake:intake_create", args=[person.pk]), intake_post(person)
+        )
+
+    assert response.status_code == 302
+    assert _intake_reads(queries.captured_queries) == 1
+    assert person.latest_intake().previous == previous
+
+
+def test_a_returning_clients_refused_intake_is_shown_again_over_the_previous_one(
+    therapist_client, therapist
+):
+    previous = IntakeFactory(entered_by=therapist, medications=["warfarin 5 mg"])
+    person = previous.client
+    data = intake_post(person, medications="metformin", pain_score="11")
+
+    response = therapist_client.post(reverse("intake:intake_create", args=[person.pk]), data)
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Filled in from the intake" in body
+    assert "metformin" in body and "warfarin 5 mg" not in body  # what was sent wins
+    assert Intake.objects.filter(client=person).count() == 1

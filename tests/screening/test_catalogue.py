@@ -220,3 +220,16 @@ def test_system_check_is_registered_with_django():
     from django.core import checks
 
     assert check_catalogue in checks.registry.registry.get_checks()
+
+
+def test_condition_choices_are_worked_out_once_per_catalogue(raw):
+    catalogue = get_catalogue()
+    assert catalogue.condition_choices() is catalogue.condition_choices()
+
+    # A catalogue compiled again under the same version (as here) gets choices of its own.
+    _rule(raw, "osteoporosis")["title"] = "Brittle bones"
+    edited = compile_catalogue(raw)
+    titles = {rule.title for _category, rules in edited.condition_choices() for rule in rules}
+    assert "Brittle bones" in titles
+    assert edited.version == catalogue.version
+    assert catalogue.condition_choices() is not edited.condition_choices()
