@@ -2,19 +2,19 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from clinic.roles import FRONT_DESK, THERAPIST
+
 
 def clinic(request):
     """Expose the clinic's name and phone, and the user's role, to every template."""
     user = getattr(request, "user", None)
-    groups = set()
-    if user is not None and user.is_authenticated:
-        groups = {g.name for g in user.groups.all()}
+    staff = bool(user is not None and user.is_authenticated and user.is_active)
+    # One query for both roles, with clinic.roles' rules (it asks once per role).
+    groups = set(user.groups.values_list("name", flat=True)) if staff else set()
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
-        "is_therapist": user is not None
-        and user.is_authenticated
-        and ("therapist" in groups or user.is_superuser),
-        "is_front_desk": "front_desk" in groups,
+        "is_therapist": staff and (user.is_superuser or THERAPIST in groups),
+        "is_front_desk": FRONT_DESK in groups,
         "DEBUG": settings.DEBUG,
     }

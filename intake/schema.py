@@ -401,38 +401,42 @@ def _modality(name: Any, cat: Catalogue) -> str:
 
 
 def _regions(value: Any, path: str, cat: Catalogue, spellings: _Spellings) -> tuple[str, ...]:
+    known = ", ".join(r.code for r in cat.intake_regions)
+    return _vocabulary_codes(
+        value,
+        path,
+        spellings.regions,
+        cat.normalise_region,
+        f"unknown region {{!r}} (known: {known})",
+    )
+
+
+def _red_flags(value: Any, cat: Catalogue, spellings: _Spellings) -> tuple[str, ...]:
+    # Rejected rather than dropped: a red flag we cannot read must not vanish.
+    known = ", ".join(f.code for f in cat.intake_red_flags)
+    return _vocabulary_codes(
+        value,
+        "red_flags",
+        spellings.red_flags,
+        cat.normalise_red_flag,
+        f"unknown red flag {{!r}} (known: {known})",
+    )
+
+
+def _vocabulary_codes(value: Any, path: str, spellings, normalise, unknown: str) -> tuple[str, ...]:
+    """Return the codes of a list of vocabulary names; `unknown` words the error for one."""
     if value is None or value == []:
         return ()
     items = _list(value, path)
-    known_codes = _catalogue_codes(items, spellings.regions)
+    known_codes = _catalogue_codes(items, spellings)
     if known_codes is not None:
         return known_codes
     codes = []
     for i, item in enumerate(items):
         name = _string(item, f"{path}[{i}]")
-        code = cat.normalise_region(name)
+        code = normalise(name)
         if code is None:
-            known = ", ".join(r.code for r in cat.intake_regions)
-            raise IntakeError(f"{path}[{i}]", f"unknown region {name!r} (known: {known})")
-        codes.append(code)
-    return _dedupe(codes)
-
-
-def _red_flags(value: Any, cat: Catalogue, spellings: _Spellings) -> tuple[str, ...]:
-    if value is None or value == []:
-        return ()
-    items = _list(value, "red_flags")
-    known_codes = _catalogue_codes(items, spellings.red_flags)
-    if known_codes is not None:
-        return known_codes
-    codes = []
-    for i, item in enumerate(items):
-        name = _string(item, f"red_flags[{i}]")
-        code = cat.normalise_red_flag(name)
-        if code is None:
-            # Rejected rather than dropped: a red flag we cannot read must not vanish.
-            known = ", ".join(f.code for f in cat.intake_red_flags)
-            raise IntakeError(f"red_flags[{i}]", f"unknown red flag {name!r} (known: {known})")
+            raise IntakeError(f"{path}[{i}]", unknown.format(name))
         codes.append(code)
     return _dedupe(codes)
 

@@ -16,8 +16,8 @@ from followup.models import CheckIn, CheckInStatus, Escalation
 from intake.models import Intake, Visit, VisitStatus
 from tests import harness
 from tests.factories import ClientFactory, UserFactory
+from tests.harness import Browser
 from tests.integration.conftest import first_link
-from tests.integration.test_end_to_end import Browser
 from tests.reliability.conftest import (
     assert_followup_invariant,
     from_sink,
