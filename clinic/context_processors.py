@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from clinic.roles import FRONT_DESK, THERAPIST
+from staff.roles import FRONT_DESK, THERAPIST
 
 
 def clinic(request):
     """Expose the clinic's name and phone, and the user's role, to every template."""
     user = getattr(request, "user", None)
     staff = bool(user is not None and user.is_authenticated and user.is_active)
-    # One query for both roles, with clinic.roles' rules (it asks once per role).
+    # One query for both roles, with staff.roles' rules (it asks once per role).
     groups = set(user.groups.values_list("name", flat=True)) if staff else set()
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,

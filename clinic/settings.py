@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "csp",
+    "staff",
     "intake",
     "screening",
     "followup",

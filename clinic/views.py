@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from clinic.roles import is_therapist
+from staff.roles import is_therapist
 
 
 @login_required

@@ -9,10 +9,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin, messages
 
-from clinic.roles import is_therapist
 from followup import services
 from followup.models import CheckIn, CheckInAnswer, Escalation, OutboxMessage
 from intake.admin import PlainActionCheckbox
+from staff.roles import is_therapist
 
 CHECKIN_FIELDS = (
     "visit",

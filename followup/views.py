@@ -22,13 +22,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.roles import is_front_desk, is_therapist
 from followup import services
 from followup.advice import advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
 from followup.models import Escalation, EscalationLevel, EscalationStatus, OutboxMessage
 from intake.audit import record_health_read
 from intake.models import Visit
+from staff.roles import is_front_desk, is_therapist
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clinic.forms import SingleValueMixin
-from clinic.roles import THERAPIST
 from intake.models import CONSENT_TEXT, PAIN_CHARACTERS, Client
 from intake.schema import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
 from intake.services import check_intake_for_record, signature_matches
 from screening.catalogue import Catalogue, get_catalogue
+from staff.roles import THERAPIST
 
 OTHER_CONDITION_ROWS = 3
 MAX_LINES_CHARS = 20_000

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from intake import services
 from intake.audit import record_health_read
-from intake.decorators import therapist_required
 from intake.diff import diff_intakes
 from intake.forms import (
     ClientForm,
@@ -28,6 +27,7 @@ from intake.queries import with_screening_decision
 from intake.schema import Condition, IntakeData
 from screening.engine import screen
 from screening.services import effective_decision
+from staff.decorators import therapist_required
 
 CLIENTS_PER_PAGE = 25
 

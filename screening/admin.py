@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic.roles import is_therapist
 from screening.models import Clearance, Screening, ScreeningFlag
+from staff.roles import is_therapist
 
 
 class TherapistReadOnlyAdmin(SimpleHistoryAdmin):

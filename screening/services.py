@@ -24,12 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from clinic.roles import is_therapist
 from intake.models import Client, Visit
 from intake.schema import IntakeData, IntakeError, parse_intake
 from screening.catalogue import ALL_MODALITIES, get_catalogue
 from screening.engine import screen
 from screening.models import SEVERITY_ORDER, Clearance, Decision, Screening, ScreeningFlag
+from staff.roles import is_therapist
 
 MAX_NOTE_CHARS = 2_000
 MAX_DOCTOR_NAME_CHARS = 200

@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from intake.decorators import therapist_required
 from intake.models import Client, HealthRecordAccess, Visit
 from intake.schema import IntakeError
 from screening import services
 from screening.forms import AcknowledgeForm, ClearanceForm, DismissForm
 from screening.models import Clearance, Decision, Screening, ScreeningFlag
+from staff.decorators import therapist_required
 
 
 @never_cache

@@ -286,7 +286,7 @@ def _stop_leftovers() -> None:
 
 def ensure_staff_groups() -> None:
     """Create the staff groups if a transactional test's flush removed them."""
-    from clinic.roles import ensure_staff_groups as ensure
+    from staff.roles import ensure_staff_groups as ensure
 
     ensure()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import template
 
-from clinic.roles import is_therapist
 from followup import services
 from followup.models import CheckInAnswer
+from staff.roles import is_therapist
 
 register = template.Library()
 

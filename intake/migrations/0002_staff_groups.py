@@ -6,7 +6,7 @@ answers, and not `view_health_history` (SPEC section 1, minimum necessary).
 
 from django.db import migrations
 
-# A frozen copy of clinic.roles.GROUP_PERMISSIONS as it was when this migration was written
+# A frozen copy of the staff roles (GROUP_PERMISSIONS) as it was when this migration was written
 # (migrations must not change with the code); later changes are applied by post_migrate.
 GROUP_PERMISSIONS = {
     "therapist": [

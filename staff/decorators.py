@@ -1,4 +1,4 @@
-"""View decorators for staff roles (the checks live in clinic.roles)."""
+"""View decorators for staff roles (the checks live in staff.roles)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import functools
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from clinic.roles import is_therapist
+from staff.roles import is_therapist
 
 
 def therapist_required(view):
