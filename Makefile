@@ -6,15 +6,26 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench venv demo migrate vendor clean
+.PHONY: run test lint format bench venv lock vendor clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+# Every package is pinned with its hashes: a tampered or substituted download fails the install.
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements.lock -r requirements-dev.lock
 	touch $(STAMP)
+
+# Pin requirements*.in into the lock files (with hashes); existing pins are kept unless
+# UPGRADE=1.
+LOCK_FLAGS = --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links $(if $(UPGRADE),--upgrade,)
+lock: venv
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) \
+		-o requirements.lock requirements.in
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) \
+		-o requirements-dev.lock requirements-dev.in
 
 # The embedded default: SQLite under var/, no Redis, follow-ups sent to the development
 # outbox every few minutes, web on http://$(HOST):$(PORT)/.
