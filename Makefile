@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench venv lock vendor clean
+.PHONY: run test lint format bench venv lock css vendor clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
@@ -50,6 +51,11 @@ format: venv
 
 bench: venv
 	$(PY) bench/run.py
+
+# Write the decision and escalation colours from clinical/vocabulary.yaml (a test checks it).
+css: venv
+	$(PY) -c "from clinical.vocabulary import stylesheet; print(stylesheet(), end='')" \
+		> static/css/vocabulary.css
 
 # Refresh Bootstrap from its npm package (needs npm; the files are committed).
 vendor:

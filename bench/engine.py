@@ -19,7 +19,7 @@ import statistics
 import time
 
 from bench.intakes import decision_mix, generate
-from intake.schema import parse_intake
+from clinical.intake import parse_intake
 from screening.engine import screen
 
 TARGET_PER_SECOND = 20_000

@@ -12,7 +12,8 @@ import random
 from collections import Counter
 
 from bench import vocab
-from screening.catalogue import get_catalogue
+from clinical import vocabulary
+from clinical.catalogue import get_catalogue
 
 # Share of each decision level the generator aims at (a clinic's day is mostly clear/modify).
 LEVEL_WEIGHTS = {
@@ -157,4 +158,4 @@ def generate(count: int, *, seed: int = 20261120, today: dt.date | None = None) 
 def decision_mix(results) -> dict[str, int]:
     """Return how many results fell at each decision level (every level listed)."""
     counts = Counter(r.decision for r in results)
-    return {level: counts.get(level, 0) for level in get_catalogue().severity_order}
+    return {level: counts.get(level, 0) for level in vocabulary.SEVERITY_ORDER}

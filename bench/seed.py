@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bench import vocab
 from bench.intakes import generate
+from clinical.intake import parse_intake
 from followup.models import (
     CheckIn,
     CheckInAnswer,
@@ -26,7 +27,6 @@ from followup.models import (
     hash_token,
 )
 from intake.models import Client, Intake, Visit, VisitStatus
-from intake.schema import parse_intake
 from screening.engine import screen
 from screening.models import Screening, ScreeningFlag
 

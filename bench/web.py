@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from bench.loadgen import Budget, LoadResult, Session, make_sessions, run_load
 from bench.seed import PASSWORD, THERAPIST
+from clinical.catalogue import get_catalogue
 from intake.forms import condition_code
-from screening.catalogue import get_catalogue
 
 TARGET_INTAKE_RATE = 0.5  # of the floor's requests/s
 TARGET_INTAKE_P95 = 3.0  # times the floor's p95

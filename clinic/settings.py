@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "intake",
     "screening",
     "followup",
+    "clinic",
 ]
 
 MIDDLEWARE = [

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class FollowupConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "followup"
     verbose_name = "Follow-up"
+
+    def ready(self) -> None:
+        """Connect follow-up's part of the visit workflow and pages."""
+        from followup import hooks
+
+        hooks.register()

@@ -25,7 +25,7 @@ Decisions the policy leaves open, made here once:
   known characters and red flags. Fields other than the contract's are ignored, so a case
   file may carry its own ids or comments; `radiating` defaults to false and `red_flags` to
   an empty list when left out. Character and red flags are matched ignoring case and spaces, and
-  red flags also accept the few plain-word aliases in RED_FLAG_ALIASES.
+  red flags also accept the vocabulary's few plain-word aliases (`also_called`).
 """
 
 from __future__ import annotations
@@ -35,45 +35,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-URGENT = "urgent"
-REVIEW = "review"
+from clinical import vocabulary
 
-CHARACTERS = ("dull", "sharp", "throbbing", "stiffness", "none")
-URGENT_RED_FLAGS = ("numbness", "tingling", "limb_weakness", "bowel_bladder_dysfunction", "fever")
-REVIEW_RED_FLAGS = ("bruising", "hematoma")
+URGENT = vocabulary.URGENT
+REVIEW = vocabulary.REVIEW_LEVEL
+
+# The answer's vocabularies (clinical.vocabulary): pain characters, and the red flags with
+# the level each triggers (U1 urgent, R4 review).
+CHARACTERS = vocabulary.PAIN_CHARACTER_CODES
+URGENT_RED_FLAGS = tuple(f.code for f in vocabulary.FOLLOWUP_RED_FLAGS if f.level == URGENT)
+REVIEW_RED_FLAGS = tuple(f.code for f in vocabulary.FOLLOWUP_RED_FLAGS if f.level == REVIEW)
 RED_FLAGS = URGENT_RED_FLAGS + REVIEW_RED_FLAGS
-
-# Plain words for the answer page's checkboxes; a client should not need a dictionary.
-RED_FLAG_LABELS = {
-    "numbness": "Numbness (loss of feeling) in an arm, leg, hand or foot",
-    "tingling": "Tingling or “pins and needles” in an arm, leg, hand or foot",
-    "limb_weakness": "Weakness in an arm or leg",
-    "bowel_bladder_dysfunction": "Trouble controlling your bladder or bowels",
-    "fever": "A fever (high temperature)",
-    "bruising": "Bruises where you were massaged",
-    "hematoma": "A swollen, painful lump under the skin",
-}
-
-# Other spellings accepted on input, after lower-casing and turning spaces and hyphens into
-# underscores. Kept short and explicit: anything else is an unknown red flag.
-RED_FLAG_ALIASES = {
-    "pins_and_needles": "tingling",
-    "weakness": "limb_weakness",
-    "arm_weakness": "limb_weakness",
-    "leg_weakness": "limb_weakness",
-    "weakness_in_the_limbs": "limb_weakness",
-    "bowel_dysfunction": "bowel_bladder_dysfunction",
-    "bladder_dysfunction": "bowel_bladder_dysfunction",
-    "bowel_or_bladder_dysfunction": "bowel_bladder_dysfunction",
-    "bladder_bowel_dysfunction": "bowel_bladder_dysfunction",
-    "incontinence": "bowel_bladder_dysfunction",
-    "high_temperature": "fever",
-    "bruise": "bruising",
-    "bruises": "bruising",
-    "haematoma": "hematoma",
-    "hematomas": "hematoma",
-    "haematomas": "hematoma",
-}
 
 SCORE_MIN = 0
 SCORE_MAX = 10
@@ -351,8 +323,7 @@ def _parse_red_flags(value: object, path: str) -> tuple[str, ...]:
     for index, raw in enumerate(value):
         if not isinstance(raw, str):
             raise FollowupInputError(f"{path}[{index}]", "must be a string")
-        key = raw.strip().lower().replace("-", "_").replace(" ", "_")
-        flag = key if key in RED_FLAGS else RED_FLAG_ALIASES.get(key)
+        flag = vocabulary.normalise_followup_red_flag(raw)
         if flag is None:
             raise FollowupInputError(
                 f"{path}[{index}]", f"unknown red flag {_show(raw)}; {_one_of(RED_FLAGS)}"

@@ -6,19 +6,11 @@ import functools
 
 from django import forms
 
-from clinic.forms import SingleValueMixin
-from followup.escalation import RED_FLAG_LABELS
-from followup.models import ANSWER_CHARACTERS
+from clinical import vocabulary
+from staff.forms import SingleValueMixin
 
 NOTE_MAX_LENGTH = 1000
 PAIN_SCORES = range(0, 11)
-CHARACTER_LABELS = {
-    "dull": "A dull ache",
-    "sharp": "Sharp",
-    "throbbing": "Throbbing",
-    "stiffness": "Stiffness",
-    "none": "No pain",
-}
 YES_NO = [("yes", "Yes"), ("no", "No")]
 # Fields the answer page draws as buttons and tick boxes with a plain loop (answer.html).
 CHOICE_FIELDS = ("score", "character", "radiating", "red_flags")
@@ -39,7 +31,7 @@ class CheckInAnswerForm(SingleValueMixin, forms.Form):
     )
     character = forms.ChoiceField(
         label="What does it feel like?",
-        choices=[(code, CHARACTER_LABELS[code]) for code in ANSWER_CHARACTERS],
+        choices=[(c.code, c.label) for c in vocabulary.PAIN_CHARACTERS],
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
     )
     radiating = forms.TypedChoiceField(
@@ -50,7 +42,7 @@ class CheckInAnswerForm(SingleValueMixin, forms.Form):
     )
     red_flags = forms.MultipleChoiceField(
         label="Do you have any of these? Tick all that apply.",
-        choices=list(RED_FLAG_LABELS.items()),
+        choices=[(f.code, f.label) for f in vocabulary.FOLLOWUP_RED_FLAGS],
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )

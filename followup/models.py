@@ -9,7 +9,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-ANSWER_CHARACTERS = ["dull", "sharp", "throbbing", "stiffness", "none"]
+from clinical import vocabulary
+
+ANSWER_CHARACTERS = list(vocabulary.PAIN_CHARACTER_CODES)
 
 
 class CheckInStatus(models.TextChoices):

@@ -8,19 +8,18 @@ the Intake admin refuses them outright.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from intake import services
+from clinical import vocabulary
+from intake import extensions, services
 from intake.forms import CatalogueChoiceField, therapist_queryset
 from intake.models import Client, HealthRecordAccess, Intake, Visit, VisitStatus
-from intake.queries import followup_summary, with_followup_summary, with_screening_decision
-from screening.catalogue import get_catalogue
-from screening.models import Decision
 
 HEALTH_PERMISSION = "intake.view_health_history"
 # Visit fields that reveal health information: the intake it was screened on, the pain the
@@ -74,6 +73,15 @@ class PlainActionCheckbox:
         )
 
 
+def _admin_column(column: extensions.VisitColumn):
+    @admin.display(description=column.description, ordering=column.ordering)
+    def cell(visit):
+        return mark_safe(column.render(visit))  # noqa: S308 - the column escapes its content
+
+    cell.__name__ = column.name
+    return cell
+
+
 @admin.register(Client)
 class ClientAdmin(PlainActionCheckbox, SimpleHistoryAdmin):
     list_display = (
@@ -121,13 +129,12 @@ class VisitAdminForm(forms.ModelForm):
         fields = VISIT_FIELDS
 
     def clean_focus_regions(self):
-        cat = get_catalogue()
         regions = self.cleaned_data.get("focus_regions") or []
         if not isinstance(regions, list):
             raise forms.ValidationError('Give a list of regions, e.g. ["neck", "lumbar"].')
         codes = []
         for name in regions:
-            code = cat.normalise_region(name) if isinstance(name, str) else None
+            code = vocabulary.normalise_region(name) if isinstance(name, str) else None
             if code is None:
                 raise forms.ValidationError(f"Unknown region {name!r}.")
             codes.append(code)
@@ -137,24 +144,24 @@ class VisitAdminForm(forms.ModelForm):
 @admin.register(Visit)
 class VisitAdmin(PlainActionCheckbox, admin.ModelAdmin):
     form = VisitAdminForm
-    list_display = (
-        "scheduled_at",
-        "client",
-        "therapist",
-        "planned_modality",
-        "status",
-        "decision",
-        "followup",
-    )
+    list_display = ("scheduled_at", "client", "therapist", "planned_modality", "status")
     list_select_related = ("client", "therapist")
     list_filter = ("status", ("therapist", admin.RelatedOnlyFieldListFilter), "planned_modality")
     search_fields = ("client__first_name", "client__last_name", "client__email", "client__phone")
     date_hierarchy = "scheduled_at"
     autocomplete_fields = ("client",)
-    actions = ("mark_called", "resend_checkins")
+
+    @property
+    def actions(self):
+        # Screening and follow-up own their actions on visits (intake.extensions).
+        return tuple(extensions.visit_admin_actions)
+
+    def get_list_display(self, request):
+        # ... and their columns (the decision level, the follow-up summary).
+        return (*self.list_display, *(_admin_column(c) for c in extensions.columns("admin")))
 
     def get_queryset(self, request):
-        return with_followup_summary(with_screening_decision(super().get_queryset(request)))
+        return extensions.annotate_visits(super().get_queryset(request), place="admin")
 
     def get_fields(self, request, obj=None):
         if _sees_health(request):
@@ -174,36 +181,6 @@ class VisitAdmin(PlainActionCheckbox, admin.ModelAdmin):
         if db_field.name == "therapist":
             kwargs["queryset"] = therapist_queryset()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    @admin.display(description="Screening", ordering="screening_decision")
-    def decision(self, visit):
-        # The decision level only: flags and what matched are health details.
-        return Decision(visit.screening_decision).label if visit.screening_decision else "—"
-
-    @admin.display(description="Follow-up")
-    def followup(self, visit):
-        return followup_summary(visit)
-
-    @admin.action(description="Mark the no-response call as made", permissions=["change"])
-    def mark_called(self, request, queryset):
-        from followup.services import mark_called
-
-        completed = queryset.filter(status=VisitStatus.COMPLETED)
-        count = sum(mark_called(visit=visit) for visit in completed)
-        self.message_user(request, f"{count} visit(s) marked as called.", messages.SUCCESS)
-
-    @admin.action(description="Resend failed or expired check-ins", permissions=["change"])
-    def resend_checkins(self, request, queryset):
-        from followup.models import CheckIn, CheckInStatus
-        from followup.services import resend_checkins
-
-        # Only check-ins that did not reach the client: resending one not yet due would
-        # make it due now.
-        checkins = CheckIn.objects.filter(
-            visit__in=queryset, status__in=[CheckInStatus.FAILED, CheckInStatus.EXPIRED]
-        )
-        count = resend_checkins(checkins)
-        self.message_user(request, f"{count} check-in(s) will be sent again.", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):
         # Through the services, so the visit is (re-)screened like one booked by a therapist.

@@ -10,11 +10,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from clinic.forms import SingleValueMixin
-from intake.models import CONSENT_TEXT, PAIN_CHARACTERS, Client
-from intake.schema import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
+from clinical import vocabulary
+from clinical.catalogue import Catalogue, get_catalogue
+from clinical.intake import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
+from intake.models import CONSENT_TEXT, Client
 from intake.services import check_intake_for_record, signature_matches
-from screening.catalogue import Catalogue, get_catalogue
+from staff.forms import SingleValueMixin
 from staff.roles import THERAPIST
 
 OTHER_CONDITION_ROWS = 3
@@ -49,17 +50,12 @@ PATH_FIELDS = {
 }
 
 
-def label_for(code: str) -> str:
-    """Return a catalogue code in plain words (`deep_tissue` → `Deep tissue`)."""
-    return code.replace("_", " ").capitalize()
-
-
 def modality_choices() -> list[tuple[str, str]]:
-    return [(m.code, label_for(m.code)) for m in get_catalogue().modalities]
+    return [(m.code, m.label) for m in vocabulary.MODALITIES]
 
 
 def region_choices() -> list[tuple[str, str]]:
-    return [(r.code, label_for(r.code)) for r in get_catalogue().intake_regions]
+    return [(r.code, r.label) for r in vocabulary.REGIONS]
 
 
 def condition_code(rule) -> str:
@@ -126,7 +122,7 @@ class CatalogueChoiceField(forms.ChoiceField):
         value = super().to_python(value)
         if not value:
             return value
-        return get_catalogue().normalise_modality(value) or value
+        return vocabulary.normalise_modality(value) or value
 
 
 class RegionsField(forms.MultipleChoiceField):
@@ -140,8 +136,7 @@ class RegionsField(forms.MultipleChoiceField):
         super().__init__(choices=region_choices, **kwargs)
 
     def to_python(self, value):
-        cat = get_catalogue()
-        codes = [cat.normalise_region(v) or v for v in super().to_python(value)]
+        codes = [vocabulary.normalise_region(v) or v for v in super().to_python(value)]
         return list(dict.fromkeys(codes))
 
 
@@ -220,7 +215,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
     )
     pain_character = forms.ChoiceField(
         required=False,
-        choices=[("", "—"), *((c, c.capitalize()) for c in PAIN_CHARACTERS)],
+        choices=[("", "—"), *((c.code, c.label) for c in vocabulary.PAIN_CHARACTERS)],
         label="Kind of pain",
     )
     pain_radiating = forms.BooleanField(required=False, label="The pain spreads (radiates)")
@@ -257,7 +252,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.client = client
         cat = get_catalogue()
-        self.fields["red_flags"].choices = [(f.code, f.label) for f in cat.intake_red_flags]
+        self.fields["red_flags"].choices = [(f.code, f.label) for f in vocabulary.INTAKE_RED_FLAGS]
         # (category, rule, condition field name) for grouping in the template.
         self.condition_rules, condition_fields = _condition_fields(cat)
         self.fields.update(condition_fields)

@@ -12,7 +12,9 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-PAIN_CHARACTERS = ["dull", "sharp", "throbbing", "stiffness", "none"]
+from clinical import vocabulary
+
+PAIN_CHARACTERS = list(vocabulary.PAIN_CHARACTER_CODES)
 CONSENT_TEXT_VERSION = "2026-11"
 CONSENT_TEXT = (
     "I confirm that the health information I have given is complete and true to the best of my "
@@ -178,7 +180,7 @@ class Intake(models.Model):
 
     @classmethod
     def from_schema(cls, data, **extra) -> Intake:
-        """Build an unsaved Intake from a parsed intake (intake.schema.IntakeData)."""
+        """Build an unsaved Intake from a parsed intake (clinical.intake.IntakeData)."""
         pregnancy = data.pregnancy
         illness = data.recent_illness
         pain = data.current_pain

@@ -1,7 +1,8 @@
 """Workflows over clients, intakes and visits that touch several models.
 
-Screening and follow-up are called through their own services (imported inside the
-functions: the apps import each other's models, and this keeps import order free of cycles).
+Screening and follow-up build on this app and act through the signals in intake.signals,
+sent inside each workflow's transaction (a visit booked or changed is screened; a completion
+asks them for problems first, then schedules the follow-up); this module imports neither.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import unicodedata
 from django.db import transaction
 from django.utils import timezone
 
+from clinical import vocabulary
+from clinical.intake import IntakeData, IntakeError
+from intake import signals
 from intake.models import Client, Intake, Visit, VisitStatus
-from intake.schema import IntakeData, IntakeError
-from screening.catalogue import get_catalogue
 
 
 class VisitError(Exception):
@@ -148,15 +150,12 @@ def visit_complete(
     All of it happens in one transaction: a refused completion stores nothing, and a visit
     is never completed without its check-ins.
     """
-    from followup.services import schedule_checkins
-    from screening.services import completion_problems
-
-    performed = get_catalogue().normalise_modality(modality or "")
+    performed = vocabulary.normalise_modality(modality or "")
     if performed is None:
         raise VisitError(f"Unknown modality {modality!r}.")
     with transaction.atomic():
         visit = _locked_open_visit(visit, "completed")
-        problems = completion_problems(visit=visit, modality=performed)
+        problems = signals.completion_problems(visit, performed)
         if problems:
             raise VisitError(problems)
         intake = visit.intake
@@ -168,7 +167,7 @@ def visit_complete(
         visit.baseline_pain = intake.pain_score if intake and intake.pain_score is not None else 0
         visit._history_user = by
         visit.save()
-        schedule_checkins(visit=visit)
+        signals.visit_completed.send(sender=Visit, visit=visit)
     return visit
 
 
@@ -206,13 +205,12 @@ def _locked_open_visit(visit: Visit, verb: str) -> Visit:
 
 
 def _normalised_plan(planned_modality: str, focus_regions: list[str]) -> tuple[str, list[str]]:
-    cat = get_catalogue()
-    modality = cat.normalise_modality(planned_modality or "")
+    modality = vocabulary.normalise_modality(planned_modality or "")
     if modality is None:
         raise VisitError(f"Unknown modality {planned_modality!r}.")
     regions = []
     for name in focus_regions:
-        code = cat.normalise_region(name)
+        code = vocabulary.normalise_region(name)
         if code is None:
             raise VisitError(f"Unknown region {name!r}.")
         if code not in regions:
@@ -222,12 +220,5 @@ def _normalised_plan(planned_modality: str, focus_regions: list[str]) -> tuple[s
 
 def _screen(visit: Visit) -> None:
     # A visit without an intake has nothing to screen yet; recording one screens it.
-    if visit.intake_id is None:
-        return
-    from screening.services import screen_visit
-
-    try:
-        screen_visit(visit=visit)
-    except IntakeError as exc:
-        # E.g. a visit moved so far that the intake's due date no longer fits: say so.
-        raise VisitError(f"The intake cannot be screened for this plan: {exc}") from exc
+    if visit.intake_id is not None:
+        signals.visit_changed.send(sender=Visit, visit=visit)

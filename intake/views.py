@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from intake import services
+from intake import extensions, services
 from intake.audit import record_health_read
 from intake.diff import diff_intakes
 from intake.forms import (
@@ -23,10 +23,6 @@ from intake.forms import (
     VisitReasonForm,
 )
 from intake.models import Client, Intake, Visit, VisitStatus
-from intake.queries import with_screening_decision
-from intake.schema import Condition, IntakeData
-from screening.engine import screen
-from screening.services import effective_decision
 from staff.decorators import therapist_required
 
 CLIENTS_PER_PAGE = 25
@@ -42,7 +38,7 @@ def today(request):
     show_all = request.GET.get("all") == "1"
     if not show_all:
         visits = visits.filter(therapist=request.user)
-    visits = with_screening_decision(visits.select_related("client", "therapist"))
+    visits = extensions.annotate_visits(visits.select_related("client", "therapist"))
     return render(request, "intake/today.html", {"visits": visits, "show_all": show_all})
 
 
@@ -92,7 +88,7 @@ def client_detail(request, client_id: int):
     client = get_object_or_404(Client, pk=client_id)
     record_health_read(request, client, "client page")
     intakes = client.intakes.select_related("entered_by")
-    visits = with_screening_decision(client.visits.select_related("therapist")).order_by(
+    visits = extensions.annotate_visits(client.visits.select_related("therapist")).order_by(
         "-scheduled_at", "-id"
     )
     context = {"client": client, "intakes": intakes, "visits": visits}
@@ -130,27 +126,11 @@ def intake_create(request, client_id: int):
 
 @therapist_required
 def intake_detail(request, intake_id: int):
-    """Show one intake as recorded, with conditions the catalogue does not know."""
+    """Show one intake as recorded (and what other apps add about it, e.g. screening)."""
     intake = get_object_or_404(Intake.objects.select_related("client", "entered_by"), pk=intake_id)
     record_health_read(request, intake.client, "intake")
-    context = {"intake": intake, "client": intake.client, "unknown": _unknown_conditions(intake)}
+    context = {"intake": intake, "client": intake.client}
     return render(request, "intake/intake_detail.html", context)
-
-
-def _unknown_conditions(intake: Intake) -> list[str]:
-    # The engine decides what the catalogue knows (codes and keywords), so ask it about the
-    # conditions alone: the rest of an old intake may predate today's vocabularies.
-    conditions = tuple(
-        Condition(code=c["code"], acute=bool(c.get("acute")), notes=c.get("notes") or "")
-        for c in intake.conditions
-    )
-    data = IntakeData(
-        date_of_birth=intake.date_of_birth,
-        visit_date=intake.visit_date,
-        planned_modality=intake.planned_modality,
-        conditions=conditions,
-    )
-    return list(screen(data).unmatched_conditions)
 
 
 @therapist_required
@@ -194,12 +174,11 @@ def visit_detail(request, visit_id: int):
 
 def _get_visit(visit_id: int) -> Visit:
     visits = Visit.objects.select_related("client", "therapist", "intake", "completed_by")
-    return get_object_or_404(visits, pk=visit_id)
+    return get_object_or_404(extensions.annotate_visits(visits), pk=visit_id)
 
 
 def _render_visit(request, visit: Visit, status: int = 200, **forms):
     record_health_read(request, visit.client, "visit")
-    screening = visit.current_screening()
     plan = {
         "scheduled_at": timezone.localtime(visit.scheduled_at),
         "therapist": visit.therapist_id,
@@ -209,16 +188,12 @@ def _render_visit(request, visit: Visit, status: int = 200, **forms):
     context = {
         "visit": visit,
         "client": visit.client,
-        "screening": screening,
-        "decision": effective_decision(screening),
         "plan_form": forms.get("plan_form") or VisitForm(initial=plan, prefix="plan"),
         "complete_form": forms.get("complete_form")
         or VisitCompleteForm(initial={"performed_modality": visit.planned_modality}),
         "defer_form": forms.get("defer_form") or VisitReasonForm(prefix="defer"),
         "cancel_form": forms.get("cancel_form") or VisitReasonForm(prefix="cancel"),
         "problems": forms.get("problems") or [],
-        "checkins": visit.checkins.select_related("answer").order_by("due_at", "id"),
-        "escalations": visit.escalations.order_by("opened_at", "id"),
     }
     return render(request, "intake/visit_detail.html", context, status=status)
 

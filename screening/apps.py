@@ -9,5 +9,7 @@ class ScreeningConfig(AppConfig):
     verbose_name = "Screening"
 
     def ready(self) -> None:
-        """Register the catalogue system check."""
-        from screening import checks  # noqa: F401 - registers the check
+        """Register the catalogue system check and screening's part of the intake pages."""
+        from screening import checks, hooks  # noqa: F401 - connects receivers, registers the check
+
+        hooks.register()

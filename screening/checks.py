@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core import checks
 
-from screening import catalogue
+from clinical import catalogue
 
 
 @checks.register("screening")
@@ -16,13 +16,15 @@ def check_catalogue(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
         raw = catalogue.load_raw(catalogue.CATALOGUE_PATH)
     except catalogue.CatalogueError as exc:
         return [
-            checks.Error(message, hint="Fix screening/catalogue.yaml.", id="screening.E001")
+            checks.Error(
+                message, hint="Fix clinical/catalogue/catalogue.yaml.", id="screening.E001"
+            )
             for message in exc.errors
         ]
     return [
         checks.Error(
             f"Screening catalogue: {message}",
-            hint="Fix screening/catalogue.yaml; every rule needs a valid severity, "
+            hint="Fix clinical/catalogue/catalogue.yaml; every rule needs a valid severity, "
             "known modalities/regions and sources with doc and quote.",
             id="screening.E002",
         )

@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, NamedTuple
+from collections.abc import Collection, Iterable
+from typing import Any, NamedTuple, Protocol
 
-from intake.schema import IntakeData
-from screening.catalogue import (
-    ALL_MODALITIES,
-    SEVERITY_ORDER,
-    Catalogue,
-    KeywordMatcher,
-    Source,
-    Target,
-    get_catalogue,
-)
+from clinical import vocabulary
+from clinical.catalogue import Catalogue, KeywordMatcher, Source, Target, get_catalogue
+from clinical.intake import IntakeData
 
 THIRD_TRIMESTER_DAYS = 28 * 7  # 28+0 weeks (editorial reading of "third trimester")
 FULL_TERM_DAYS = 280
 RECOVERY_DAYS = 7  # "at least a week after recovery" (004): 6 days postpones, 7 allows
 SNIPPET_CONTEXT = 30
 
-_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITY_ORDER)}
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(vocabulary.SEVERITY_ORDER)}
 _SENTENCE_BREAK = re.compile(r"[.!?;\n]")
 # A mention directly negated ("no history of thrombosis", "never had a fracture", "not large")
 # does not flag. Deliberately narrow: the cue must end right before the keyword, with only
@@ -72,6 +66,74 @@ class Flag(NamedTuple):
             "avoid_regions": list(self.avoid_regions),
             "sources": [{"doc": s.doc, "quote": s.quote} for s in self.sources],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, free_text_only: bool = False) -> Flag:
+        """Return a flag from its SPEC section 5 dict (a stored screening's result)."""
+        return cls(
+            data["code"],
+            data["severity"],
+            data.get("title", ""),
+            data.get("category", ""),
+            tuple(data.get("matched", ())),
+            tuple(data.get("actions", ())),
+            tuple(data.get("avoid_modalities", ())),
+            tuple(data.get("avoid_regions", ())),
+            tuple(Source(s["doc"], s["quote"]) for s in data.get("sources", ())),
+            free_text_only,
+        )
+
+
+class Restrictable(Protocol):
+    """What the restriction policy needs of a flag (an engine Flag or a stored one)."""
+
+    code: str
+    severity: str
+    avoid_modalities: tuple[str, ...]
+    avoid_regions: tuple[str, ...]
+
+
+class Restrictions(NamedTuple):
+    """What a set of flags means for the visit: the one policy for decision and restrictions."""
+
+    decision: str
+    flags: tuple
+    blocked_modalities: tuple[str, ...]
+    avoid_regions: tuple[str, ...]
+
+
+def restrictions(
+    flags: Iterable[Restrictable],
+    *,
+    set_aside: Collection[str] = (),
+    catalogue: Catalogue | None = None,
+) -> Restrictions:
+    """Return the decision, blocked modalities and regions to avoid of the flags that count.
+
+    The one restriction policy: the engine, the screening report, every decision badge and
+    the completion check all call it. Flags whose code is in `set_aside` (dismissed by the
+    therapist, or resolved) no longer count. The decision is the most severe remaining
+    severity (`clear` if none); blocked modalities are the union of the remaining flags'
+    (`all` blocks every modality); regions to avoid always include the universal
+    precautions' regions.
+    """
+    cat = catalogue or get_catalogue()
+    counted = tuple(flag for flag in flags if flag.code not in set_aside)
+    blocked: set[str] = set()
+    avoid = set(_static(cat)[1])
+    for flag in counted:
+        blocked.update(flag.avoid_modalities)
+        avoid.update(flag.avoid_regions)
+    if vocabulary.ALL_MODALITIES in blocked:
+        blocked_modalities = vocabulary.MODALITY_CODES
+    else:
+        blocked_modalities = tuple(m for m in vocabulary.MODALITY_CODES if m in blocked)
+    return Restrictions(
+        vocabulary.most_severe(flag.severity for flag in counted),
+        counted,
+        blocked_modalities,
+        tuple(r for r in vocabulary.AVOIDANCE_REGIONS if r in avoid),
+    )
 
 
 class ScreeningResult(NamedTuple):
@@ -351,39 +413,30 @@ def _result(
     gestational_days: int | None,
     days_since_recovery: int | None,
 ) -> ScreeningResult:
-    titles, regions, sort_keys = _static(cat)
+    titles, _regions, sort_keys = _static(cat)
     rules = cat.rules
     structured = hits.structured
-    flags = []
-    blocked: set[str] = set()
-    avoid = set(regions)
-    for i in sorted(hits.reasons, key=sort_keys.__getitem__):
-        rule = rules[i]
-        flags.append(
-            Flag(
-                rule.code,
-                rule.severity,
-                rule.title,
-                rule.category,
-                tuple(hits.reasons[i]),
-                rule.actions,
-                rule.avoid_modalities,
-                rule.avoid_regions,
-                rule.sources,
-                i not in structured,
-            )
+    flags = tuple(
+        Flag(
+            rules[i].code,
+            rules[i].severity,
+            rules[i].title,
+            rules[i].category,
+            tuple(hits.reasons[i]),
+            rules[i].actions,
+            rules[i].avoid_modalities,
+            rules[i].avoid_regions,
+            rules[i].sources,
+            i not in structured,
         )
-        blocked.update(rule.avoid_modalities)
-        avoid.update(rule.avoid_regions)
-    if ALL_MODALITIES in blocked:
-        blocked_modalities = cat.modality_codes
-    else:
-        blocked_modalities = tuple(m for m in cat.modality_codes if m in blocked)
+        for i in sorted(hits.reasons, key=sort_keys.__getitem__)
+    )
+    policy = restrictions(flags, catalogue=cat)
     return ScreeningResult(
-        flags[0].severity if flags else "clear",
-        tuple(flags),
-        blocked_modalities,
-        tuple(r for r in cat.regions if r in avoid),
+        policy.decision,
+        flags,
+        policy.blocked_modalities,
+        policy.avoid_regions,
         titles,
         cat.version,
         tuple(unmatched),

@@ -8,17 +8,13 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from clinical import vocabulary
 
-class Decision(models.TextChoices):
-    CONTRAINDICATED = "contraindicated", "Contraindicated"
-    CLEARANCE = "clearance", "Physician clearance needed"
-    LOCAL = "local", "Local precautions"
-    MODIFY = "modify", "Modify technique"
-    CLEAR = "clear", "Clear"
-
-
-# Most severe first; the engine uses the same order (SPEC section 5).
-SEVERITY_ORDER = [d.value for d in Decision]
+# The decision levels, most severe first, with their words (clinical.vocabulary).
+Decision = models.TextChoices(
+    "Decision", [(s.code.upper(), (s.code, s.badge)) for s in vocabulary.SEVERITIES]
+)
+SEVERITY_ORDER = list(vocabulary.SEVERITY_ORDER)
 
 
 class Screening(models.Model):
@@ -28,7 +24,11 @@ class Screening(models.Model):
     intake = models.ForeignKey("intake.Intake", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     catalogue_version = models.CharField(max_length=20)
+    # The engine's decision, and the decision now: the same policy (screening.engine's
+    # restrictions) applied without the flags a therapist dismissed or resolved since. Lists
+    # read the second, so a badge never disagrees with the report.
     decision = models.CharField(max_length=16, choices=Decision.choices)
+    effective_decision = models.CharField(max_length=16, choices=Decision.choices, default="clear")
     planned_modality = models.CharField(max_length=40)
     focus_regions = models.JSONField(default=list)
     # The date screened for: gestational age and days since recovery are counted to it, so a
@@ -58,6 +58,10 @@ class Screening(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(decision__in=SEVERITY_ORDER), name="screening_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_decision__in=SEVERITY_ORDER),
+                name="screening_effective_decision_valid",
             ),
             models.CheckConstraint(
                 condition=Q(acknowledged_at__isnull=True) | Q(acknowledged_by__isnull=False),
@@ -116,6 +120,22 @@ class ScreeningFlag(models.Model):
     @property
     def is_dismissed(self) -> bool:
         return self.dismissed_at is not None
+
+    @property
+    def detail(self) -> dict:
+        """Return this flag as the engine reported it (its entry in the screening's result)."""
+        for item in self.screening.result.get("flags", ()):
+            if item.get("code") == self.code:
+                return item
+        return {}
+
+    @property
+    def avoid_modalities(self) -> tuple[str, ...]:
+        return tuple(self.detail.get("avoid_modalities", ()))
+
+    @property
+    def avoid_regions(self) -> tuple[str, ...]:
+        return tuple(self.detail.get("avoid_regions", ()))
 
 
 def clearance_document_path(instance: Clearance, filename: str) -> str:

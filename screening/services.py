@@ -17,32 +17,22 @@ keeps each change).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from clinical.catalogue import get_catalogue
+from clinical.intake import IntakeData, IntakeError, parse_intake
 from intake.models import Client, Visit
-from intake.schema import IntakeData, IntakeError, parse_intake
-from screening.catalogue import ALL_MODALITIES, get_catalogue
-from screening.engine import screen
-from screening.models import SEVERITY_ORDER, Clearance, Decision, Screening, ScreeningFlag
+from screening import engine
+from screening.engine import Restrictions, screen
+from screening.models import Clearance, Decision, Screening, ScreeningFlag
 from staff.roles import is_therapist
 
 MAX_NOTE_CHARS = 2_000
 MAX_DOCTOR_NAME_CHARS = 200
-
-
-@dataclass(frozen=True)
-class Restrictions:
-    """What a screening means once dismissed flags are taken out."""
-
-    decision: str
-    flags: tuple[ScreeningFlag, ...]
-    blocked_modalities: tuple[str, ...]
-    avoid_regions: tuple[str, ...]
 
 
 def visit_day(visit: Visit) -> datetime.date:
@@ -78,6 +68,7 @@ def screen_visit(*, visit: Visit) -> Screening:
             intake=visit.intake,
             catalogue_version=result.catalogue_version,
             decision=result.decision,
+            effective_decision=result.decision,
             planned_modality=intake_data.planned_modality,
             focus_regions=list(intake_data.focus_regions),
             visit_date=intake_data.visit_date,
@@ -108,25 +99,10 @@ def is_current(*, screening: Screening, visit: Visit) -> bool:
 
 
 def restrictions(screening: Screening) -> Restrictions:
-    """Return the decision, flags, blocked modalities and regions of the non-dismissed flags."""
-    catalogue = get_catalogue()
-    flags = tuple(flag for flag in screening.flags.all() if not flag.is_dismissed)
-    details = {item["code"]: item for item in screening.result.get("flags", [])}
-    blocked: set[str] = set()
-    regions = {r for p in catalogue.universal_precautions for r in p.avoid_regions}
-    for flag in flags:
-        detail = details.get(flag.code, {})
-        blocked.update(detail.get("avoid_modalities", []))
-        regions.update(detail.get("avoid_regions", []))
-    if ALL_MODALITIES in blocked:
-        blocked = set(catalogue.modality_codes)
-    ranks = [SEVERITY_ORDER.index(flag.severity) for flag in flags]
-    return Restrictions(
-        decision=SEVERITY_ORDER[min(ranks)] if ranks else Decision.CLEAR.value,
-        flags=flags,
-        blocked_modalities=tuple(m for m in catalogue.modality_codes if m in blocked),
-        avoid_regions=tuple(r for r in catalogue.regions if r in regions),
-    )
+    """Return what the screening means now: the engine's policy without the dismissed flags."""
+    flags = list(screening.flags.all())
+    dismissed = {flag.code for flag in flags if flag.is_dismissed}
+    return engine.restrictions(flags, set_aside=dismissed)
 
 
 def effective_decision(screening: Screening | None) -> str | None:
@@ -215,7 +191,15 @@ def flag_dismiss(*, flag: ScreeningFlag, by, reason: str) -> ScreeningFlag:
         locked.dismissed_at = timezone.now()
         locked.dismissal_reason = reason
         locked.save(update_fields=["dismissed_by", "dismissed_at", "dismissal_reason"])
+        refresh_decision(screening=locked.screening)
     return locked
+
+
+def refresh_decision(*, screening: Screening) -> Screening:
+    """Store the screening's decision now (after a dismissal or resolution) for the lists."""
+    screening.effective_decision = restrictions(screening).decision
+    screening.save(update_fields=["effective_decision"])
+    return screening
 
 
 def clearance_codes() -> dict[str, str]:
@@ -273,6 +257,22 @@ def clearance_record(
         recorded_by=by,
         recorded_at=timezone.now(),
     )
+
+
+def unrecognised_conditions(intake) -> list[str]:
+    """Return the intake's condition entries that no catalogue rule recognises."""
+    # The engine decides what the catalogue knows (codes and keywords), so ask it about the
+    # conditions alone: the rest of an old intake may predate today's vocabularies.
+    payload = intake.to_payload()
+    data = parse_intake(
+        {
+            "date_of_birth": payload["date_of_birth"],
+            "visit_date": payload["visit_date"],
+            "planned_modality": payload["planned_modality"],
+            "conditions": payload["conditions"],
+        }
+    )
+    return list(screen(data).unmatched_conditions)
 
 
 def _parse_visit(visit: Visit) -> IntakeData:

@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from intake.models import Client, HealthRecordAccess, Visit
-from intake.schema import IntakeError
+from clinical.intake import IntakeError
+from intake.audit import record_health_read
+from intake.models import Client, Visit
 from screening import services
 from screening.forms import AcknowledgeForm, ClearanceForm, DismissForm
 from screening.models import Clearance, Decision, Screening, ScreeningFlag
@@ -200,12 +201,4 @@ def _flag_rows(screening: Screening, clearances, day, dismiss_forms) -> list[dic
 
 
 def _record_read(request, client: Client, what: str) -> None:
-    """Log that this user read the client's health data (the intake app's helper if present)."""
-    try:
-        from intake.audit import record_health_read
-    except ImportError:
-        HealthRecordAccess.objects.create(
-            user=request.user, client=client, what=what, path=request.path[:300]
-        )
-    else:
-        record_health_read(request, client, what)
+    record_health_read(request, client, what)

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from django import template
 
+from clinical import vocabulary
 from followup import services
 from followup.models import CheckInAnswer
 from staff.roles import is_therapist
 
 register = template.Library()
 
-# Short staff-facing wording of followup_policy's rules (screening-knowledge.yaml).
-RULE_TEXT = {
-    "U1": "urgent warning sign reported",
-    "U2": "pain spreading down an arm or leg",
-    "U3": "sharp, severe pain (7/10 or more)",
-    "U4": "pain still rising after two days of rest",
-    "R1": "sharp pain",
-    "R2": "pain up 2 or more points, to 4/10 or more",
-    "R3": "no improvement at 72 h",
-    "R4": "bruising or a swollen lump",
+LEVEL_COLOURS = {
+    **{code: colours[0] for code, colours in vocabulary.ESCALATION_LEVEL_COLOURS.items()},
+    None: vocabulary.severity(vocabulary.CLEAR).background,
 }
-LEVEL_COLOURS = {"urgent": "#dc3545", "review": "#fd7e14", None: "#198754"}
 BASELINE_COLOUR = "#6c757d"
 
 WIDTH, HEIGHT = 640, 260
@@ -31,9 +24,9 @@ MIN_HOURS_SHOWN = 72
 
 @register.filter
 def reason_text(reason: dict) -> str:
-    """Return "U2 at 24 h: pain spreading..." for a stored reason {"rule", "hours"}."""
-    rule = reason.get("rule", "?")
-    return f"{rule} at {reason.get('hours', '?')} h: {RULE_TEXT.get(rule, 'policy rule')}"
+    """Return "Pain spreading down an arm or leg (24 h check-in)" for a stored reason."""
+    words = vocabulary.label("escalation_rule", reason.get("rule", ""))
+    return f"{words} ({reason.get('hours', '?')} h check-in)"
 
 
 def _rule_level(rule: str) -> str:

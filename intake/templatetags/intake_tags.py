@@ -1,11 +1,12 @@
-"""Template helpers for the intake pages: the body-region map and screening badges."""
+"""Template helpers: the body-region map, decision badges and plain words for codes."""
 
 from __future__ import annotations
 
 from django import template
+from django.utils.safestring import mark_safe
 
-from intake.forms import label_for
-from screening.models import Decision
+from clinical import vocabulary
+from intake import extensions
 
 register = template.Library()
 
@@ -53,20 +54,20 @@ def _figure(centre: int, back: bool) -> list[tuple]:
 SHAPES = tuple(_figure(_FRONT, back=False) + _figure(_BACK, back=True))
 MAP_REGIONS = frozenset(shape[0] for shape in SHAPES)
 
-BADGE_CLASSES = {
-    Decision.CONTRAINDICATED: "text-bg-danger",
-    Decision.CLEARANCE: "text-bg-warning",
-    Decision.LOCAL: "text-bg-info",
-    Decision.MODIFY: "text-bg-primary",
-    Decision.CLEAR: "text-bg-success",
-}
-
 
 @register.inclusion_tag("intake/_body_map.html")
 def body_map(field):
     """Render a regions field as a clickable body map over its (still working) checkboxes."""
     shapes = [
-        {"region": r, "label": label_for(r), "x": x, "y": y, "w": w, "h": h, "r": rx}
+        {
+            "region": r,
+            "label": vocabulary.label("region", r),
+            "x": x,
+            "y": y,
+            "w": w,
+            "h": h,
+            "r": rx,
+        }
         for r, x, y, w, h, rx in SHAPES
     ]
     return {"field": field, "shapes": shapes, "on_map": MAP_REGIONS}
@@ -74,16 +75,39 @@ def body_map(field):
 
 @register.inclusion_tag("intake/_decision_badge.html")
 def decision_badge(decision: str | None):
-    """Render a screening decision level as a coloured badge (decision only, no details)."""
-    if not decision:
-        return {"css": "text-bg-secondary", "label": "Not screened"}
-    return {
-        "css": BADGE_CLASSES.get(decision, "text-bg-secondary"),
-        "label": Decision(decision).label,
-    }
+    """Render a decision level as a coloured badge (the level only, never why)."""
+    severity = vocabulary.severity(decision)
+    return {"severity": severity, "css": f"decision-{severity.code or 'none'}"}
+
+
+@register.filter
+def label(code: str, kind: str) -> str:
+    """Show a vocabulary code in plain words: {{ visit.planned_modality|label:"modality" }}."""
+    return vocabulary.label(kind, code or "")
+
+
+@register.filter
+def severity(code: str | None) -> vocabulary.Severity:
+    """Return a decision level's words and colours (clinical.vocabulary.Severity)."""
+    return vocabulary.severity(code)
 
 
 @register.filter
 def code_label(code: str) -> str:
-    """Show a catalogue code in plain words."""
-    return label_for(code or "")
+    """Show a code that has no vocabulary kind (e.g. a condition typed in) in plain words."""
+    return (code or "").replace("_", " ").capitalize()
+
+
+@register.simple_tag(takes_context=True)
+def sections(context, registry: str, obj):
+    """Render the sections other apps registered for this page (intake.extensions)."""
+    rendered = extensions.render_sections(
+        getattr(extensions, f"{registry}_sections"), context["request"], obj
+    )
+    return mark_safe("".join(rendered))  # noqa: S308 - each section is a rendered template
+
+
+@register.filter
+def visit_columns(visit) -> list:
+    """Return the cells other apps registered for a visit in a list (intake.extensions)."""
+    return extensions.render_columns(visit, place="lists")

@@ -12,7 +12,6 @@ import yaml
 
 from followup.escalation import (
     CHARACTERS,
-    RED_FLAG_LABELS,
     RED_FLAGS,
     REVIEW_RED_FLAGS,
     URGENT_RED_FLAGS,
@@ -504,10 +503,12 @@ def test_parse_followup_raises_only_input_errors_for_random_input():
 
 
 def test_red_flag_labels_cover_every_red_flag_in_plain_words():
-    assert list(RED_FLAG_LABELS) == list(RED_FLAGS)
-    for label in RED_FLAG_LABELS.values():
-        assert "_" not in label
-        assert label[0].isupper()
+    from clinical import vocabulary
+
+    assert [f.code for f in vocabulary.FOLLOWUP_RED_FLAGS] == list(RED_FLAGS)
+    for flag in vocabulary.FOLLOWUP_RED_FLAGS:
+        assert "_" not in flag.label
+        assert flag.label[0].isupper()
 
 
 def _knowledge():

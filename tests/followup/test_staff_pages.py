@@ -38,7 +38,7 @@ def test_therapists_see_the_reasons_and_a_link_to_the_pain_chart(therapist_clien
     content = response.content.decode()
     assert response.status_code == 200
     assert escalated.visit.client.full_name in content
-    assert "U3 at 24 h: sharp, severe pain" in content
+    assert "Sharp, severe pain (7/10 or more) (24 h check-in)" in content
     assert reverse("followup:pain_chart", args=[escalated.visit_id]) in content
 
 
@@ -158,7 +158,7 @@ def test_the_pain_chart_plots_the_baseline_and_each_answer_coloured_by_level(
     assert response.status_code == 200
     assert content.count("<circle") == 2
     assert 'data-level="baseline"' in content
-    assert 'fill="#dc3545" stroke="#fff" stroke-width="2" data-level="urgent"' in content
+    assert 'fill="#b02a37" stroke="#fff" stroke-width="2" data-level="urgent"' in content
     assert " style=" not in content
     assert HealthRecordAccess.objects.filter(user=therapist, client=visit.client).exists()
 

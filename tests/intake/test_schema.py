@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from intake.schema import (
+from clinical.intake import (
     MAX_FREE_TEXT_CHARS,
     Condition,
     CurrentPain,
@@ -16,7 +16,6 @@ from intake.schema import (
     parse_intake,
     parse_intake_json,
 )
-from screening.catalogue import compile_catalogue, load_raw
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -374,13 +373,3 @@ def test_a_pain_block_with_only_a_zero_score_means_nothing_to_report():
     assert parse_intake(_intake(current_pain={"score": 0}), today=TODAY).current_pain is None
     pain = parse_intake(_intake(current_pain={"score": 0, "radiating": True}), today=TODAY)
     assert pain.current_pain == CurrentPain(score=0, radiating=True)
-
-
-def test_names_follow_the_catalogue_passed_in():
-    raw = load_raw()
-    swedish = next(m for m in raw["modalities"] if m["code"] == "swedish")
-    swedish["also_called"] = [*swedish["also_called"], "Zen Flow"]
-    catalogue = compile_catalogue(raw)
-    obj = _intake(planned_modality="Zen Flow")
-    assert parse_intake(obj, today=TODAY, catalogue=catalogue).planned_modality == "swedish"
-    assert _error(obj).startswith("planned_modality: unknown modality 'Zen Flow'")

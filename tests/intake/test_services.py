@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from clinical.intake import IntakeError, parse_intake
 from followup.models import CheckIn
 from intake.models import Intake, Visit, VisitStatus
-from intake.schema import IntakeError, parse_intake
 from intake.services import (
     VisitError,
     check_intake_for_record,

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from intake.schema import parse_intake
-from screening.catalogue import get_catalogue
+from clinical.catalogue import get_catalogue
+from clinical.intake import parse_intake
 from screening.engine import screen
 
 TODAY = dt.date(2026, 11, 22)

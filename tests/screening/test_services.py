@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from clinical.intake import IntakeError
 from intake.models import VisitStatus
-from intake.schema import IntakeError
 from screening import services
 from screening.models import Screening
 from tests.factories import ClientFactory, IntakeFactory, VisitFactory

@@ -84,7 +84,7 @@ def test_report_shows_banner_flags_matched_actions_and_quoted_sources(
     assert "<details" in page and "<summary>Sources (" in page
     assert "000_3843151269d94605.txt" in page
     assert "medication use (e.g., blood thinners)" in page
-    assert "deep_tissue" in page  # blocked
+    assert "Deep tissue" in page  # blocked
     assert "Universal precautions" in page
     assert f"catalogue version {warfarin_visit.current_screening().catalogue_version}" in page
     # What stops completion now: the missing clearance and the acknowledgement.
@@ -387,10 +387,14 @@ def test_clearance_document_downloads_for_therapists_only(
     assert front_desk_client.get(url).status_code == 403
 
 
-def test_decision_badge_template_renders_each_decision():
-    from django.template.loader import render_to_string
+def test_decision_badge_renders_each_decision_from_the_vocabulary():
+    from django.template import Context, Template
 
-    assert "decision-clearance" in render_to_string(
-        "screening/_decision_badge.html", {"decision": "clearance"}
-    )
-    assert "Not screened" in render_to_string("screening/_decision_badge.html", {})
+    from clinical import vocabulary
+
+    badge = Template("{% load intake_tags %}{% decision_badge decision %}")
+    for level in vocabulary.SEVERITIES:
+        html = badge.render(Context({"decision": level.code}))
+        assert f"decision-{level.code}" in html
+        assert level.badge in html
+    assert "Not screened" in badge.render(Context({}))

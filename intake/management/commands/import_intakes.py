@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from clinical.intake import IntakeError, parse_intake
 from intake.models import Client
-from intake.schema import IntakeError, parse_intake
 from intake.services import check_intake_for_record, intake_record, signature_matches
 
 MAX_FILE_BYTES = 5_000_000

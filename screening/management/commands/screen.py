@@ -17,8 +17,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from intake.schema import IntakeError, parse_intake
-from screening.catalogue import CatalogueError
+from clinical.catalogue import CatalogueError
+from clinical.intake import IntakeError, parse_intake
 from screening.engine import screen
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024

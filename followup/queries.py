@@ -1,4 +1,4 @@
-"""Querysets shared by the therapist pages and the admin, built so lists stay at fixed queries."""
+"""Querysets of follow-up facts for visit lists, at a fixed number of queries per page."""
 
 from __future__ import annotations
 
@@ -6,13 +6,6 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from followup.models import CheckIn, CheckInStatus, Escalation, EscalationStatus
-from screening.models import Screening
-
-
-def with_screening_decision(visits: QuerySet) -> QuerySet:
-    """Annotate each visit with `screening_decision`: the latest stored Screening's decision."""
-    latest = Screening.objects.filter(visit=OuterRef("pk")).order_by("-created_at", "-id")
-    return visits.annotate(screening_decision=Subquery(latest.values("decision")[:1]))
 
 
 def with_followup_summary(visits: QuerySet) -> QuerySet:

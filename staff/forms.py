@@ -1,4 +1,4 @@
-"""Form pieces shared by the apps."""
+"""Form plumbing shared by every staff and client form."""
 
 from __future__ import annotations
 
