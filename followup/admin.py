@@ -11,7 +11,6 @@ from django.contrib import admin, messages
 
 from followup import services
 from followup.models import CheckIn, CheckInAnswer, Escalation, OutboxMessage
-from intake.admin import PlainActionCheckbox
 from staff.roles import is_therapist
 
 CHECKIN_FIELDS = (
@@ -46,7 +45,7 @@ class ChannelFilter(admin.SimpleListFilter):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(PlainActionCheckbox, admin.ModelAdmin):
+class CheckInAdmin(admin.ModelAdmin):
     list_display = (
         "id",
         "client_name",

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin import helpers
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinical import vocabulary
@@ -57,22 +54,6 @@ def _sees_health(request) -> bool:
     return request.user.has_perm(HEALTH_PERMISSION)
 
 
-class PlainActionCheckbox:
-    """Write each row's action checkbox as plain HTML, the same markup Django's widget makes.
-
-    Django renders it through a form-widget template per row, a quarter of a 100-row list.
-    """
-
-    def action_checkbox(self, obj):
-        label = format_html(gettext("Select this object for an action - {}"), str(obj))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            str(obj.pk),
-            label,
-        )
-
-
 def _admin_column(column: extensions.VisitColumn):
     @admin.display(description=column.description, ordering=column.ordering)
     def cell(visit):
@@ -83,7 +64,7 @@ def _admin_column(column: extensions.VisitColumn):
 
 
 @admin.register(Client)
-class ClientAdmin(PlainActionCheckbox, SimpleHistoryAdmin):
+class ClientAdmin(SimpleHistoryAdmin):
     list_display = (
         "last_name",
         "first_name",
@@ -142,7 +123,7 @@ class VisitAdminForm(forms.ModelForm):
 
 
 @admin.register(Visit)
-class VisitAdmin(PlainActionCheckbox, admin.ModelAdmin):
+class VisitAdmin(admin.ModelAdmin):
     form = VisitAdminForm
     list_display = ("scheduled_at", "client", "therapist", "planned_modality", "status")
     list_select_related = ("client", "therapist")
