@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from followup.management.commands.evaluate_followup import MAX_BATCH, MAX_INPUT_BYTES
+from clinical.jsoninput import MAX_INPUT_BYTES
+from clinical.jsoninput import MAX_ITEMS as MAX_BATCH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -216,9 +217,9 @@ BAD_SINGLE = [
         followup(*[answer(hours=h) for h in range(1, 12)]),
         "answers: must have at most 10 answers",
     ),
-    ("top_level_number", 3, "input must be a JSON object or an array of objects"),
-    ("top_level_string", "hello", "input must be a JSON object or an array of objects"),
-    ("top_level_null", None, "input must be a JSON object or an array of objects"),
+    ("top_level_number", 3, "input must be a JSON object, an array of objects or JSON Lines"),
+    ("top_level_string", "hello", "input must be a JSON object, an array of objects or JSON Lines"),
+    ("top_level_null", None, "input must be a JSON object, an array of objects or JSON Lines"),
 ]
 
 
@@ -236,7 +237,7 @@ def test_a_bad_object_exits_2_naming_path_and_reason(data, message):
 BAD_DOCUMENT = [
     ("empty", b"", "error: input is empty"),
     ("blank", b"  \n\t\n", "error: input is empty"),
-    ("not_json", b"hello", "error: input is not valid JSON: Expecting value (line 1 column 1)"),
+    ("not_json", b"hello", "error: input is not valid JSON: Expecting value (line 1, column 1)"),
     ("truncated", b'{"baseline_pain": 3, "answers": [', "error: input is not valid JSON"),
     ("single_quotes", b"{'baseline_pain': 3}", "error: input is not valid JSON"),
     ("trailing_garbage", b'{"baseline_pain": 3, "answers": []} x', "error: input is not valid"),
@@ -248,7 +249,7 @@ BAD_DOCUMENT = [
     ("utf16", '{"baseline_pain": 3}'.encode("utf-16"), "error: input is not valid UTF-8"),
     ("deep_nesting", b"[" * 100_000, "error: input is not valid JSON"),
     ("huge_number", b'{"baseline_pain": ' + b"9" * 5000 + b"}", "error: input is not valid"),
-    ("too_large", b" " * (MAX_INPUT_BYTES + 1), "error: input is larger than 5 MB"),
+    ("too_large", b" " * (MAX_INPUT_BYTES + 1), "error: input is larger than 20 MB"),
 ]
 
 
@@ -304,7 +305,7 @@ def test_process_reads_stdin_from_dash_and_prints_a_batch():
         (b"\x00\x00\x00", 2, "error: input is not valid JSON"),
         (b"\xff\xfe\xfd", 2, "error: input is not valid UTF-8"),
         (b"[" * 200_000, 2, "error: input is not valid JSON: nested too deeply"),
-        (b"x" * (MAX_INPUT_BYTES + 10), 2, "error: input is larger than 5 MB"),
+        (b"x" * (MAX_INPUT_BYTES + 10), 2, "error: input is larger than 20 MB"),
         (b"", 2, "error: input is empty"),
     ],
     ids=["invalid_object", "invalid_element", "nul", "not_utf8", "deep", "huge", "empty"],

@@ -101,7 +101,7 @@ def test_one_bad_item_stores_nothing_and_names_the_item(tmp_path, zoe, fields, m
 
 @pytest.mark.parametrize(
     ("document", "message"),
-    [("{not json", "invalid JSON"), ("[]", "no intakes"), ('["x"]', "item 0: intake: must be")],
+    [("{not json", "not valid JSON"), ("[]", "no intakes"), ('["x"]', "item 0: intake: must be")],
 )
 def test_an_unreadable_file_stores_nothing(tmp_path, zoe, document, message):
     code, _, err = _run(tmp_path, document, "--client", str(zoe.pk))

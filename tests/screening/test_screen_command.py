@@ -117,13 +117,13 @@ def test_json_lines_are_screened_one_per_line(run):
             json.dumps(_intake(focus_regions=["elbowz"])),
             "error: focus_regions[0]: unknown region 'elbowz'",
         ),
-        ("", "error: empty input"),
-        ("   \n", "error: empty input"),
-        ("{not json", "error: invalid JSON"),
-        ('{"a": 1}\n{oops\n', "error: invalid JSON on line 2"),
+        ("", "error: input is empty"),
+        ("   \n", "error: input is empty"),
+        ("{not json", "error: input is not valid JSON"),
+        ('{"a": 1}\n{oops\n', "error: input is not valid JSON on line 2"),
         ("42", "error: input must be a JSON object"),
         ('"text"', "error: input must be a JSON object"),
-        ("[" * 100_000, "error: invalid JSON"),
+        ("[" * 100_000, "error: input is not valid JSON"),
         (b"\xff\xfe{}", "error: input is not valid UTF-8"),
     ],
 )
@@ -139,7 +139,7 @@ def test_unusable_input_exits_two_with_a_clear_message_and_no_traceback(run, std
 def test_missing_file_exits_two(run):
     proc = run("/nonexistent/intake.json")
     assert proc.returncode == 2
-    assert proc.stderr.decode().startswith("error: cannot read /nonexistent/intake.json")
+    assert proc.stderr.decode().startswith("error: cannot read '/nonexistent/intake.json'")
 
 
 def test_huge_free_text_is_rejected_cleanly(run):
@@ -163,5 +163,5 @@ def test_real_process_prints_json_and_exits_zero():
 def test_real_process_exits_two_without_a_traceback_on_bad_input():
     proc = _subprocess(stdin="[" * 100_000)
     assert proc.returncode == 2
-    assert proc.stderr.decode().startswith("error: invalid JSON")
+    assert proc.stderr.decode().startswith("error: input is not valid JSON")
     assert "Traceback" not in proc.stderr.decode()

@@ -16,22 +16,16 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from clinical.jsoninput import Documents, JSONInputError, read_documents
 from followup.escalation import FollowupInputError, evaluate, parse_followup
-
-MAX_INPUT_BYTES = 5 * 1024 * 1024  # ~ 10,000 visits with three answers each, with room to spare
-MAX_BATCH = 10_000
 
 EXIT_OK = 0
 EXIT_SOME_INVALID = 1
 EXIT_INVALID = 2
-
-
-class InputError(Exception):
-    """Raised when the input as a whole cannot be used."""
 
 
 @dataclass
@@ -57,9 +51,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            raw = _read(options["file"], options.get("stdin"))
-            outcome = evaluate_document(raw)
-        except InputError as e:
+            outcome = evaluate_documents(read_documents(options["file"], options.get("stdin")))
+        except JSONInputError as e:
             outcome = Outcome(error=f"error: {e}", status=EXIT_INVALID)
         except Exception as e:
             # The contract is "never a traceback"; a bug still fails loudly, with a non-zero exit.
@@ -74,28 +67,12 @@ class Command(BaseCommand):
             sys.exit(outcome.status)
 
 
-def evaluate_document(raw: bytes) -> Outcome:
-    """Parse and evaluate the whole input; return what to print and the exit status."""
-    text = _decode(raw)
-    if not text.strip():
-        raise InputError("input is empty; expected a JSON object, an array or JSON Lines")
+def evaluate_documents(documents: Documents) -> Outcome:
+    """Evaluate the decoded input; return what to print and the exit status."""
+    if documents.many:
+        return _evaluate_batch(documents.items)
     try:
-        document = _loads(text)
-    except json.JSONDecodeError as e:
-        records = _json_lines(text) if e.msg == "Extra data" else None
-        if records is None:
-            where = f"line {e.lineno} column {e.colno}"
-            raise InputError(f"input is not valid JSON: {e.msg} ({where})") from None
-        return _evaluate_batch(records)
-    except (ValueError, RecursionError) as e:
-        raise InputError(f"input is not valid JSON: {_reason(e)}") from None
-
-    if isinstance(document, list):
-        return _evaluate_batch(document)
-    if not isinstance(document, dict):
-        raise InputError("input must be a JSON object or an array of objects")
-    try:
-        result = _evaluate_one(document)
+        result = _evaluate_one(documents.items[0])
     except FollowupInputError as e:
         return Outcome(error=f"error: {e}", status=EXIT_INVALID)
     return Outcome(output=json.dumps(result, indent=2))
@@ -108,8 +85,6 @@ def _evaluate_one(obj: object) -> dict[str, Any]:
 
 def _evaluate_batch(documents: list[object]) -> Outcome:
     """Evaluate each object of an array or JSON Lines; a bad one becomes an error entry."""
-    if len(documents) > MAX_BATCH:
-        raise InputError(f"too many items ({len(documents)}); at most {MAX_BATCH} per run")
     items: list[dict[str, Any]] = []
     for index, obj in enumerate(documents):
         try:
@@ -119,65 +94,3 @@ def _evaluate_batch(documents: list[object]) -> Outcome:
     invalid = any("error" in item for item in items)
     output = json.dumps(items, indent=2)
     return Outcome(output=output, status=EXIT_SOME_INVALID if invalid else EXIT_OK)
-
-
-def _json_lines(text: str) -> list[object] | None:
-    """Split JSON Lines input into objects, or return None when it does not look like it."""
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
-    values: list[object] = []
-    for number, line in lines:
-        try:
-            values.append(_loads(line))
-        except (ValueError, RecursionError) as e:
-            if not values:
-                return None  # not JSON Lines after all: report the whole-input JSON error
-            raise InputError(f"input is not valid JSON on line {number}: {_reason(e)}") from None
-    if len(values) < 2 or not isinstance(values[0], dict):
-        return None
-    return values
-
-
-def _loads(text: str) -> object:
-    return json.loads(text, parse_constant=_reject_constant)
-
-
-def _reject_constant(name: str) -> object:
-    # Python's json accepts NaN and Infinity; standard JSON (and a pain score) does not.
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, RecursionError):
-        return "nested too deeply"
-    if isinstance(error, json.JSONDecodeError):
-        return f"{error.msg} (column {error.colno})"
-    if "digits" in str(error):  # Python refuses to convert integers of over 4300 digits
-        return "a number has too many digits"
-    return str(error)
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        # utf-8-sig: tolerate the byte-order mark some Windows editors write.
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"input is not valid UTF-8 (byte {e.start})") from None
-
-
-def _read(path: str, stdin: IO[Any] | None) -> bytes:
-    """Read at most MAX_INPUT_BYTES from the file or stdin, refusing anything larger."""
-    try:
-        if path == "-":
-            stream = stdin if stdin is not None else sys.stdin
-            raw = getattr(stream, "buffer", stream).read(MAX_INPUT_BYTES + 1)
-        else:
-            with open(path, "rb") as f:
-                raw = f.read(MAX_INPUT_BYTES + 1)
-    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
-        name = "stdin" if path == "-" else repr(path)
-        raise InputError(f"cannot read {name}: {getattr(e, 'strerror', None) or e}") from None
-    if isinstance(raw, str):  # a text stream passed in by a caller such as call_command
-        raw = raw.encode("utf-8", "surrogatepass")
-    if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(f"input is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
-    return raw

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -12,15 +10,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from clinical.intake import IntakeError, parse_intake
+from clinical.jsoninput import JSONInputError, read_documents
 from intake.models import Client
 from intake.services import check_intake_for_record, intake_record, signature_matches
 
-MAX_FILE_BYTES = 5_000_000
 EXIT_INVALID = 2
 
 HELP = """Import intakes for one client from FILE, all in one transaction or none at all.
 
-FILE holds one intake object or a JSON array of them. Each object is the intake JSON
+FILE holds one intake object, a JSON array of them, or JSON Lines. Each object is the intake JSON
 (SPEC section 4) plus the client's consent for that intake:
   "signature_name": the name the client signed with; it must be the client's full name
                     (case and spacing do not matter)
@@ -53,7 +51,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         client = _find_client(options["client"], options["email"])
         by = _find_user(options["by"])
-        items = _read_items(Path(options["file"]))
+        items = _read_items(options["file"])
         parsed, problems = [], []
         for index, item in enumerate(items):
             try:
@@ -109,22 +107,14 @@ def _find_user(username: str | None):
     return user
 
 
-def _read_items(path: Path) -> list:
+def _read_items(path: str) -> list:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise _fail(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise _fail(f"{path}: invalid JSON ({reason})") from None
-    items = document if isinstance(document, list) else [document]
-    if not items:
+        documents = read_documents(path)
+    except JSONInputError as exc:
+        raise _fail(f"{path}: {exc}") from None
+    if not documents.items:
         raise _fail(f"{path}: no intakes in the file")
-    return items
+    return documents.items
 
 
 def _parse_item(item, client: Client):

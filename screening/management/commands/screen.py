@@ -19,25 +19,22 @@ from django.core.management.base import BaseCommand
 
 from clinical.catalogue import CatalogueError
 from clinical.intake import IntakeError, parse_intake
+from clinical.jsoninput import JSONInputError, read_documents
 from screening.engine import screen
-
-MAX_INPUT_BYTES = 50 * 1024 * 1024
-
-
-class InputError(Exception):
-    """Raise when the input as a whole cannot be used."""
 
 
 class Command(BaseCommand):
     help = "Screen intake JSON (object, array or JSON Lines) from FILE or stdin."
+
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", nargs="?", default="-", help="intake JSON file, or - for stdin")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            status = self._run(options["file"])
-        except InputError as exc:
+            status = self._run(options["file"], options.get("stdin"))
+        except JSONInputError as exc:
             status = _fail(str(exc))
         except CatalogueError as exc:
             status = _fail(f"the screening catalogue is invalid: {exc}")
@@ -46,19 +43,19 @@ class Command(BaseCommand):
         if status:
             sys.exit(status)
 
-    def _run(self, path: str) -> int:
-        intakes, many = _decode(_read(path))
+    def _run(self, path: str, stdin: Any) -> int:
+        documents = read_documents(path, stdin)
         results: list[dict[str, Any]] = []
         status = 0
-        for index, obj in enumerate(intakes):
+        for index, obj in enumerate(documents.items):
             try:
                 results.append(screen(parse_intake(obj)).to_dict())
             except IntakeError as exc:
-                if not many:
+                if not documents.many:
                     return _fail(str(exc))
                 results.append({"index": index, "error": str(exc)})
                 status = 1
-        output = results if many else results[0]
+        output = results if documents.many else results[0]
         self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))
         return status
 
@@ -66,54 +63,3 @@ class Command(BaseCommand):
 def _fail(message: str) -> int:
     sys.stderr.write(f"error: {message}\n")
     return 2
-
-
-def _read(path: str) -> str:
-    try:
-        if path == "-":
-            stream = getattr(sys.stdin, "buffer", None)
-            data = stream.read(MAX_INPUT_BYTES + 1) if stream else sys.stdin.read().encode()
-        else:
-            with open(path, "rb") as f:
-                data = f.read(MAX_INPUT_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"input larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("input is not valid UTF-8") from None
-
-
-def _decode(text: str) -> tuple[list[Any], bool]:
-    """Return (intakes, many): one object, an array, or JSON Lines."""
-    if not text.strip():
-        raise InputError("empty input (expected a JSON object, an array or JSON Lines)")
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-        if len(lines) < 2:
-            raise InputError(f"invalid JSON: {_reason(exc)}") from None
-        return [_decode_line(n, line) for n, line in lines], True
-    if isinstance(value, dict):
-        return [value], False
-    if isinstance(value, list):
-        return value, True
-    raise InputError("input must be a JSON object, an array of objects or JSON Lines")
-
-
-def _decode_line(number: int, line: str) -> Any:
-    try:
-        return json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"invalid JSON on line {number}: {_reason(exc)}") from None
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
-    if isinstance(exc, RecursionError):
-        return "nested too deeply"
-    return str(exc)
