@@ -90,7 +90,7 @@ def clients(count: int, *, seed: int = 1) -> list[Client]:
 def _intake_for(client: Client, payload: dict, by) -> Intake:
     payload = dict(payload, date_of_birth=client.date_of_birth.isoformat())
     data = parse_intake(payload)
-    return Intake.from_schema(
+    return Intake.from_data(
         data,
         client=client,
         entered_by=by,

@@ -354,7 +354,11 @@ def _current_pain(value: Any) -> CurrentPain | None:
         raise IntakeError("current_pain", "must be an object or null")
     score, regions = value.get("score"), value.get("regions")
     character, radiating = value.get("character"), value.get("radiating")
-    if all(v in _EMPTY_PAIN_VALUES for v in (score, regions, character, radiating)):
+    # A character of "none" with nothing else is how forms say "no pain" too.
+    if all(v in _EMPTY_PAIN_VALUES for v in (score, regions, radiating)) and character in (
+        *_EMPTY_PAIN_VALUES,
+        "none",
+    ):
         return None
     if score is None:
         raise IntakeError("current_pain.score", "is required")

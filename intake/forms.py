@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 
 from django import forms
@@ -13,6 +12,7 @@ from django.utils import timezone
 from clinical import vocabulary
 from clinical.catalogue import Catalogue, get_catalogue
 from clinical.intake import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
+from intake import codec
 from intake.models import CONSENT_TEXT, Client
 from intake.services import check_intake_for_record, signature_matches
 from staff.forms import SingleValueMixin
@@ -25,29 +25,6 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INDEX = re.compile(r"\[(\d+)\]")
 _OTHER_ROW = re.compile(r"other_(\d+)_")
 MAX_OTHER_ROWS = 50
-
-# Where an intake JSON path (from IntakeError.path) is shown on the intake form.
-PATH_FIELDS = {
-    "visit_date": "visit_date",
-    "planned_modality": "planned_modality",
-    "focus_regions": "focus_regions",
-    "pregnancy": "pregnant",
-    "pregnancy.pregnant": "pregnant",
-    "pregnancy.weeks": "pregnancy_weeks",
-    "pregnancy.due_date": "pregnancy_due_date",
-    "medications": "medications",
-    "recent_illness": "recent_illness_name",
-    "recent_illness.name": "recent_illness_name",
-    "recent_illness.recovered_on": "recent_illness_recovered_on",
-    "current_pain": "pain_score",
-    "current_pain.score": "pain_score",
-    "current_pain.regions": "pain_regions",
-    "current_pain.character": "pain_character",
-    "current_pain.radiating": "pain_radiating",
-    "red_flags": "red_flags",
-    "allergies": "allergies",
-    "free_text": "free_text",
-}
 
 
 def modality_choices() -> list[tuple[str, str]]:
@@ -63,14 +40,8 @@ def condition_code(rule) -> str:
     return rule.code if rule.code in rule.condition_codes else rule.condition_codes[0]
 
 
-@functools.lru_cache(maxsize=4)
 def _condition_fields(cat: Catalogue) -> tuple[tuple, dict[str, forms.Field]]:
-    """Return the catalogue's (category, rule, field name) rows and their intake-form fields.
-
-    Built once per catalogue and shared by every IntakeForm: about 150 fields that hold no
-    per-request state (the form never changes them), so building them for each request was
-    most of the form's cost.
-    """
+    """Return the catalogue's (category, rule, field name) rows and their intake-form fields."""
     rows, fields = [], {}
     for category, rules in cat.condition_choices():
         for rule in rules:
@@ -84,9 +55,8 @@ def _condition_fields(cat: Catalogue) -> tuple[tuple, dict[str, forms.Field]]:
     return tuple(rows), fields
 
 
-@functools.lru_cache(maxsize=MAX_OTHER_ROWS)
 def _other_fields(i: int) -> dict[str, forms.Field]:
-    """Return the fields of the i-th "other condition" row (shared like _condition_fields)."""
+    """Return the fields of the i-th "other condition" row."""
     name = f"other_{i}"
     return {
         f"{name}_code": forms.CharField(
@@ -263,23 +233,8 @@ class IntakeForm(SingleValueMixin, forms.Form):
     @classmethod
     def initial_from(cls, intake) -> dict:
         """Return initial form values from a previous intake, for the client to review."""
-        initial = {
-            "planned_modality": intake.planned_modality,
-            "focus_regions": list(intake.focus_regions),
-            "pregnant": intake.pregnant,
-            "pregnancy_weeks": intake.pregnancy_weeks,
-            "pregnancy_due_date": intake.pregnancy_due_date,
-            "medications": "\n".join(intake.medications),
-            "recent_illness_name": intake.recent_illness_name,
-            "recent_illness_recovered_on": intake.recent_illness_recovered_on,
-            "pain_score": intake.pain_score,
-            "pain_character": intake.pain_character,
-            "pain_radiating": intake.pain_radiating,
-            "pain_regions": list(intake.pain_regions),
-            "red_flags": list(intake.red_flags),
-            "allergies": "\n".join(intake.allergies),
-            "free_text": intake.free_text,
-        }
+        initial = codec.form_initial(intake)
+        initial.pop("visit_date", None)  # a new intake is for the coming visit
         rules_by_code = {}
         for _category, rules in get_catalogue().condition_choices():
             for rule in rules:
@@ -358,6 +313,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
         return cleaned
 
     def _payload(self, cleaned: dict) -> tuple[dict, list[str]]:
+        """Return the intake JSON of the cleaned form, and the form field of each condition."""
         conditions, fields = [], []
         for _category, rule, name in self.condition_rules:
             if cleaned.get(name):
@@ -380,49 +336,18 @@ class IntakeForm(SingleValueMixin, forms.Form):
                     }
                 )
                 fields.append(f"other_{i}_code")
-        pain = None
-        if cleaned.get("pain_score") is not None or cleaned.get("pain_regions"):
-            pain = {
-                "score": cleaned.get("pain_score"),
-                "regions": cleaned.get("pain_regions") or [],
-                "character": cleaned.get("pain_character") or "none",
-                "radiating": bool(cleaned.get("pain_radiating")),
-            }
-        elif cleaned.get("pain_character") not in ("", None, "none") or cleaned.get(
-            "pain_radiating"
-        ):
-            pain = {"score": None}
-        illness = None
-        if cleaned.get("recent_illness_name") or cleaned.get("recent_illness_recovered_on"):
-            illness = {
-                "name": cleaned.get("recent_illness_name") or "",
-                "recovered_on": _iso(cleaned.get("recent_illness_recovered_on")),
-            }
-        payload = {
-            "date_of_birth": _iso(self.client.date_of_birth),
-            "visit_date": _iso(cleaned.get("visit_date")),
-            "planned_modality": cleaned.get("planned_modality"),
-            "focus_regions": cleaned.get("focus_regions") or [],
-            "conditions": conditions,
-            "pregnancy": {
-                "pregnant": bool(cleaned.get("pregnant")),
-                "weeks": cleaned.get("pregnancy_weeks"),
-                "due_date": _iso(cleaned.get("pregnancy_due_date")),
-            },
-            "medications": _lines(cleaned.get("medications")),
-            "recent_illness": illness,
-            "current_pain": pain,
-            "red_flags": cleaned.get("red_flags") or [],
-            "allergies": _lines(cleaned.get("allergies")),
-            "free_text": cleaned.get("free_text") or "",
-        }
+        payload = codec.payload_from_form(
+            cleaned,
+            date_of_birth=self.client.date_of_birth.isoformat(),
+            conditions=conditions,
+        )
         return payload, fields
 
     def _field_for(self, path: str) -> str | None:
         match = re.match(r"conditions\[(\d+)\]", path)
         if match and int(match.group(1)) < len(self._condition_fields):
             return self._condition_fields[int(match.group(1))]
-        return PATH_FIELDS.get(_INDEX.sub("", path))
+        return codec.field_for_path(_INDEX.sub("", path))
 
     def _message(self, exc: IntakeError) -> str:
         if exc.path == "date_of_birth":
@@ -431,10 +356,6 @@ class IntakeForm(SingleValueMixin, forms.Form):
         if line and exc.path.split("[")[0] in ("medications", "allergies"):
             return f"Line {int(line.group(1)) + 1}: {exc.reason}."
         return f"{exc.reason[:1].upper()}{exc.reason[1:]}."
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 def therapist_queryset():

@@ -13,6 +13,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from clinical import vocabulary
+from clinical.intake import IntakeData
+from intake import codec
 
 PAIN_CHARACTERS = list(vocabulary.PAIN_CHARACTER_CODES)
 CONSENT_TEXT_VERSION = "2026-11"
@@ -179,72 +181,13 @@ class Intake(models.Model):
         super().save(*args, **kwargs)
 
     @classmethod
-    def from_schema(cls, data, **extra) -> Intake:
+    def from_data(cls, data: IntakeData, **extra) -> Intake:
         """Build an unsaved Intake from a parsed intake (clinical.intake.IntakeData)."""
-        pregnancy = data.pregnancy
-        illness = data.recent_illness
-        pain = data.current_pain
-        return cls(
-            date_of_birth=data.date_of_birth,
-            visit_date=data.visit_date,
-            planned_modality=data.planned_modality,
-            focus_regions=list(data.focus_regions),
-            conditions=[
-                {"code": c.code, "acute": c.acute, "notes": c.notes} for c in data.conditions
-            ],
-            pregnant=bool(pregnancy and pregnancy.pregnant),
-            pregnancy_due_date=pregnancy.due_date if pregnancy and pregnancy.pregnant else None,
-            pregnancy_weeks=pregnancy.weeks if pregnancy and pregnancy.pregnant else None,
-            medications=list(data.medications),
-            recent_illness_name=illness.name if illness else "",
-            recent_illness_recovered_on=illness.recovered_on if illness else None,
-            pain_score=pain.score if pain else None,
-            pain_regions=list(pain.regions) if pain else [],
-            pain_character=pain.character if pain else "",
-            pain_radiating=bool(pain and pain.radiating),
-            red_flags=list(data.red_flags),
-            allergies=list(data.allergies),
-            free_text=data.free_text,
-            **extra,
-        )
+        return cls(**codec.model_values(data), **extra)
 
     def to_payload(self) -> dict:
         """Return this intake in the intake JSON contract (SPEC section 4)."""
-        iso = lambda d: d.isoformat() if d else None  # noqa: E731
-        return {
-            "date_of_birth": iso(self.date_of_birth),
-            "visit_date": iso(self.visit_date),
-            "planned_modality": self.planned_modality,
-            "focus_regions": list(self.focus_regions),
-            "conditions": [dict(c) for c in self.conditions],
-            "pregnancy": {
-                "pregnant": self.pregnant,
-                "due_date": iso(self.pregnancy_due_date),
-                "weeks": self.pregnancy_weeks,
-            },
-            "medications": list(self.medications),
-            "recent_illness": (
-                {
-                    "name": self.recent_illness_name,
-                    "recovered_on": iso(self.recent_illness_recovered_on),
-                }
-                if self.recent_illness_name or self.recent_illness_recovered_on
-                else None
-            ),
-            "current_pain": (
-                {
-                    "score": self.pain_score,
-                    "regions": list(self.pain_regions),
-                    "character": self.pain_character or "none",
-                    "radiating": self.pain_radiating,
-                }
-                if self.pain_score is not None
-                else None
-            ),
-            "red_flags": list(self.red_flags),
-            "allergies": list(self.allergies),
-            "free_text": self.free_text,
-        }
+        return codec.payload_from_model(self)
 
     def condition_codes(self) -> list[str]:
         return [c["code"] for c in self.conditions]

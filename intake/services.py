@@ -47,7 +47,7 @@ def check_intake_for_record(data: IntakeData, *, today: dt.date | None = None) -
     if due_date is not None and due_date < data.visit_date:
         raise IntakeError("pregnancy.due_date", "is before the visit date (in the past)")
     if pregnancy and not pregnancy.pregnant and (pregnancy.weeks or pregnancy.due_date):
-        # from_schema would drop the details silently; make the person say which is true.
+        # from_data would drop the details silently; make the person say which is true.
         raise IntakeError("pregnancy.pregnant", "weeks or a due date given but not pregnant")
 
 
@@ -70,7 +70,7 @@ def intake_record(
         # The latest intake's id is all the chain needs (as client.latest_intake() orders).
         latest = client.intakes.order_by("-created_at", "-id").values_list("pk", flat=True)
         previous_id = latest.first()
-        intake = Intake.from_schema(
+        intake = Intake.from_data(
             data,
             client=client,
             entered_by=by,
