@@ -1,7 +1,9 @@
 """Bulk data for the bench database: staff, 10,000 clients with their history, check-ins.
 
 Rows are made with bulk_create (no history rows, no signals): the point is a database the
-size of a busy clinic's, fast. Everything is seeded from fixed seeds, so runs compare.
+size of a busy clinic's, fast. The rows themselves come from the real code: intakes through
+the intake codec (Intake.from_data), screenings through the engine and the screening
+service's screening_rows. Everything is seeded from fixed seeds, so runs compare.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from followup.models import (
 from intake.models import Client, Intake, Visit, VisitStatus
 from screening.engine import screen
 from screening.models import Screening, ScreeningFlag
+from screening.services import screening_rows
 
 PASSWORD = "bench-password-Zq8!xv"  # local bench accounts only, in a throwaway database
 THERAPIST = "bench_therapist"
@@ -159,35 +162,17 @@ def _visit(client, intake, therapist, when, status) -> Visit:
 
 
 def _screenings(visits: list[Visit]) -> None:
-    screenings, flags_of = [], []
+    """Screen every visit with the engine and store it as screen_visit does, in bulk."""
+    rows = []
     for visit in visits:
-        result = screen(parse_intake(visit.screening_payload()))
-        screenings.append(
-            Screening(
-                visit=visit,
-                intake=visit.intake,
-                catalogue_version=result.catalogue_version,
-                decision=result.decision,
-                planned_modality=visit.planned_modality,
-                focus_regions=list(visit.focus_regions),
-                visit_date=timezone.localtime(visit.scheduled_at).date(),
-                result=result.to_dict(),
-            )
-        )
-        flags_of.append(result.flags)
-    screenings = Screening.objects.bulk_create(screenings, batch_size=BATCH)
-    flags = [
-        ScreeningFlag(
-            screening=s,
-            code=f.code,
-            severity=f.severity,
-            title=f.title[:300],
-            matched=list(f.matched),
-            free_text_only=f.free_text_only,
-        )
-        for s, fl in zip(screenings, flags_of, strict=True)
-        for f in fl
-    ]
+        data = parse_intake(visit.screening_payload())
+        rows.append(screening_rows(visit=visit, data=data, result=screen(data)))
+    screenings = Screening.objects.bulk_create([s for s, _ in rows], batch_size=BATCH)
+    flags = []
+    for screening, (_, flags_of) in zip(screenings, rows, strict=True):
+        for flag in flags_of:
+            flag.screening = screening
+            flags.append(flag)
     ScreeningFlag.objects.bulk_create(flags, batch_size=BATCH)
 
 

@@ -27,7 +27,7 @@ from clinical.catalogue import get_catalogue
 from clinical.intake import IntakeData, IntakeError, parse_intake
 from intake.models import Client, Visit
 from screening import engine
-from screening.engine import Restrictions, screen
+from screening.engine import Restrictions, ScreeningResult, screen
 from screening.models import Clearance, Decision, Screening, ScreeningFlag
 from staff.roles import is_therapist
 
@@ -60,33 +60,46 @@ def screen_visit(*, visit: Visit) -> Screening:
             return current
         if current is not None and _screened_same(current, visit, intake_data, catalogue.version):
             return current
-        result = screen(intake_data)
-        stored = result.to_dict()
-        stored["negated_mentions"] = list(getattr(result, "negated_mentions", ()))
-        screening = Screening.objects.create(
-            visit=visit,
-            intake=visit.intake,
-            catalogue_version=result.catalogue_version,
-            decision=result.decision,
-            effective_decision=result.decision,
-            planned_modality=intake_data.planned_modality,
-            focus_regions=list(intake_data.focus_regions),
-            visit_date=intake_data.visit_date,
-            result=stored,
-        )
-        flags = [
-            ScreeningFlag(
-                screening=screening,
-                code=flag.code,
-                severity=flag.severity,
-                title=flag.title[:300],
-                matched=list(flag.matched),
-                free_text_only=flag.free_text_only,
-            )
-            for flag in result.flags
-        ]
+        screening, flags = screening_rows(visit=visit, data=intake_data, result=screen(intake_data))
+        screening.save()
+        for flag in flags:
+            flag.screening = screening
         bulk_create_with_history(flags, ScreeningFlag)
     return screening
+
+
+def screening_rows(
+    *, visit: Visit, data: IntakeData, result: ScreeningResult
+) -> tuple[Screening, list[ScreeningFlag]]:
+    """Return the unsaved Screening and ScreeningFlag rows that store `result` for `visit`.
+
+    The one place a result becomes rows: screen_visit saves them one visit at a time, and
+    the bench's bulk seeding saves many at once.
+    """
+    stored = result.to_dict()
+    stored["negated_mentions"] = list(result.negated_mentions)
+    screening = Screening(
+        visit=visit,
+        intake=visit.intake,
+        catalogue_version=result.catalogue_version,
+        decision=result.decision,
+        effective_decision=result.decision,
+        planned_modality=data.planned_modality,
+        focus_regions=list(data.focus_regions),
+        visit_date=data.visit_date,
+        result=stored,
+    )
+    flags = [
+        ScreeningFlag(
+            code=flag.code,
+            severity=flag.severity,
+            title=flag.title[:300],
+            matched=list(flag.matched),
+            free_text_only=flag.free_text_only,
+        )
+        for flag in result.flags
+    ]
+    return screening, flags
 
 
 def is_current(*, screening: Screening, visit: Visit) -> bool:
