@@ -45,6 +45,10 @@ PAIN_CHARACTERS = vocabulary.PAIN_CHARACTER_CODES
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_KNOWN_REGIONS = ", ".join(r.code for r in vocabulary.REGIONS)
+_KNOWN_RED_FLAGS = ", ".join(f.code for f in vocabulary.INTAKE_RED_FLAGS)
+_UNKNOWN_REGION = "unknown region {!r} (known: " + _KNOWN_REGIONS + ")"
+_UNKNOWN_RED_FLAG = "unknown red flag {!r} (known: " + _KNOWN_RED_FLAGS + ")"
 # current_pain values that mean "nothing to report" (0 == False, so a lone score of 0 too).
 _EMPTY_PAIN_VALUES = (None, [], False)
 
@@ -258,20 +262,13 @@ def _modality(name: Any) -> str:
 
 
 def _regions(value: Any, path: str) -> tuple[str, ...]:
-    known = ", ".join(r.code for r in vocabulary.REGIONS)
-    return _vocabulary_codes(
-        value, path, vocabulary.normalise_region, f"unknown region {{!r}} (known: {known})"
-    )
+    return _vocabulary_codes(value, path, vocabulary.normalise_region, _UNKNOWN_REGION)
 
 
 def _red_flags(value: Any) -> tuple[str, ...]:
     # Rejected rather than dropped: a red flag we cannot read must not vanish.
-    known = ", ".join(f.code for f in vocabulary.INTAKE_RED_FLAGS)
     return _vocabulary_codes(
-        value,
-        "red_flags",
-        vocabulary.normalise_intake_red_flag,
-        f"unknown red flag {{!r}} (known: {known})",
+        value, "red_flags", vocabulary.normalise_intake_red_flag, _UNKNOWN_RED_FLAG
     )
 
 
