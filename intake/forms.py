@@ -15,7 +15,7 @@ from intake.models import CONSENT_TEXT, PAIN_CHARACTERS, Client
 from intake.schema import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
 from intake.services import check_intake_for_record, signature_matches
 from screening.catalogue import Catalogue, get_catalogue
-from staff.roles import THERAPIST
+from staff.roles import THERAPIST_GROUPS
 
 OTHER_CONDITION_ROWS = 3
 MAX_LINES_CHARS = 20_000
@@ -445,7 +445,7 @@ def _iso(value) -> str | None:
 def therapist_queryset():
     return (
         get_user_model()
-        .objects.filter(is_active=True, groups__name=THERAPIST)
+        .objects.filter(is_active=True, groups__name__in=THERAPIST_GROUPS)
         .order_by("first_name", "last_name", "username")
         .distinct()
     )
