@@ -17,6 +17,11 @@ from tests.harness import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The processes the command started are found through /proc (their environment).
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/environ").exists(), reason="finding the child processes needs /proc"
+)
+
 
 @pytest.fixture(scope="module")
 def demo_env(tmp_path_factory) -> dict[str, str]:
