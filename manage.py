@@ -7,8 +7,15 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 (loading the settings checks the environment)
+    except ImproperlyConfigured as exc:
+        # A bad environment variable: one line naming it, not a traceback.
+        sys.exit(f"Configuration error: {exc}")
     execute_from_command_line(sys.argv)
 
 

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class ClinicConfig(AppConfig):
-    """The wiring layer: commands that use every app (the demo) live here."""
+    """The wiring layer above the other apps: periodic jobs and operator commands."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "clinic"

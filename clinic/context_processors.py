@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from staff.roles import FRONT_DESK, THERAPIST
+from staff.roles import FRONT_DESK, THERAPIST_GROUPS
 
 
 def clinic(request):
@@ -14,7 +14,7 @@ def clinic(request):
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
-        "is_therapist": staff and (user.is_superuser or THERAPIST in groups),
+        "is_therapist": staff and (user.is_superuser or bool(groups & set(THERAPIST_GROUPS))),
         "is_front_desk": FRONT_DESK in groups,
         "DEBUG": settings.DEBUG,
     }

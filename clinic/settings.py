@@ -1,16 +1,41 @@
 """Settings, read from the environment only (12-factor), with safe development defaults.
 
-Every variable is documented in the README. A bad value stops the process at start with the
-variable's name in the message.
+Every variable is documented in the README's configuration table (a test compares the two).
+Every value is checked here, at start: a bad one stops the process with the variable's name
+and the reason. With DEBUG off the development shortcuts are refused (the development
+SECRET_KEY, no EMAIL_URL, SMS_BACKEND unset or console). To add a variable, read it with one
+of the helpers of clinic/environment.py and add its row to the README.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import zoneinfo
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
+
+from clinic.environment import (
+    env_absolute_path,
+    env_bool,
+    env_choice,
+    env_float,
+    env_import_path,
+    env_int,
+    env_list,
+    env_pairs,
+    env_str,
+    fail,
+    international_phone,
+    ip_network,
+    is_set,
+    url_with_scheme,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -19,23 +44,14 @@ env = environ.Env()
 
 
 def _env_value(name: str, parse, default):
-    """Read one variable through `parse`, naming the variable when the value is bad."""
+    """Read one variable through a django-environ `parse`, naming the variable when it is bad."""
     try:
         return parse(name, default=default)
     except (ValueError, TypeError, ImproperlyConfigured, KeyError) as exc:
         raise ImproperlyConfigured(f"{name}: invalid value ({exc})") from exc
 
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _strict_bool(name: str, default: bool) -> bool:
-    """Read a boolean, refusing values that are neither clearly true nor clearly false."""
-    raw = env.str(name, default="1" if default else "0").strip().lower()
-    if raw not in _TRUE | _FALSE:
-        raise ImproperlyConfigured(f"{name}: {raw!r} is not a boolean (use 1/0, true/false)")
-    return raw in _TRUE
+_strict_bool = env_bool  # the older name, kept for callers
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smh])\s*$")
@@ -72,22 +88,45 @@ def parse_quiet_hours(value: str) -> tuple[int, int] | None:
     return start, end
 
 
-DEBUG = _strict_bool("DEBUG", False)
-SECRET_KEY = _env_value(
-    "SECRET_KEY", env.str, "django-insecure-development-only-key-do-not-use-in-production"
-)
-if not DEBUG and len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY: must be at least 50 characters when DEBUG is off")
-ALLOWED_HOSTS = _env_value("ALLOWED_HOSTS", env.list, ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = _env_value("CSRF_TRUSTED_ORIGINS", env.list, [])
+DEBUG = env_bool("DEBUG", False)
+
+# The development key is public (it is in this file): with DEBUG off it is refused, as is any
+# key too short or too plain to sign sessions and links. SECRET_KEY_FALLBACKS holds the
+# previous keys during a rotation, so sessions and links signed with them keep working.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY, required=True)
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
+
+def _check_production_key(name: str, key: str) -> None:
+    # The message never repeats the key.
+    if key == DEVELOPMENT_SECRET_KEY or key.startswith("django-insecure"):
+        fail(name, "the development key is public; set a random key of 50+ characters")
+    if len(key) < 50 or len(set(key)) < 5:
+        fail(name, "must be a random key of at least 50 characters when DEBUG is off")
+
+
+if not DEBUG:
+    if not is_set("SECRET_KEY"):
+        fail("SECRET_KEY", "must be set when DEBUG is off (a random key of 50+ characters)")
+    _check_production_key("SECRET_KEY", SECRET_KEY)
+    for _key in SECRET_KEY_FALLBACKS:
+        _check_production_key("SECRET_KEY_FALLBACKS", _key)
+if SECRET_KEY in SECRET_KEY_FALLBACKS:
+    fail("SECRET_KEY_FALLBACKS", "must not contain the current SECRET_KEY")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+if not ALLOWED_HOSTS:
+    fail("ALLOWED_HOSTS", "must name at least one host (the site's domain)")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [], item=url_with_scheme)
 
 # Every link sent to a client is built from SITE_URL, never from the request's Host header.
-SITE_URL = _env_value("SITE_URL", env.str, "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not re.match(r"^https?://[^/\s]+$", SITE_URL):
-    raise ImproperlyConfigured(f"SITE_URL: {SITE_URL!r} must look like https://clinic.example")
+    fail("SITE_URL", f"{SITE_URL!r} must look like https://clinic.example (no path)")
 
-CLINIC_NAME = _env_value("CLINIC_NAME", env.str, "Riverside Massage Clinic")
-CLINIC_PHONE = _env_value("CLINIC_PHONE", env.str, "+44 20 7946 0000")
+CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Massage Clinic", required=True)
+CLINIC_PHONE = env_str("CLINIC_PHONE", "+44 20 7946 0000", required=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -107,7 +146,7 @@ INSTALLED_APPS = [
     "intake",
     "screening",
     "followup",
-    "clinic",
+    "clinic",  # the wiring layer: periodic jobs, demo and operator commands, system checks
 ]
 
 MIDDLEWARE = [
@@ -145,12 +184,27 @@ TEMPLATES = [
 
 # Database: SQLite under var/ by default (the embedded mode), PostgreSQL via DATABASE_URL.
 VAR_DIR.mkdir(exist_ok=True)
+
+
+def _url_config(name: str, parse, url: str) -> dict:
+    """Parse a URL with django-environ; the message names the scheme, never the password."""
+    try:
+        return parse(url)
+    except Exception as exc:  # django-environ raises several kinds; all mean "bad URL"
+        scheme = url.partition(":")[0]
+        fail(name, f"not a valid {scheme}: URL ({type(exc).__name__})")
+
+
 DATABASES = {
-    "default": _env_value("DATABASE_URL", env.db_url, f"sqlite:///{VAR_DIR / 'clinic.sqlite3'}")
+    "default": _url_config(
+        "DATABASE_URL",
+        environ.Env.db_url_config,
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clinic.sqlite3'}", required=True),
+    )
 }
 _ENGINES = ("django.db.backends.sqlite3", "django.db.backends.postgresql")
 if DATABASES["default"].get("ENGINE") not in _ENGINES:
-    raise ImproperlyConfigured("DATABASE_URL: only sqlite:/// and postgres:// URLs are supported")
+    fail("DATABASE_URL", "only sqlite:/// and postgres:// URLs are supported")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and IMMEDIATE transactions let the web process and the follow-up loop write to the
     # same file without "database is locked" errors under normal clinic load.
@@ -166,14 +220,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Broker and cache. Without REDIS_URL / CELERY_BROKER_URL the app runs embedded: tasks run
 # in-process (eagerly) and the follow-up tick is `manage.py sendfollowups --loop`.
-REDIS_URL = _env_value("REDIS_URL", env.str, "")
+REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL and not re.match(r"^rediss?://", REDIS_URL):
-    raise ImproperlyConfigured(f"REDIS_URL: {REDIS_URL!r} is not a redis:// URL")
-CELERY_BROKER_URL = _env_value("CELERY_BROKER_URL", env.str, REDIS_URL)
+    fail("REDIS_URL", "must start with redis:// or rediss://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 if CELERY_BROKER_URL and not re.match(r"^(redis|rediss|amqp|memory)://", CELERY_BROKER_URL):
-    raise ImproperlyConfigured(
-        f"CELERY_BROKER_URL: {CELERY_BROKER_URL!r} is not a redis://, rediss:// or amqp:// URL"
-    )
+    fail("CELERY_BROKER_URL", "must start with redis://, rediss:// or amqp://")
 EMBEDDED = not CELERY_BROKER_URL
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 if EMBEDDED:
@@ -202,22 +254,41 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Email: EMAIL_URL (smtp://, smtps://, consolemail://, memorymail:// or outbox: for the
-# development outbox stored in the database). Production providers via EMAIL_BACKEND
-# (an anymail backend) and ANYMAIL_* settings.
-_email_url = _env_value("EMAIL_URL", env.str, "outbox:")
-if _email_url.startswith("outbox:"):
-    EMAIL_BACKEND = "followup.channels.OutboxEmailBackend"
-else:
-    try:
-        vars().update(environ.Env.email_url_config(_email_url))
-    except Exception as exc:
-        raise ImproperlyConfigured(f"EMAIL_URL: invalid value ({exc})") from exc
-EMAIL_BACKEND = _env_value("EMAIL_BACKEND", env.str, EMAIL_BACKEND)
-ANYMAIL = _env_value("ANYMAIL", env.dict, {})
-DEFAULT_FROM_EMAIL = _env_value(
-    "DEFAULT_FROM_EMAIL", env.str, f"{CLINIC_NAME} <no-reply@localhost>"
-)
+# Email. EMAIL_URL: smtp+tls:// (STARTTLS, usually port 587), smtp+ssl:// (TLS from the
+# first byte, usually port 465), smtp:// (no TLS), consolemail://, memorymail://, or outbox:
+# (the development outbox, a table shown at /followup/outbox/ when DEBUG is on). A provider's
+# HTTP API instead: EMAIL_BACKEND (a django-anymail backend) and ANYMAIL. With DEBUG off one
+# of the two must be set: messages are never "sent" to the outbox by default.
+OUTBOX_EMAIL_BACKEND = "followup.channels.OutboxEmailBackend"
+EMAIL_SCHEMES = ("smtp", "smtp+tls", "smtp+ssl", "consolemail", "memorymail", "outbox")
+EMAIL_URL = env_str("EMAIL_URL", "")
+EMAIL_BACKEND = OUTBOX_EMAIL_BACKEND
+if EMAIL_URL:
+    _scheme = EMAIL_URL.partition(":")[0].lower()
+    if _scheme == "smtps":
+        # django-environ reads smtps:// as STARTTLS, which hangs on a port-465 server.
+        fail(
+            "EMAIL_URL",
+            "smtps:// is ambiguous: use smtp+ssl:// for TLS from the start (port 465) "
+            "or smtp+tls:// for STARTTLS (port 587)",
+        )
+    if _scheme not in EMAIL_SCHEMES:
+        fail("EMAIL_URL", f"{_scheme}: is not one of {', '.join(EMAIL_SCHEMES)}")
+    if _scheme != "outbox":
+        vars().update(_url_config("EMAIL_URL", environ.Env.email_url_config, EMAIL_URL))
+elif not DEBUG and not is_set("EMAIL_BACKEND"):
+    fail(
+        "EMAIL_URL",
+        "must be set when DEBUG is off (e.g. smtp+tls://user:password@smtp.example:587), "
+        "or set EMAIL_BACKEND to a django-anymail backend",
+    )
+EMAIL_BACKEND = env_import_path("EMAIL_BACKEND", EMAIL_BACKEND)
+ANYMAIL = env_pairs("ANYMAIL")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{CLINIC_NAME} <no-reply@localhost>")
+try:
+    validate_email(parseaddr(DEFAULT_FROM_EMAIL)[1])
+except ValidationError:
+    fail("DEFAULT_FROM_EMAIL", f"{DEFAULT_FROM_EMAIL!r} is not an address like Name <a@b.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
 
@@ -227,47 +298,82 @@ SMS_BACKENDS = {
     "outbox": "followup.channels.OutboxSMSBackend",
     "twilio": "followup.channels.TwilioSMSBackend",
 }
-SMS_BACKEND = _env_value("SMS_BACKEND", env.str, "outbox")
-if SMS_BACKEND not in SMS_BACKENDS:
-    raise ImproperlyConfigured(f"SMS_BACKEND: {SMS_BACKEND!r} is not one of {sorted(SMS_BACKENDS)}")
-TWILIO_ACCOUNT_SID = _env_value("TWILIO_ACCOUNT_SID", env.str, "")
-TWILIO_AUTH_TOKEN = _env_value("TWILIO_AUTH_TOKEN", env.str, "")
-TWILIO_FROM_NUMBER = _env_value("TWILIO_FROM_NUMBER", env.str, "")
+SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", SMS_BACKENDS)
+if not DEBUG and not is_set("SMS_BACKEND"):
+    fail(
+        "SMS_BACKEND",
+        "must be set when DEBUG is off: twilio to send texts, or outbox to keep them unsent "
+        "in the database (only for a clinic that never texts its clients)",
+    )
+if not DEBUG and SMS_BACKEND == "console":
+    fail("SMS_BACKEND", "console only prints texts; with DEBUG off use twilio (or outbox)")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+if TWILIO_FROM_NUMBER:
+    TWILIO_FROM_NUMBER = international_phone("TWILIO_FROM_NUMBER", TWILIO_FROM_NUMBER)
+if SMS_BACKEND == "twilio":
+    _twilio = {
+        "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": TWILIO_FROM_NUMBER,
+    }
+    _missing = [name for name, value in _twilio.items() if not value]
+    if _missing:
+        fail("SMS_BACKEND", f"twilio needs {', '.join(_missing)}")
+    if importlib.util.find_spec("twilio") is None:
+        fail("SMS_BACKEND", "twilio needs the twilio package (pip install twilio)")
 
 # Follow-up policy knobs.
-FOLLOWUP_OFFSETS = parse_offsets(_env_value("FOLLOWUP_OFFSETS", env.str, "24h,48h,72h"))
-FOLLOWUP_QUIET_HOURS = parse_quiet_hours(_env_value("FOLLOWUP_QUIET_HOURS", env.str, "21-08"))
-FOLLOWUP_TOKEN_DAYS = _env_value("FOLLOWUP_TOKEN_DAYS", env.int, 7)
-FOLLOWUP_MAX_ATTEMPTS = _env_value("FOLLOWUP_MAX_ATTEMPTS", env.int, 5)
-FOLLOWUP_RETENTION_DAYS = _env_value("FOLLOWUP_RETENTION_DAYS", env.int, 365)
-FOLLOWUP_TICK_SECONDS = _env_value("FOLLOWUP_TICK_SECONDS", env.float, 60.0)
+FOLLOWUP_OFFSETS = parse_offsets(env_str("FOLLOWUP_OFFSETS", "24h,48h,72h"))
+FOLLOWUP_QUIET_HOURS = parse_quiet_hours(env_str("FOLLOWUP_QUIET_HOURS", "21-08"))
+FOLLOWUP_TOKEN_DAYS = env_int("FOLLOWUP_TOKEN_DAYS", 7, minimum=1, maximum=365)
+FOLLOWUP_MAX_ATTEMPTS = env_int("FOLLOWUP_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
+FOLLOWUP_RETENTION_DAYS = env_int("FOLLOWUP_RETENTION_DAYS", 365, minimum=1, maximum=36_500)
+FOLLOWUP_TICK_SECONDS = env_float("FOLLOWUP_TICK_SECONDS", 60.0, minimum=1, maximum=3600)
 # A row still `sending` after this long was lost (worker killed, broker flushed): re-queue it.
-FOLLOWUP_SWEEP_SECONDS = _env_value("FOLLOWUP_SWEEP_SECONDS", env.int, 600)
+# Below half a minute a slow mail server's send would be taken for lost and sent again.
+FOLLOWUP_SWEEP_SECONDS = env_int("FOLLOWUP_SWEEP_SECONDS", 600, minimum=30, maximum=86_400)
 # A check-in not sent within this long after it was due is expired, not sent days late.
-FOLLOWUP_OVERDUE_HOURS = _env_value("FOLLOWUP_OVERDUE_HOURS", env.int, 24)
-FOLLOWUP_RATE_LIMIT_REQUESTS = _env_value("FOLLOWUP_RATE_LIMIT_REQUESTS", env.int, 30)
-FOLLOWUP_RATE_LIMIT_WINDOW = _env_value("FOLLOWUP_RATE_LIMIT_WINDOW", env.int, 600)
+FOLLOWUP_OVERDUE_HOURS = env_int("FOLLOWUP_OVERDUE_HOURS", 24, minimum=1, maximum=720)
+FOLLOWUP_RATE_LIMIT_REQUESTS = env_int("FOLLOWUP_RATE_LIMIT_REQUESTS", 30, minimum=1)
+FOLLOWUP_RATE_LIMIT_WINDOW = env_int("FOLLOWUP_RATE_LIMIT_WINDOW", 600, minimum=1, maximum=86_400)
 # Staff users have no phone field: urgent escalations are texted to `username=+44...` pairs.
-FOLLOWUP_THERAPIST_PHONES = _env_value("FOLLOWUP_THERAPIST_PHONES", env.dict, {})
+FOLLOWUP_THERAPIST_PHONES = env_pairs("FOLLOWUP_THERAPIST_PHONES", value=international_phone)
+
+# Celery beat's schedule: the follow-up tick, the daily retention jobs (clinic/tasks.py), and
+# a heartbeat that beat's health check reads (`manage.py check_beat`): a fresh heartbeat
+# proves that beat is scheduling and that a worker runs what it schedules.
+BEAT_HEARTBEAT_SECONDS = 30
 CELERY_BEAT_SCHEDULE = {
     "followup-dispatch-due": {
         "task": "followup.tasks.dispatch_due",
         "schedule": FOLLOWUP_TICK_SECONDS,
     },
+    "clinic-purge-followups": {
+        "task": "clinic.tasks.purge_followups",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "clinic-clear-sessions": {
+        "task": "clinic.tasks.clear_sessions",
+        "schedule": crontab(hour=3, minute=45),
+    },
+    "clinic-heartbeat": {
+        "task": "clinic.tasks.heartbeat",
+        "schedule": float(BEAT_HEARTBEAT_SECONDS),
+    },
 }
 
 # Floor views for `make bench` (clinic/bench_views.py); never set in production.
-BENCH_FLOOR = _strict_bool("BENCH_FLOOR", False)
+BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 
 # Internationalisation.
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = _env_value("TIME_ZONE", env.str, "UTC")
+TIME_ZONE = env_str("TIME_ZONE", "UTC", required=True)
 try:
-    import zoneinfo
-
     zoneinfo.ZoneInfo(TIME_ZONE)
-except Exception as exc:
-    raise ImproperlyConfigured(f"TIME_ZONE: {TIME_ZONE!r} is not a known time zone") from exc
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    fail("TIME_ZONE", f"{TIME_ZONE!r} is not a known time zone (like Europe/London)")
 USE_I18N = True
 USE_TZ = True
 
@@ -281,7 +387,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = _env_value("MEDIA_ROOT", env.str, str(VAR_DIR / "media"))
+MEDIA_ROOT = env_absolute_path("MEDIA_ROOT", str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -303,7 +409,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AXES_FAILURE_LIMIT = _env_value("AXES_FAILURE_LIMIT", env.int, 5)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -311,25 +417,33 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 
 # Idle staff sessions end after SESSION_IDLE_MINUTES (the cookie is refreshed on each request).
-SESSION_COOKIE_AGE = _env_value("SESSION_IDLE_MINUTES", env.int, 30) * 60
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1, maximum=1440) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Transport security: on by default whenever DEBUG is off.
-SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SESSION_COOKIE_SECURE = _strict_bool("SECURE_COOKIES", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = _env_value("SECURE_HSTS_SECONDS", env.int, 0 if DEBUG else 31_536_000)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if _strict_bool("BEHIND_PROXY", False):
+
+# Behind a TLS-terminating proxy (Caddy in docker-compose.yml). BEHIND_PROXY trusts the
+# proxy's X-Forwarded-Proto, so Django knows the request came over HTTPS; only the proxy may
+# reach the app then (gunicorn is not published). TRUSTED_PROXIES lists the proxies' addresses
+# or networks (IPv4/IPv6, CIDR allowed) whose X-Forwarded-For is believed when working out a
+# client's address; a request from anywhere else is its own client address.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+TRUSTED_PROXIES = tuple(env_list("TRUSTED_PROXIES", [], item=ip_network))
 
 # A strict Content-Security-Policy: no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = {
@@ -348,7 +462,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Logs carry ids and states, never health details (see README, "Security and reliability").
-LOG_LEVEL = _env_value("LOG_LEVEL", env.str, "INFO")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, case_sensitive=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,7 +16,7 @@ from intake import codec
 from intake.models import CONSENT_TEXT, Client
 from intake.services import check_intake_for_record, signature_matches
 from staff.forms import SingleValueMixin
-from staff.roles import THERAPIST
+from staff.roles import THERAPIST_GROUPS
 
 OTHER_CONDITION_ROWS = 3
 MAX_LINES_CHARS = 20_000
@@ -361,7 +361,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
 def therapist_queryset():
     return (
         get_user_model()
-        .objects.filter(is_active=True, groups__name=THERAPIST)
+        .objects.filter(is_active=True, groups__name__in=THERAPIST_GROUPS)
         .order_by("first_name", "last_name", "username")
         .distinct()
     )

@@ -50,7 +50,7 @@ class Screening(models.Model):
             # The admin lists screenings newest first: a page is then read off this index
             # (backwards) instead of sorting every screening.
             models.Index(fields=["created_at", "id"], name="screening_created_id"),
-            # A visit's latest screening (intake.queries.with_screening_decision, on every
+            # A visit's latest screening (screening.queries.with_screening_decision, on every
             # visit list) is then one index entry; without it, the index above tempts the
             # planner into walking all screenings newest first to find one visit's.
             models.Index(fields=["visit", "created_at", "id"], name="screening_visit_latest"),

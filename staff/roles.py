@@ -1,37 +1,48 @@
-"""Staff roles. Groups are created by a data migration in the intake app."""
+"""Staff roles: the groups, their permissions, and the checks views use.
+
+The groups are (re)created with their permissions after every `migrate` (a post_migrate
+handler, see staff/apps.py), so a new role here needs no data migration.
+"""
 
 from __future__ import annotations
 
 THERAPIST = "therapist"
 FRONT_DESK = "front_desk"
+# A therapist who also maintains the clinic's own vocabulary; for now a therapist's rights.
+CLINICAL_LEAD = "clinical_lead"
+ROLES = (THERAPIST, FRONT_DESK, CLINICAL_LEAD)
+# The groups whose members work as therapists (read health histories, see clients).
+THERAPIST_GROUPS = (THERAPIST, CLINICAL_LEAD)
 
 # What each staff group may do. Front desk gets contact and scheduling data only: nothing on
 # intakes, screenings or answers, and not `view_health_history` (minimum necessary).
+_THERAPIST_PERMISSIONS = [
+    "intake.view_client",
+    "intake.add_client",
+    "intake.change_client",
+    "intake.view_health_history",
+    "intake.view_intake",
+    "intake.add_intake",
+    "intake.view_visit",
+    "intake.add_visit",
+    "intake.change_visit",
+    "screening.view_screening",
+    "screening.add_screening",
+    "screening.change_screening",
+    "screening.view_screeningflag",
+    "screening.change_screeningflag",
+    "screening.view_clearance",
+    "screening.add_clearance",
+    "followup.view_checkin",
+    "followup.change_checkin",
+    "followup.view_checkinanswer",
+    "followup.view_escalation",
+    "followup.change_escalation",
+]
 GROUP_PERMISSIONS = {
-    "therapist": [
-        "intake.view_client",
-        "intake.add_client",
-        "intake.change_client",
-        "intake.view_health_history",
-        "intake.view_intake",
-        "intake.add_intake",
-        "intake.view_visit",
-        "intake.add_visit",
-        "intake.change_visit",
-        "screening.view_screening",
-        "screening.add_screening",
-        "screening.change_screening",
-        "screening.view_screeningflag",
-        "screening.change_screeningflag",
-        "screening.view_clearance",
-        "screening.add_clearance",
-        "followup.view_checkin",
-        "followup.change_checkin",
-        "followup.view_checkinanswer",
-        "followup.view_escalation",
-        "followup.change_escalation",
-    ],
-    "front_desk": [
+    THERAPIST: _THERAPIST_PERMISSIONS,
+    CLINICAL_LEAD: list(_THERAPIST_PERMISSIONS),
+    FRONT_DESK: [
         "intake.view_client",
         "intake.add_client",
         "intake.change_client",
@@ -49,8 +60,8 @@ GROUP_PERMISSIONS = {
 def ensure_staff_groups(**kwargs) -> None:
     """Create the staff groups with their permissions if they are missing (idempotent).
 
-    Migration intake 0002 creates them; this runs after every `migrate` and after the flush
-    that ends a transactional test, which empties what data migrations created.
+    It runs after every `migrate` (post_migrate) and after the flush that ends a
+    transactional test, so groups added here exist on the next `migrate`.
     """
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
@@ -69,16 +80,16 @@ def ensure_staff_groups(**kwargs) -> None:
         group.permissions.add(*(by_name[(a, c)] for a, c in wanted))
 
 
-def _in_group(user, name: str) -> bool:
+def _in_group(user, *names: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.groups.filter(name=name).exists()
+    return user.groups.filter(name__in=names).exists()
 
 
 def is_therapist(user) -> bool:
-    """Return whether the user may read health histories (therapists and superusers)."""
+    """Return whether the user may read health histories (therapists, clinical leads, owners)."""
     return bool(user.is_authenticated and user.is_active and user.is_superuser) or _in_group(
-        user, THERAPIST
+        user, *THERAPIST_GROUPS
     )
 
 

@@ -335,7 +335,7 @@ def stack_env(overrides: dict[str, str]) -> dict[str, str]:
             "SECURE_HSTS_SECONDS": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "FOLLOWUP_QUIET_HOURS": "none",
-            "SMS_BACKEND": "console",
+            "SMS_BACKEND": "outbox",  # console is refused with DEBUG off
             "LOG_LEVEL": "INFO",
         }
     )

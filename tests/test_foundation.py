@@ -1,15 +1,15 @@
-"""The project skeleton: settings, health endpoint, roles, the production shape."""
+"""The project skeleton: settings, health endpoint, roles, the Celery app.
+
+The production files are checked in tests/clinic/test_production_files.py."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -137,30 +137,6 @@ def test_anonymous_users_are_sent_to_the_login_page(client, db):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
-
-
-def _module_of(target: str) -> str:
-    return target.split(":")[0]
-
-
-def test_every_compose_service_runs_modules_that_exist():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
-    for name in ("web", "worker", "beat"):
-        command = services[name]["command"]
-        words = command.split() if isinstance(command, str) else command
-        for i, word in enumerate(words):
-            if word == "-A":
-                app = importlib.import_module(words[i + 1])
-                assert hasattr(app, "celery_app"), f"{name}: {words[i + 1]} has no Celery app"
-            if ":application" in word:
-                module = importlib.import_module(_module_of(word))
-                assert hasattr(module, "application"), f"{name}: {word} missing"
-            if word == "manage.py":
-                assert (ROOT / "manage.py").exists()
-        assert "healthcheck" in services[name] or name == "beat"
-    assert (ROOT / "Dockerfile").exists()
 
 
 def test_celery_app_is_configured_for_reliable_delivery():

@@ -220,6 +220,8 @@ def _production_env(**extra) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="clinic.example",
         SITE_URL="https://clinic.example",
+        EMAIL_URL="smtp+tls://clinic:password@smtp.clinic.example:587",
+        SMS_BACKEND="outbox",
         **extra,
     )
     return env

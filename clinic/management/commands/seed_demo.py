@@ -1,34 +1,52 @@
-"""Load demo data for `make run`: staff logins, clients at every screening level, and one
-completed visit whose check-ins were answered and escalated."""
+"""Lay out the demo for `make run`: staff logins, clients at every screening level with a
+visit today, and one visit two days ago whose check-ins were answered and escalated.
+
+Run on every `make run`. Demo records are recognised by the demo's own addresses: clients by
+the email addresses listed below, staff by username together with the demo email
+(`therapist@clinic.example`...). When the demo was laid out on an earlier day (or is
+incomplete), its clients and everything recorded about them (intakes, visits, screenings,
+check-ins, escalations, read-log rows, outbox messages to their addresses) are deleted and
+laid out again for today. Records of any other client, and the staff logins, are never
+touched. `--refresh` lays the demo out again even if it is already today's.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.utils import timezone
 
 from clinical.intake import parse_intake
-from followup.models import CheckIn, CheckInStatus
+from followup.models import CheckIn, CheckInStatus, OutboxMessage
 from followup.services import record_answer, send_checkin
 from intake.models import Channel, Client
 from intake.services import intake_record, visit_complete, visit_schedule
 
 DEMO_LOGINS = [
-    # (username, password, group or None for the owner, first name, last name)
+    # (username, password, group or None for the owner, first name, last name); each demo
+    # login's email is `<username>@clinic.example`.
     ("therapist", "demo-therapist-2026", "therapist", "Tess", "Morgan"),
     ("frontdesk", "demo-frontdesk-2026", "front_desk", "Frank", "Hale"),
     ("owner", "demo-owner-2026", None, "Olivia", "Grant"),
 ]
 
+DEMO_STAFF_DOMAIN = "clinic.example"
+# Today's visits, clinic time, one per demo client in order.
+VISIT_TIMES = [dt.time(9, 0), dt.time(10, 30), dt.time(12, 0), dt.time(14, 0), dt.time(15, 30)]
+
 # Each demo client lands on a different screening decision.
 DEMO_CLIENTS = [
     {
         "name": ("Amira", "Haddad"),
+        "email": "amira.haddad@example.com",
+        "phone": "+447700900141",
         "dob": "1991-03-14",
         "expect": "contraindicated",
         "modality": "swedish",
@@ -46,6 +64,8 @@ DEMO_CLIENTS = [
     },
     {
         "name": ("Daniel", "Okafor"),
+        "email": "daniel.okafor@example.com",
+        "phone": "+447700900148",
         "dob": "1968-09-02",
         "expect": "clearance",
         "modality": "deep_tissue",
@@ -63,6 +83,8 @@ DEMO_CLIENTS = [
     },
     {
         "name": ("Grace", "Lindqvist"),
+        "email": "grace.lindqvist@example.com",
+        "phone": "+447700900144",
         "dob": "1979-06-21",
         "expect": "local",
         "modality": "swedish",
@@ -81,6 +103,8 @@ DEMO_CLIENTS = [
     },
     {
         "name": ("Zoë", "Martín"),
+        "email": "zoe.martin@example.com",
+        "phone": "+447700900127",
         "dob": "1957-11-30",
         "expect": "modify",
         "modality": "deep_tissue",
@@ -98,6 +122,8 @@ DEMO_CLIENTS = [
     },
     {
         "name": ("Sam", "Whitfield"),
+        "email": "sam.whitfield@example.com",
+        "phone": "+447700900130",
         "dob": "1995-01-08",
         "expect": "clear",
         "modality": "sports",
@@ -115,56 +141,99 @@ DEMO_CLIENTS = [
 ]
 
 
-class Command(BaseCommand):
-    help = "Create demo staff logins, clients, visits and one answered follow-up."
+# Completed two days ago; the answers to its check-ins got worse and were escalated.
+ESCALATED_CLIENT = {
+    "name": ("Priya", "Raman"),
+    "email": "priya.raman@example.com",
+    "phone": "+447700900140",
+    "dob": "1986-04-19",
+    "modality": "deep_tissue",
+    "regions": ["back", "shoulders"],
+    "intake": {
+        "current_pain": {
+            "score": 2,
+            "regions": ["upper_back"],
+            "character": "stiffness",
+            "radiating": False,
+        },
+        "free_text": "Desk job, tight shoulders.",
+    },
+}
+DEMO_EMAILS = [spec["email"] for spec in [*DEMO_CLIENTS, ESCALATED_CLIENT]]
+DEMO_PHONES = [spec["phone"] for spec in [*DEMO_CLIENTS, ESCALATED_CLIENT]]
 
-    def handle(self, *args, **options):
-        User = get_user_model()
-        if User.objects.filter(username=DEMO_LOGINS[0][0]).exists():
-            self.stdout.write("Demo data already loaded.")
-        else:
-            with transaction.atomic():
-                users = self._create_users(User)
+
+class Command(BaseCommand):
+    help = "Lay out the demo (logins, clients, today's visits, an escalation) for today."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--refresh", action="store_true", help="lay the demo out again even if it is today's"
+        )
+
+    def handle(self, *args, refresh: bool, **options):
+        today = timezone.localdate()
+        with transaction.atomic():
+            users = self._demo_users()
+            demo_clients = Client.objects.filter(email__in=DEMO_EMAILS)
+            laid_out = {timezone.localdate(c.created_at) for c in demo_clients}
+            if not refresh and laid_out == {today} and len(demo_clients) == len(DEMO_EMAILS):
+                self.stdout.write(f"Demo data is already laid out for today ({today}).")
+            else:
+                _delete_with_dependents(demo_clients)
+                OutboxMessage.objects.filter(to__in=[*DEMO_EMAILS, *DEMO_PHONES]).delete()
                 self._create_clients(users["therapist"])
-            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+                self.stdout.write(
+                    self.style.SUCCESS(f"Demo data laid out for today ({today}).")
+                    + " Records of other clients are untouched."
+                )
         self.stdout.write(f"Demo logins ({settings.SITE_URL}/accounts/login/):")
         for username, password, group, *_ in DEMO_LOGINS:
             role = (group or "owner (superuser)").replace("_", " ")
             self.stdout.write(f"  {role:<20} {username} / {password}")
 
-    def _create_users(self, User) -> dict:
+    def _demo_users(self) -> dict:
+        """Return the demo logins by role, creating those that are missing."""
+        User = get_user_model()
         users = {}
         for username, password, group, first, last in DEMO_LOGINS:
-            user = User(
-                username=username,
-                first_name=first,
-                last_name=last,
-                email=f"{username}@clinic.example",
-                is_staff=True,
-                is_superuser=group is None,
-            )
-            user.set_password(password)
-            user.save()
-            if group:
-                user.groups.add(Group.objects.get(name=group))
+            email = f"{username}@{DEMO_STAFF_DOMAIN}"
+            user = User.objects.filter(username=username).first()
+            if user is not None and user.email != email:
+                raise CommandError(
+                    f"a user named {username!r} exists and is not the demo's (its email is not "
+                    f"{email}); the demo needs that username: use a fresh database (make clean)"
+                )
+            if user is None:
+                user = User(
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    email=email,
+                    is_staff=True,
+                    is_superuser=group is None,
+                )
+                user.set_password(password)
+                user.save()
+                if group:
+                    user.groups.add(Group.objects.get(name=group))
             users[group or "owner"] = user
         return users
 
     def _create_clients(self, therapist) -> None:
-        now = timezone.now()
-        today_at = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
-        for hour_offset, spec in enumerate(DEMO_CLIENTS, start=1):
+        today = timezone.localdate()
+        for at, spec in zip(VISIT_TIMES, DEMO_CLIENTS, strict=True):
             client = self._client(spec)
-            self._intake(client, spec, therapist, timezone.localdate())
+            self._intake(client, spec, therapist, today)
             visit_schedule(
                 client=client,
                 therapist=therapist,
-                scheduled_at=today_at + dt.timedelta(hours=hour_offset),
+                scheduled_at=timezone.make_aware(dt.datetime.combine(today, at)),
                 planned_modality=spec["modality"],
                 focus_regions=spec["regions"],
                 by=therapist,
             )
-        self._completed_visit_with_escalation(therapist, now)
+        self._completed_visit_with_escalation(therapist, today - dt.timedelta(days=2))
 
     def _client(self, spec: dict) -> Client:
         first, last = spec["name"]
@@ -172,8 +241,8 @@ class Command(BaseCommand):
             first_name=first,
             last_name=last,
             date_of_birth=dt.date.fromisoformat(spec["dob"]),
-            email=f"{first.lower()}.{last.lower()}@example.com".replace("ë", "e").replace("í", "i"),
-            phone="+447700900" + str(100 + len(first) * 7 + len(last))[-3:],
+            email=spec["email"],
+            phone=spec["phone"],
             preferred_channel=Channel.BOTH,
             followup_consent=True,
             followup_consent_at=timezone.now(),
@@ -195,26 +264,12 @@ class Command(BaseCommand):
             signature_name=client.full_name,
         )
 
-    def _completed_visit_with_escalation(self, therapist, now: dt.datetime) -> None:
-        """Complete a visit two days ago, send its check-ins, and answer two (worsening)."""
-        spec = {
-            "name": ("Priya", "Raman"),
-            "dob": "1986-04-19",
-            "modality": "deep_tissue",
-            "regions": ["back", "shoulders"],
-            "intake": {
-                "current_pain": {
-                    "score": 2,
-                    "regions": ["upper_back"],
-                    "character": "stiffness",
-                    "radiating": False,
-                },
-                "free_text": "Desk job, tight shoulders.",
-            },
-        }
+    def _completed_visit_with_escalation(self, therapist, day: dt.date) -> None:
+        """Complete a visit on `day`, send its check-ins, and answer two (worsening)."""
+        spec = ESCALATED_CLIENT
         client = self._client(spec)
-        started = now - dt.timedelta(days=2)
-        self._intake(client, spec, therapist, timezone.localdate(started))
+        started = timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+        self._intake(client, spec, therapist, day)
         visit = visit_schedule(
             client=client,
             therapist=therapist,
@@ -250,3 +305,24 @@ class Command(BaseCommand):
             red_flags=[],
             note="Worse today, sharp when I turn.",
         )
+
+
+def _delete_with_dependents(rows: QuerySet) -> None:
+    """Delete `rows` and every row that refers to them, including through PROTECT.
+
+    The demo's clients are referred to by intakes, visits, screenings, escalations, read-log
+    rows and whatever later models add; the models protect those links against accidental
+    deletion, so the rows in the way are deleted first (they belong to the same clients).
+    """
+    while True:
+        try:
+            with transaction.atomic():
+                rows.delete()
+            return
+        except (ProtectedError, RestrictedError) as exc:
+            blocking = getattr(exc, "protected_objects", None) or exc.restricted_objects
+            by_model = defaultdict(set)
+            for obj in blocking:
+                by_model[type(obj)].add(obj.pk)
+            for model, pks in by_model.items():
+                _delete_with_dependents(model._base_manager.filter(pk__in=pks))
