@@ -163,7 +163,7 @@ def claim_due(
     only the dispatcher whose update changed the row owns it (healthchecks' way). The sends
     are enqueued after commit, so a worker never sees an unclaimed row; if publishing fails
     the row stays `sending` and the sweeper returns it - nothing is lost. The claim clears any
-    old link hash: the send task takes only rows without one (see services.send_checkins).
+    old link hash: the send task takes only rows without one (see sending.send_checkins).
     """
     with transaction.atomic():
         candidates = due_checkins(now)

@@ -186,7 +186,7 @@ class VisitAdmin(PlainActionCheckbox, admin.ModelAdmin):
 
     @admin.action(description="Mark the no-response call as made", permissions=["change"])
     def mark_called(self, request, queryset):
-        from followup.services import mark_called
+        from followup.escalations import mark_called
 
         completed = queryset.filter(status=VisitStatus.COMPLETED)
         count = sum(mark_called(visit=visit) for visit in completed)
@@ -195,7 +195,7 @@ class VisitAdmin(PlainActionCheckbox, admin.ModelAdmin):
     @admin.action(description="Resend failed or expired check-ins", permissions=["change"])
     def resend_checkins(self, request, queryset):
         from followup.models import CheckIn, CheckInStatus
-        from followup.services import resend_checkins
+        from followup.scheduling import resend_checkins
 
         # Only check-ins that did not reach the client: resending one not yet due would
         # make it due now.

@@ -148,7 +148,7 @@ def visit_complete(
     All of it happens in one transaction: a refused completion stores nothing, and a visit
     is never completed without its check-ins.
     """
-    from followup.services import schedule_checkins
+    from followup.scheduling import schedule_checkins
     from screening.services import completion_problems
 
     performed = get_catalogue().normalise_modality(modality or "")

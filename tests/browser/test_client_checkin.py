@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from followup import dispatch, tasks
 from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
-from followup.services import schedule_checkins
+from followup.scheduling import schedule_checkins
 from intake.models import VisitStatus
 from tests.factories import ClientFactory, IntakeFactory, UserFactory, VisitFactory
 

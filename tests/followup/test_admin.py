@@ -10,8 +10,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from followup.answers import record_answer
 from followup.models import CheckIn, CheckInStatus, Escalation, OutboxMessage
-from followup.services import record_answer, schedule_checkins
+from followup.scheduling import schedule_checkins
 from tests.followup.conftest import NOW, add_checkin, issue_link, make_visit
 
 pytestmark = pytest.mark.django_db

@@ -180,7 +180,7 @@ def test_a_link_only_ever_answers_its_own_checkin(client, visit):
 
 
 def test_a_client_who_opted_out_cannot_use_a_cancelled_link(client, visit):
-    from followup.services import opt_out
+    from followup.scheduling import opt_out
 
     checkin = add_checkin(visit)
     token = issue_link(checkin)

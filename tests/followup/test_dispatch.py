@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from followup import dispatch, tasks
+from followup import dispatch, sending, tasks
 from followup.models import CheckIn, CheckInStatus
-from followup.services import schedule_checkins
+from followup.scheduling import schedule_checkins
 from tests.followup.conftest import HOURS, NOW, add_checkin, issue_link, make_visit
 
 pytestmark = pytest.mark.django_db
@@ -191,14 +191,12 @@ def test_a_task_delivered_twice_sends_the_checkin_once(frozen, visit):
 
 
 def test_a_stale_copy_of_a_task_cannot_send_after_another_worker_took_the_row(frozen, visit):
-    from followup import services
-
     checkin = add_checkin(visit, due_at=NOW)
     dispatch.claim_due(NOW, enqueue=lambda pk: None)
     stale = CheckIn.objects.select_related("visit__client").get(pk=checkin.pk)
     tasks.send_checkin(checkin.pk)
 
-    services.send_checkin(stale)  # loaded before the other worker took it
+    sending.send_checkin(stale)  # loaded before the other worker took it
 
     assert len(mail.outbox) == 1
 

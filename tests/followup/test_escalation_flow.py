@@ -10,8 +10,10 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
-from followup import dispatch, services
+from followup import dispatch
+from followup.answers import evaluate_visit, record_answer
 from followup.channels import LocmemSMSBackend
+from followup.escalations import NOTIFY_GRACE
 from followup.models import Escalation, NotifyStatus
 from tests.followup.conftest import NOW, add_checkin, answer_data, issue_link
 
@@ -138,7 +140,7 @@ def test_an_alert_left_pending_by_a_broker_outage_goes_out_on_a_later_tick(
 
     with committed():
         assert dispatch.tick().alerts == 0  # still within the grace of the immediate alert
-    frozen.shift(services.NOTIFY_GRACE)
+    frozen.shift(NOTIFY_GRACE)
     with committed():
         assert dispatch.tick().alerts == 1
 
@@ -152,11 +154,9 @@ def test_answers_are_evaluated_with_the_checkins_policy_hours_and_the_baseline(v
     third = add_checkin(visit, policy_hours=72)
     for checkin, score in ((first, 4), (second, 5), (third, 6)):
         issue_link(checkin)
-        services.record_answer(
-            checkin=checkin, score=score, character="dull", radiating=False, red_flags=[]
-        )
+        record_answer(checkin=checkin, score=score, character="dull", radiating=False, red_flags=[])
 
-    result = services.evaluate_visit(visit)
+    result = evaluate_visit(visit)
 
     assert result.level == "urgent"  # U4: still rising at 72 h, baseline 3
     assert {r.rule for r in result.reasons} >= {"U4", "R3"}

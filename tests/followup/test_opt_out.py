@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from followup.models import CheckIn, CheckInStatus
-from followup.services import schedule_checkins
+from followup.scheduling import schedule_checkins
 from tests.followup.conftest import NOW, add_checkin, issue_link
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from followup.answers import record_answer
 from followup.models import CheckIn, CheckInAnswer, Escalation
-from followup.services import record_answer
 from tests.followup.conftest import NOW, add_checkin, issue_link, make_visit
 
 pytestmark = pytest.mark.django_db

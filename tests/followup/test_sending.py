@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
 
-from followup import services
+from followup import sending
 from followup.channels import LocmemSMSBackend
 from followup.models import CheckIn, CheckInStatus, hash_token
 from tests.factories import ClientFactory
@@ -37,7 +37,7 @@ def claimed(visit, **fields) -> CheckIn:
 def test_sending_stores_only_the_hash_of_a_fresh_link_built_on_site_url(frozen, visit, settings):
     checkin = claimed(visit)
 
-    services.send_checkin(checkin)
+    sending.send_checkin(checkin)
 
     checkin.refresh_from_db()
     [message] = mail.outbox
@@ -55,7 +55,7 @@ def test_sending_stores_only_the_hash_of_a_fresh_link_built_on_site_url(frozen, 
 def test_each_send_gets_a_different_link(frozen):
     tokens = set()
     for _ in range(2):
-        services.send_checkin(claimed(make_visit()))
+        sending.send_checkin(claimed(make_visit()))
     for message in mail.outbox:
         tokens.update(links_in(message.body))
     assert len(tokens) == 2
@@ -65,7 +65,7 @@ def test_a_temporary_failure_goes_back_to_scheduled_with_a_backoff(frozen, visit
     settings.EMAIL_BACKEND = f"{__name__}.DownEmailBackend"
     checkin = claimed(visit)
 
-    services.send_checkin(checkin)
+    sending.send_checkin(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.SCHEDULED
@@ -79,7 +79,7 @@ def test_a_permanent_failure_fails_at_once(frozen, visit, settings):
     settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
     checkin = claimed(visit)
 
-    services.send_checkin(checkin)
+    sending.send_checkin(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.FAILED
@@ -90,7 +90,7 @@ def test_temporary_failures_fail_after_the_last_attempt(frozen, visit, settings)
     settings.EMAIL_BACKEND = f"{__name__}.DownEmailBackend"
     checkin = claimed(visit, attempts=settings.FOLLOWUP_MAX_ATTEMPTS - 1)
 
-    services.send_checkin(checkin)
+    sending.send_checkin(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.FAILED
@@ -120,7 +120,7 @@ def test_when_one_of_two_channels_fails_the_checkin_is_sent_and_the_error_kept(f
     visit = make_visit(client=ClientFactory(preferred_channel="both"))
     checkin = claimed(visit, channels=["email", "sms"])
 
-    services.send_checkin(checkin)
+    sending.send_checkin(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.SENT
@@ -133,7 +133,7 @@ def test_a_client_who_opted_out_after_the_claim_gets_nothing(frozen, visit):
     visit.client.opted_out_at = NOW
     visit.client.save()
 
-    services.send_checkin(checkin)
+    sending.send_checkin(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.CANCELLED
@@ -145,7 +145,7 @@ def test_the_address_is_read_when_sending_so_a_corrected_email_is_used(frozen, v
     visit.client.email = "new@example.com"
     visit.client.save()
 
-    services.send_checkin(CheckIn.objects.select_related("visit__client").get(pk=checkin.pk))
+    sending.send_checkin(CheckIn.objects.select_related("visit__client").get(pk=checkin.pk))
 
     assert mail.outbox[0].to == ["new@example.com"]
 
@@ -193,7 +193,7 @@ def test_each_row_of_a_batch_ends_in_its_own_state(frozen, by_recipient):
     CheckIn.objects.filter(pk=moved_on.pk).update(status=CheckInStatus.CANCELLED)
     batch = [sent, temporary, permanent, opted_out, moved_on]
 
-    summary = services.send_checkins(checkin_ids=[c.pk for c in batch])
+    summary = sending.send_checkins(checkin_ids=[c.pk for c in batch])
 
     for checkin in batch:
         checkin.refresh_from_db()
@@ -236,7 +236,7 @@ def test_a_late_copy_of_a_batch_cannot_resend_rows_another_worker_is_sending(fro
     from followup import dispatch, tasks
 
     checkin = claimed(make_visit())
-    services._take([checkin.pk])  # another worker took it and is sending now
+    sending._take([checkin.pk])  # another worker took it and is sending now
 
     tasks.send_checkins([checkin.pk])
 
@@ -262,7 +262,7 @@ def test_a_database_drop_after_sending_is_recorded_on_a_new_connection(frozen, m
         return real_update(self, **fields)
 
     monkeypatch.setattr(QuerySet, "update", drop_once)
-    services.send_checkins(checkin_ids=[c.pk for c in checkins])
+    sending.send_checkins(checkin_ids=[c.pk for c in checkins])
 
     assert drops and len(mail.outbox) == 2
     assert set(CheckIn.objects.values_list("status", flat=True)) == {CheckInStatus.SENT}

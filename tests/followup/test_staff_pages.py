@@ -10,8 +10,8 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
 
+from followup.answers import record_answer
 from followup.models import CheckInAnswer, Escalation, OutboxMessage
-from followup.services import record_answer
 from intake.models import HealthRecordAccess
 from tests.followup.conftest import NOW, add_checkin, issue_link, make_visit
 

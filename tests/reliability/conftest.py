@@ -32,7 +32,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from followup import dispatch, services
+from followup import dispatch
+from followup.answers import evaluate_visit
 from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus, hash_token
 from intake.models import Client, Visit, VisitStatus
 from tests import harness
@@ -383,7 +384,7 @@ def assert_followup_invariant(delivered: list[Delivered], *, alerts_checked: boo
 
     # 3. Escalations: none lost, none doubled.
     for visit in Visit.objects.filter(checkins__answer__isnull=False).distinct():
-        expected = services.evaluate_visit(visit).level
+        expected = evaluate_visit(visit).level
         levels = list(visit.escalations.values_list("level", flat=True))
         assert len(levels) == len(set(levels)), f"visit {visit.pk}: escalations doubled {levels}"
         highest = max((_RANK[level] for level in levels), default=0)

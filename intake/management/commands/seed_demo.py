@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from followup.answers import record_answer
 from followup.models import CheckIn, CheckInStatus
-from followup.services import record_answer, send_checkin
+from followup.sending import send_checkin
 from intake.models import Channel, Client
 from intake.schema import parse_intake
 from intake.services import intake_record, visit_complete, visit_schedule
