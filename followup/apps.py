@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,11 @@ class FollowupConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "followup"
     verbose_name = "Follow-up"
+
+    def ready(self) -> None:
+        """Register the follow-up tasks in every process, not only in the worker.
+
+        The tick and the answer that opens an escalation publish them by name (web requests,
+        `sendfollowups`, the beat's task), and Celery's own discovery runs in the worker only.
+        """
+        from followup import tasks  # noqa: F401 - registers the tasks

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -37,6 +38,10 @@ logger = logging.getLogger(__name__)
 NOTIFY_GRACE = datetime.timedelta(minutes=2)
 # Lease on an alert while a worker sends it; the tick may send it again once it runs out.
 ALERT_LEASE = datetime.timedelta(seconds=settings.FOLLOWUP_SWEEP_SECONDS)
+
+# The alert task, by its name in Celery's registry: the tasks module calls into this one, so
+# the task is looked up rather than imported back.
+NOTIFY_TASK = "followup.tasks.notify_escalation"
 
 _LEVEL_RANK = {None: 0, EscalationLevel.REVIEW: 1, EscalationLevel.URGENT: 2}
 
@@ -73,10 +78,8 @@ def open_escalation(
 
 def enqueue_therapist_notification(escalation_id: int) -> None:
     """Hand the therapist's alert to a worker; if the broker is down, the tick retries it."""
-    from followup.tasks import notify_escalation
-
     try:
-        notify_escalation.delay(escalation_id)
+        current_app.tasks[NOTIFY_TASK].delay(escalation_id)
     except Exception:
         logger.warning("escalation %s: alert not enqueued; the tick will retry", escalation_id)
 

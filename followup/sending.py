@@ -85,11 +85,6 @@ class SendSummary:
         )
 
 
-def send_checkin(checkin: CheckIn) -> None:
-    """Send one claimed (`sending`) check-in: a batch of one (the admin and old tasks use it)."""
-    send_checkins(checkin_ids=[checkin.pk])
-
-
 def send_checkins(*, checkin_ids: Iterable[int]) -> SendSummary:
     """Send a batch of claimed (`sending`) check-ins, each with a fresh link; record outcomes.
 

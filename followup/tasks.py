@@ -1,5 +1,9 @@
 """Celery tasks for follow-up. Thin: ids in, load the row, skip it if it has moved on, call a
-service. Due work is found by `dispatch.tick()`, never scheduled with an ETA."""
+service. Due work is found by `dispatch.tick()`, never scheduled with an ETA.
+
+The tick and the answer that opens an escalation publish these tasks by their registered
+names (`dispatch.SEND_CHECKINS_TASK`, `escalations.NOTIFY_TASK`), so imports run one way:
+tasks -> dispatch, sending, escalations."""
 
 from __future__ import annotations
 
@@ -23,12 +27,6 @@ def send_checkins(checkin_ids: list[int]) -> None:
     still `sending` and not yet taken, so a duplicate delivery of this task sends nothing.
     """
     sending.send_checkins(checkin_ids=[int(pk) for pk in checkin_ids])
-
-
-@shared_task(ignore_result=True)
-def send_checkin(checkin_id: int) -> None:
-    """Send one claimed check-in (a batch of one; kept for single-row publishers)."""
-    sending.send_checkins(checkin_ids=[int(checkin_id)])
 
 
 @shared_task(ignore_result=True)

@@ -9,8 +9,12 @@ import secrets
 
 import pytest
 import time_machine
+from celery import current_app
+from celery.signals import task_prerun
 from django.core import mail
+from kombu.exceptions import OperationalError
 
+from followup import dispatch, escalations
 from followup.channels import LocmemSMSBackend
 from followup.models import CheckIn, CheckInStatus, hash_token
 from tests.factories import ClientFactory, IntakeFactory, VisitFactory
@@ -51,6 +55,30 @@ def followup_settings(settings):
 @pytest.fixture(autouse=True)
 def _in_process(celery_in_process):
     """Run every follow-up test's tasks in-process."""
+
+
+@pytest.fixture
+def task_runs():
+    """Record each task run in-process, as (task name, first argument), in order."""
+    runs: list[tuple[str, object]] = []
+
+    def record(sender=None, args=(), **kwargs):
+        runs.append((sender.name, args[0] if args else None))
+
+    task_prerun.connect(record, weak=False)
+    yield runs
+    task_prerun.disconnect(record)
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Refuse every publish of the follow-up tasks, as Celery does when Redis is not answering."""
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    for name in (dispatch.SEND_CHECKINS_TASK, escalations.NOTIFY_TASK):
+        monkeypatch.setattr(current_app.tasks[name], "apply_async", refuse)
 
 
 @pytest.fixture
@@ -98,7 +126,7 @@ def visit(db):
 
 
 def issue_link(checkin: CheckIn, *, at: datetime.datetime = NOW) -> str:
-    """Mark a check-in sent with a fresh link, as services.send_checkin does; return the token."""
+    """Mark a check-in sent with a fresh link, as a send does; return the token."""
     token = secrets.token_urlsafe(32)
     checkin.status = CheckInStatus.SENT
     checkin.sent_at = at

@@ -25,7 +25,7 @@ import re
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +45,9 @@ from tests.integration import conftest as integration
 for _name in ("artifacts", "smtp_sink", "stack", "pytest_runtest_makereport"):
     globals()[_name] = getattr(integration, _name)
 
-# A Redis database number of our own on the shared server, so the harness's FLUSHDB of its
-# broker database never touches another engineer's integration run.
-RELIABILITY_REDIS_DB = 13
 SEND_DELAY = "0.4"  # seconds per message in the slow transport: room to strike mid-batch
+# Check-ins per `send_checkins` task: a two-process worker holds two batches, the rest wait.
+TASK_BATCH = 3
 TOKEN = re.compile(r"/f/([A-Za-z0-9_-]{20,})/")
 FINISHED = (CheckInStatus.SENT, CheckInStatus.ANSWERED)
 ENDED_WITH_REASON = (CheckInStatus.FAILED, CheckInStatus.EXPIRED, CheckInStatus.CANCELLED)
@@ -58,11 +57,6 @@ _RANK = {None: 0, "review": 1, "urgent": 2}
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def _own_redis_db(monkeypatch):
-    monkeypatch.setattr(integration, "REDIS_DB", RELIABILITY_REDIS_DB)
 
 
 # ---- a private Redis ---------------------------------------------------------------------
@@ -158,8 +152,8 @@ class Journal:
 
 
 @pytest.fixture
-def reliability_stack(_own_redis_db, stack):
-    """The integration stack on our own Redis database, its processes' commits made cheap.
+def reliability_stack(stack):
+    """The integration stack (its own Redis database, INTEGRATION_REDIS_DB), commits made cheap.
 
     synchronous_commit=off (for the subprocesses' sessions only) spares each commit the WAL
     flush: these tests crash workers and cut connections, never PostgreSQL itself, and 1,000
@@ -185,21 +179,30 @@ def fault_stack(reliability_stack, artifacts):
     return stack
 
 
-def publish_to(stack) -> Callable[[int], None]:
-    """Return an `enqueue` for dispatch.tick() that publishes send_checkin to the stack's broker."""
-    from clinic.celery import app
+def claim_and_publish(stack, *, now: datetime.datetime | None = None) -> list[int]:
+    """Claim the due check-ins as the tick does and publish each batch to the stack's broker.
 
-    def enqueue(pk: int) -> None:
-        with app.connection_for_write(stack.env["REDIS_URL"]) as conn:
-            app.send_task("followup.tasks.send_checkin", args=(pk,), connection=conn)
+    The tick's own publish goes to the broker of this test process, not to the stack's, so
+    the test runs the tick's two steps itself: `claim_due`, then one `send_checkins` task per
+    claimed batch. Batches are small, so a worker holds some while others wait on the broker.
+    """
+    now = now or timezone.now()
+    claimed = []
+    while batch := dispatch.claim_due(now, limit=TASK_BATCH):
+        stack.send_task(dispatch.SEND_CHECKINS_TASK, batch)
+        claimed += batch
+    return claimed
 
-    return enqueue
 
+def sweep_after_the_window(stack) -> int:
+    """Run the tick as the beat would once the sweep window has passed; return rows swept back.
 
-def tick_after_sweep_window(stack) -> dispatch.TickResult:
-    """Run one tick as the beat would once the sweep window has passed (the sweeper's turn)."""
+    The sweeper returns the rows stuck in `sending`, and they are claimed and published again.
+    """
     later = timezone.now() + dispatch.SWEEP_AFTER + datetime.timedelta(seconds=1)
-    return dispatch.tick(now=later, enqueue=publish_to(stack))
+    returned, _failed = dispatch.sweep(later)
+    claim_and_publish(stack, now=later)
+    return returned
 
 
 def start_worker(stack, name: str, *, concurrency: int = 2) -> harness.Service:

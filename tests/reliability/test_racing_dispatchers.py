@@ -56,6 +56,6 @@ def test_two_dispatchers_and_two_workers_send_each_of_1000_checkins_once(reliabi
     assert OutboxMessage.objects.count() == DUE
     # Both workers took part (the dispatchers' shares are in their logs).
     for name in ("worker", "worker-b"):
-        assert "send_checkin" in stack.services[name].log(), f"{name} sent nothing"
+        assert "followup.tasks.send_checkins" in stack.services[name].log(), f"{name} sent nothing"
     assert CheckIn.objects.filter(attempts__gt=1).count() == 0
     assert_followup_invariant(from_outbox())

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from followup import dispatch, tasks
+from followup import dispatch
 from followup.models import CheckIn, CheckInStatus
 from intake.models import Client
 from tests import harness
@@ -63,7 +63,7 @@ class FlakySmtpSink(harness.SmtpSink):
 
 
 @pytest.fixture
-def transports(settings):
+def transports(settings, celery_in_process):
     """Point email at an SMTP sink (started by the test) and SMS at FlakySMSBackend."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
@@ -89,11 +89,11 @@ def transports(settings):
 
 
 def _run_ticks(capture, steps: int) -> None:
-    """Tick like the beat, an hour apart, sending in-process (the task body, called directly)."""
+    """Tick like the beat, an hour apart, its send tasks run in-process (Celery eager)."""
     with time_machine.travel(START, tick=False) as clock:
         for _ in range(steps):
             with capture(execute=True):
-                dispatch.tick(enqueue=tasks.send_checkin)
+                dispatch.tick()
             clock.shift(STEP)
 
 

@@ -54,7 +54,7 @@ def _in_process(celery_in_process):
 
 
 def issue_link(checkin: CheckIn, *, at: datetime.datetime | None = None) -> str:
-    """Mark a check-in sent with a fresh link, as services.send_checkin does; return the token."""
+    """Mark a check-in sent with a fresh link, as a send does; return the token."""
     at = at or timezone.now()
     token = secrets.token_urlsafe(32)
     checkin.status = CheckInStatus.SENT
