@@ -1,4 +1,4 @@
-"""Fault tests: the real stack (tests/integration's harness), a private Redis, and ONE invariant.
+"""Fault tests: the real stack (tests/integration's), a private Redis, and ONE invariant.
 
 Every scenario ends with `assert_followup_invariant(...)`:
 
@@ -12,8 +12,8 @@ A check-in's message is recognised by its link token (only the hash is stored, a
 attempt gets a fresh token), so a message whose token matches no row is a second copy of a
 check-in that was sent again.
 
-Processes are started and stopped by the harness; the Redis these tests stop or flush is a
-private `redis-server` on a free 127.0.0.1 port, never the shared one.
+Processes are started and stopped by tests.support.processes; the Redis these tests stop or
+flush is a private `redis-server` on a free 127.0.0.1 port, never the shared one.
 """
 
 from __future__ import annotations
@@ -36,11 +36,13 @@ from followup import dispatch
 from followup.answers import evaluate_visit
 from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus, hash_token
 from intake.models import Client, Visit, VisitStatus
-from tests import harness
 from tests.factories import UserFactory
 from tests.integration import conftest as integration
+from tests.support.environment import free_port, stack_env
+from tests.support.processes import Service, wait_until
+from tests.support.smtp import SmtpSink
 
-# Reuse the integration harness's fixtures (the SMTP sink, the artifacts folder, the stack of
+# Reuse the integration tests' fixtures (the SMTP sink, the artifacts folder, the stack of
 # processes) and its report hook, which prints the processes' logs when a test fails.
 for _name in ("artifacts", "smtp_sink", "stack", "pytest_runtest_makereport"):
     globals()[_name] = getattr(integration, _name)
@@ -66,9 +68,9 @@ class PrivateRedis:
     """A `redis-server` this test started on 127.0.0.1; it may be stopped, restarted, flushed."""
 
     def __init__(self, artifacts: Path) -> None:
-        self.port = harness.free_port()
+        self.port = free_port()
         self.artifacts = artifacts
-        self.service: harness.Service | None = None
+        self.service: Service | None = None
         self.starts = 0
 
     @property
@@ -87,13 +89,13 @@ class PrivateRedis:
         self.starts += 1
         argv = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
                 "--appendonly", "no", "--protected-mode", "yes"]  # fmt: skip
-        self.service = harness.Service(
+        self.service = Service(
             name=f"redis-{self.starts}",
             argv=argv,
-            env=harness.stack_env({}),
+            env=stack_env({}),
             log_path=self.artifacts / f"redis-{self.starts}.log",
         ).start()
-        harness.wait_until(self._answers, timeout=10, message="the private redis-server")
+        wait_until(self._answers, timeout=10, message="the private redis-server")
         return self
 
     def _answers(self) -> bool:
@@ -107,7 +109,7 @@ class PrivateRedis:
     def stop(self) -> None:
         if self.service is not None:
             self.service.stop(timeout=5)
-        harness.wait_until(lambda: not self._answers(), timeout=10, message="redis to stop")
+        wait_until(lambda: not self._answers(), timeout=10, message="redis to stop")
 
     def queue_length(self, queue: str = "celery") -> int:
         return int(self.client().llen(queue))
@@ -205,11 +207,11 @@ def sweep_after_the_window(stack) -> int:
     return returned
 
 
-def start_worker(stack, name: str, *, concurrency: int = 2) -> harness.Service:
+def start_worker(stack, name: str, *, concurrency: int = 2) -> Service:
     """Start one more `celery worker` on the stack's broker (its own node name) and wait for it."""
     argv = stack.worker_argv(concurrency=concurrency)
     argv[argv.index("--hostname") + 1] = f"{name}-{stack.web_port}@%h"
-    service = harness.Service(
+    service = Service(
         name=name, argv=argv, env=dict(stack.env), log_path=stack.artifacts / f"{name}.log"
     ).start()
     stack.services[name] = service
@@ -217,7 +219,7 @@ def start_worker(stack, name: str, *, concurrency: int = 2) -> harness.Service:
     return service
 
 
-def kill_hard(service: harness.Service) -> None:
+def kill_hard(service: Service) -> None:
     """SIGKILL the service's whole process group (a worker and its pool children), no warning."""
     os.killpg(service.proc.pid, signal.SIGKILL)
     service.proc.wait(timeout=10)
@@ -249,7 +251,7 @@ def wait_until_all_due_finished(timeout: float = 40) -> None:
     def left():
         return CheckIn.objects.filter(status__in=pending, due_at__lte=timezone.now()).count()
 
-    harness.wait_until(
+    wait_until(
         lambda: left() == 0,
         timeout=timeout,
         message=lambda: f"every due check-in to be sent ({left()} left: {status_summary()})",
@@ -323,7 +325,7 @@ class Delivered:
         return set(TOKEN.findall(self.body))
 
 
-def from_sink(sink: harness.SmtpSink) -> list[Delivered]:
+def from_sink(sink: SmtpSink) -> list[Delivered]:
     return [Delivered("email", rcpt, m.text) for m in sink.messages for rcpt in m.rcpt_tos]
 
 

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 
 from followup.models import CheckIn, CheckInStatus
-from tests import harness
 from tests.reliability.conftest import (
     assert_followup_invariant,
     claim_and_publish,
@@ -17,6 +16,7 @@ from tests.reliability.conftest import (
     wait_until_idle,
 )
 from tests.services import require_postgres
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -41,7 +41,7 @@ def test_checkins_in_flight_when_the_database_drops_the_worker_are_sent_once(fau
     claim_and_publish(fault_stack)
 
     journal = fault_stack.journal
-    harness.wait_until(
+    wait_until(
         lambda: journal.count("start") >= 4 and journal.in_flight() > 0,
         timeout=30,
         message="the worker to be in the middle of the batch",

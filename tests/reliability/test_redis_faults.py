@@ -13,9 +13,7 @@ from django.utils import timezone
 
 from followup.models import CheckIn, CheckInStatus, Escalation
 from intake.models import Intake, Visit, VisitStatus
-from tests import harness
 from tests.factories import ClientFactory, UserFactory
-from tests.harness import Browser
 from tests.integration.conftest import first_link
 from tests.reliability.conftest import (
     assert_followup_invariant,
@@ -26,6 +24,8 @@ from tests.reliability.conftest import (
     wait_until_all_due_finished,
     wait_until_idle,
 )
+from tests.support.http import Browser
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -117,7 +117,7 @@ def test_intake_and_visit_completion_work_with_redis_down_and_checkins_follow(
         browser.submit(link, {**data, "red_flags": answers[checkin.policy_hours]}, expect=200)
     private_stack.sink.wait_for(lambda m: "tess@clinic.test" in m.rcpt_tos, count=2)
     assert sorted(Escalation.objects.values_list("level", flat=True)) == ["review", "urgent"]
-    harness.wait_until(
+    wait_until(
         lambda: not Escalation.objects.exclude(notify_status="sent").exists(),
         timeout=15,
         message="both therapist alerts to be recorded as sent",
@@ -141,7 +141,7 @@ def test_checkins_claimed_before_a_redis_flush_are_swept_back_and_sent_once(priv
     claim_and_publish(private_stack)
 
     journal = private_stack.journal
-    harness.wait_until(
+    wait_until(
         lambda: journal.count("start") >= 3 and journal.in_flight() > 0,
         timeout=30,
         message="the worker to be in the middle of the batch",

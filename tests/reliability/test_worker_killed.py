@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from followup.models import CheckIn, CheckInStatus
-from tests import harness
 from tests.reliability.conftest import (
     assert_followup_invariant,
     claim_and_publish,
@@ -16,6 +15,7 @@ from tests.reliability.conftest import (
     sweep_after_the_window,
     wait_until_all_due_finished,
 )
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -31,7 +31,7 @@ def test_checkins_stuck_by_a_killed_worker_are_swept_back_and_sent_once(fault_st
     # Strike while the worker is provably inside a send (the slow transport's journal says
     # a message has started and the SMTP sink has not accepted it yet), a few sends in.
     journal = fault_stack.journal
-    harness.wait_until(
+    wait_until(
         lambda: journal.count("start") >= 4 and journal.in_flight() > 0,
         timeout=30,
         message="the worker to be in the middle of the batch",
