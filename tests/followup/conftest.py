@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import secrets
 
 import pytest
 import time_machine
@@ -16,8 +15,7 @@ from kombu.exceptions import OperationalError
 
 from followup import dispatch, escalations
 from followup.channels import LocmemSMSBackend
-from followup.models import CheckIn, CheckInStatus, hash_token
-from tests.factories import ClientFactory, IntakeFactory, VisitFactory
+from tests.factories import CheckInFactory, ClientFactory, IntakeFactory, VisitFactory
 
 # A Tuesday morning, outside quiet hours (21-08) in UTC and in London.
 NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=datetime.UTC)
@@ -125,30 +123,11 @@ def visit(db):
     return make_visit()
 
 
-def issue_link(checkin: CheckIn, *, at: datetime.datetime = NOW) -> str:
-    """Mark a check-in sent with a fresh link, as a send does; return the token."""
-    token = secrets.token_urlsafe(32)
-    checkin.status = CheckInStatus.SENT
-    checkin.sent_at = at
-    checkin.token_hash = hash_token(token)
-    checkin.expires_at = at + datetime.timedelta(days=7)
-    checkin.save()
-    return token
-
-
-def add_checkin(visit, *, policy_hours: int = 24, **fields) -> CheckIn:
-    fields.setdefault("due_at", visit.completed_at + policy_hours * HOURS)
-    fields.setdefault("channels", ["email"])
-    return CheckIn.objects.create(
-        visit=visit, offset_seconds=policy_hours * 3600, policy_hours=policy_hours, **fields
-    )
-
-
 @pytest.fixture
 def answerable(visit):
     """A sent 24 h check-in and its link token."""
-    checkin = add_checkin(visit, policy_hours=24)
-    return checkin, issue_link(checkin)
+    checkin = CheckInFactory(visit=visit, policy_hours=24, sent=True)
+    return checkin, checkin.token
 
 
 def answer_data(**overrides) -> dict:

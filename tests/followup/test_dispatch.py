@@ -12,7 +12,8 @@ from django.core.management import call_command
 from followup import dispatch, tasks
 from followup.models import CheckIn, CheckInStatus
 from followup.scheduling import schedule_checkins
-from tests.followup.conftest import HOURS, NOW, add_checkin, issue_link, make_visit
+from tests.factories import CheckInFactory
+from tests.followup.conftest import HOURS, NOW, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,8 @@ def statuses(visit) -> list[str]:
 
 
 def test_claim_marks_due_rows_sending_and_returns_them(visit):
-    due = add_checkin(visit, policy_hours=24, due_at=NOW - MINUTES)
-    later = add_checkin(visit, policy_hours=48, due_at=NOW + HOURS)
+    due = CheckInFactory(visit=visit, policy_hours=24, due_at=NOW - MINUTES)
+    later = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW + HOURS)
 
     claimed = dispatch.claim_due(NOW)
 
@@ -40,7 +41,7 @@ def test_claim_marks_due_rows_sending_and_returns_them(visit):
 def test_a_tick_sends_its_claim_only_once_the_claim_has_committed(
     frozen, visit, django_capture_on_commit_callbacks
 ):
-    due = add_checkin(visit, due_at=NOW - MINUTES)
+    due = CheckInFactory(visit=visit, due_at=NOW - MINUTES)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch.tick().claimed == 1
@@ -52,14 +53,14 @@ def test_a_tick_sends_its_claim_only_once_the_claim_has_committed(
 
 
 def test_a_claimed_row_is_not_claimed_again(visit):
-    add_checkin(visit, due_at=NOW - MINUTES)
+    CheckInFactory(visit=visit, due_at=NOW - MINUTES)
 
     assert len(dispatch.claim_due(NOW)) == 1
     assert dispatch.claim_due(NOW) == []
 
 
 def test_rows_waiting_for_a_retry_are_claimed_only_after_their_backoff(visit):
-    add_checkin(visit, due_at=NOW - HOURS, next_attempt_at=NOW + 5 * MINUTES)
+    CheckInFactory(visit=visit, due_at=NOW - HOURS, next_attempt_at=NOW + 5 * MINUTES)
 
     assert dispatch.claim_due(NOW) == []
     assert len(dispatch.claim_due(NOW + 5 * MINUTES)) == 1
@@ -67,18 +68,18 @@ def test_rows_waiting_for_a_retry_are_claimed_only_after_their_backoff(visit):
 
 def test_claims_are_made_in_batches(visit):
     for hours in range(24, 24 * 6, 24):
-        add_checkin(visit, policy_hours=hours, due_at=NOW - MINUTES)
+        CheckInFactory(visit=visit, policy_hours=hours, due_at=NOW - MINUTES)
 
     assert len(dispatch.claim_due(NOW, limit=2)) == 2
     assert len(dispatch.claim_due(NOW, limit=10)) == 3
 
 
 def test_the_sweeper_returns_rows_stuck_in_sending(visit):
-    stuck = add_checkin(
-        visit, status=CheckInStatus.SENDING, claimed_at=NOW - 11 * MINUTES, attempts=1
+    stuck = CheckInFactory(
+        visit=visit, status=CheckInStatus.SENDING, claimed_at=NOW - 11 * MINUTES, attempts=1
     )
-    busy = add_checkin(
-        visit, policy_hours=48, status=CheckInStatus.SENDING, claimed_at=NOW - 2 * MINUTES
+    busy = CheckInFactory(
+        visit=visit, policy_hours=48, status=CheckInStatus.SENDING, claimed_at=NOW - 2 * MINUTES
     )
 
     assert dispatch.sweep(NOW) == (1, 0)
@@ -90,8 +91,8 @@ def test_the_sweeper_returns_rows_stuck_in_sending(visit):
 
 
 def test_the_sweeper_fails_a_stuck_row_after_its_last_attempt(visit, settings):
-    stuck = add_checkin(
-        visit,
+    stuck = CheckInFactory(
+        visit=visit,
         status=CheckInStatus.SENDING,
         claimed_at=NOW - HOURS,
         attempts=settings.FOLLOWUP_MAX_ATTEMPTS,
@@ -105,8 +106,8 @@ def test_the_sweeper_fails_a_stuck_row_after_its_last_attempt(visit, settings):
 
 
 def test_far_overdue_rows_that_were_never_sent_expire_with_a_reason(visit):
-    overdue = add_checkin(visit, due_at=NOW - 25 * HOURS)
-    late = add_checkin(visit, policy_hours=48, due_at=NOW - 23 * HOURS)
+    overdue = CheckInFactory(visit=visit, due_at=NOW - 25 * HOURS)
+    late = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW - 23 * HOURS)
 
     assert dispatch.expire(NOW) == (1, 0)
 
@@ -118,10 +119,12 @@ def test_far_overdue_rows_that_were_never_sent_expire_with_a_reason(visit):
 
 
 def test_sent_rows_past_their_link_expiry_expire_unanswered(visit):
-    checkin = add_checkin(visit)
-    issue_link(checkin, at=NOW - datetime.timedelta(days=7, minutes=1))
-    fresh = add_checkin(visit, policy_hours=48)
-    issue_link(fresh, at=NOW - datetime.timedelta(days=6))
+    checkin = CheckInFactory(
+        visit=visit, sent=True, sent_at=NOW - datetime.timedelta(days=7, minutes=1)
+    )
+    fresh = CheckInFactory(
+        visit=visit, policy_hours=48, sent=True, sent_at=NOW - datetime.timedelta(days=6)
+    )
 
     assert dispatch.expire(NOW) == (0, 1)
 
@@ -134,7 +137,7 @@ def test_sent_rows_past_their_link_expiry_expire_unanswered(visit):
 def test_when_the_broker_is_down_claimed_rows_wait_for_the_sweeper(
     frozen, visit, committed, broker_down, caplog
 ):
-    checkin = add_checkin(visit, due_at=NOW - MINUTES)
+    checkin = CheckInFactory(visit=visit, due_at=NOW - MINUTES)
 
     with committed():
         assert dispatch.tick(NOW).claimed == 1  # must not raise
@@ -176,7 +179,7 @@ def test_the_beat_task_and_the_command_run_the_same_tick(frozen, visit, committe
 
 
 def test_the_send_task_does_nothing_unless_the_row_is_sending(frozen, visit):
-    checkin = add_checkin(visit, due_at=NOW)
+    checkin = CheckInFactory(visit=visit, due_at=NOW)
 
     tasks.send_checkins([checkin.pk, 123456])
 
@@ -208,7 +211,7 @@ def test_a_visit_completed_in_a_demo_with_minute_offsets_is_sent_minutes_later(
 
 
 def test_a_claimed_batch_is_sent_by_one_task(frozen, visit, committed, task_runs):
-    rows = [add_checkin(visit, policy_hours=h, due_at=NOW - MINUTES) for h in (24, 48, 72)]
+    rows = [CheckInFactory(visit=visit, policy_hours=h, due_at=NOW - MINUTES) for h in (24, 48, 72)]
 
     with committed():
         dispatch.tick(NOW)
@@ -222,7 +225,7 @@ def test_a_tick_keeps_claiming_batches_while_rows_are_due(
 ):
     monkeypatch.setattr(dispatch, "BATCH_SIZE", 2)
     for hours in range(24, 24 * 6, 24):
-        add_checkin(visit, policy_hours=hours, due_at=NOW - MINUTES)
+        CheckInFactory(visit=visit, policy_hours=hours, due_at=NOW - MINUTES)
 
     with committed():
         result = dispatch.tick(NOW)
@@ -236,9 +239,9 @@ def test_a_tick_leaves_rows_due_once_enough_are_in_flight(
     visit, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(dispatch, "MAX_SENDING", 3)
-    add_checkin(visit, policy_hours=24, status=CheckInStatus.SENDING, claimed_at=NOW)
+    CheckInFactory(visit=visit, policy_hours=24, status=CheckInStatus.SENDING, claimed_at=NOW)
     for hours in range(48, 24 * 6, 24):
-        add_checkin(visit, policy_hours=hours, due_at=NOW - MINUTES)
+        CheckInFactory(visit=visit, policy_hours=hours, due_at=NOW - MINUTES)
 
     # The workers are busy: what the ticks publish waits (the captured callbacks).
     with django_capture_on_commit_callbacks() as waiting:
@@ -257,8 +260,8 @@ def test_the_tick_publishes_the_tasks_it_names():
 
 
 def test_the_batch_task_sends_only_rows_still_sending(frozen, visit):
-    due = add_checkin(visit, due_at=NOW)
-    scheduled = add_checkin(visit, policy_hours=48, due_at=NOW)
+    due = CheckInFactory(visit=visit, due_at=NOW)
+    scheduled = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW)
     dispatch.claim_due(NOW, limit=1)
 
     tasks.send_checkins([due.pk, scheduled.pk, 123456])

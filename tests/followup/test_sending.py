@@ -13,8 +13,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from followup import dispatch, sending, tasks
 from followup.channels import LocmemSMSBackend
 from followup.models import CheckIn, CheckInStatus, hash_token
-from tests.factories import ClientFactory
-from tests.followup.conftest import NOW, add_checkin, links_in, make_visit
+from tests.factories import CheckInFactory, ClientFactory
+from tests.followup.conftest import NOW, links_in, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ class RefusingEmailBackend(BaseEmailBackend):
 
 def claimed(visit, **fields) -> CheckIn:
     """Add a due check-in and claim it, as the tick does."""
-    checkin = add_checkin(visit, due_at=NOW, **fields)
+    checkin = CheckInFactory(visit=visit, due_at=NOW, **fields)
     assert dispatch.claim_due(NOW) == [checkin.pk]
     return checkin
 
@@ -108,7 +108,7 @@ def test_retries_through_the_tick_end_in_failed_with_the_error_visible(
     frozen, visit, settings, committed
 ):
     settings.EMAIL_BACKEND = f"{__name__}.DownEmailBackend"
-    checkin = add_checkin(visit, due_at=NOW)
+    checkin = CheckInFactory(visit=visit, due_at=NOW)
     for _ in range(settings.FOLLOWUP_MAX_ATTEMPTS):
         with committed():
             dispatch.tick()
@@ -220,7 +220,7 @@ def test_each_row_of_a_batch_ends_in_its_own_state(frozen, by_recipient):
 
 def test_a_batch_delivered_twice_sends_each_checkin_once(frozen):
     for _ in range(3):
-        add_checkin(make_visit(), due_at=NOW)
+        CheckInFactory(visit=make_visit(), due_at=NOW)
     ids = dispatch.claim_due(NOW)
 
     tasks.send_checkins(ids)

@@ -36,7 +36,7 @@ from followup import dispatch
 from followup.answers import evaluate_visit
 from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus, hash_token
 from intake.models import Client, Visit, VisitStatus
-from tests.factories import UserFactory
+from tests.factories import CheckInFactory, UserFactory
 from tests.integration import conftest as integration
 from tests.support.environment import free_port, stack_env
 from tests.support.processes import Service, wait_until
@@ -299,12 +299,8 @@ def make_due_checkins(
         for client in clients
     )
     return CheckIn.objects.bulk_create(
-        CheckIn(
-            visit=visit,
-            offset_seconds=24 * 3600,
-            policy_hours=24,
-            due_at=now - datetime.timedelta(minutes=1),
-            channels=list(channels),
+        CheckInFactory.build(
+            visit=visit, due_at=now - datetime.timedelta(minutes=1), channels=list(channels)
         )
         for visit in visits
     )

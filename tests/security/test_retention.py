@@ -15,8 +15,7 @@ from django.urls import reverse
 from followup.answers import record_answer
 from followup.escalations import acknowledge_escalation, resolve_escalation
 from followup.models import CheckIn, CheckInAnswer, Escalation
-from tests.factories import VisitFactory
-from tests.security.conftest import add_checkin, issue_link
+from tests.factories import CheckInFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +31,8 @@ def _visit_with_answer(therapist, completed_at, note):
         performed_modality="swedish",
         baseline_pain=2,
     )
-    checkin = add_checkin(visit)
-    token = issue_link(checkin, at=completed_at + DAYS)
+    checkin = CheckInFactory(visit=visit, sent=True, sent_at=completed_at + DAYS)
+    token = checkin.token
     with time_machine.travel(completed_at + DAYS + datetime.timedelta(hours=1), tick=False):
         outcome = record_answer(
             checkin=checkin, score=9, character="sharp", radiating=True,
