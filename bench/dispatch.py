@@ -27,7 +27,7 @@ from bench.sinks import read_tokens
 from followup.models import CheckIn, CheckInStatus, hash_token
 
 TARGET_PER_SECOND = 1_000
-SEND_TASKS = ("followup.tasks.send_checkins", "followup.tasks.send_checkin")
+SEND_TASK = "followup.tasks.send_checkins"
 # Bound on the dispatch, so `make bench` stays within its 10 minutes on a slow machine. Rows
 # still queued at the deadline are reported as unfinished (not as lost).
 TIMEOUT = float(os.environ.get("BENCH_DISPATCH_TIMEOUT", "180"))
@@ -111,7 +111,7 @@ def measure(infra: Infra, cast, clients, count: int = 20_000, timeout: float = T
 
 
 def queued_checkin_ids() -> set[int]:
-    """Return the check-in ids of every send_checkin(s) task waiting in the bench Redis."""
+    """Return the check-in ids of every send_checkins task waiting in the bench Redis."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
@@ -132,7 +132,7 @@ def queued_checkin_ids() -> set[int]:
             headers = payload["headers"]
         except (ValueError, KeyError, IndexError, TypeError):
             continue
-        if headers.get("task") in SEND_TASKS:
+        if headers.get("task") == SEND_TASK:
             ids.update(_task_ids(payload))
     return ids
 
@@ -144,16 +144,15 @@ def _task_ids(payload: dict) -> list[int]:
         if payload.get("properties", {}).get("body_encoding") == "base64":
             body = base64.b64decode(body)
         (first_arg, *_), _kwargs, _embed = json.loads(body)
-        return [int(pk) for pk in (first_arg if isinstance(first_arg, list) else [first_arg])]
+        return [int(pk) for pk in first_arg]
     except (ValueError, KeyError, TypeError):
         return [int(pk) for pk in re.findall(r"\d+", payload["headers"].get("argsrepr", ""))]
 
 
-def drive(first: int, last: int, count: int, *, timeout: float, enqueue=None) -> tuple[int, bool]:
+def drive(first: int, last: int, count: int, *, timeout: float) -> tuple[int, bool]:
     """Play beat: tick until every row is claimed, then wait until none is pending.
 
-    Return (ticks, timed_out). `enqueue` replaces the Celery publish (the smoke test sends
-    in-process).
+    Return (ticks, timed_out). With Celery eager (the smoke test) the sends run in-process.
     """
     from followup import dispatch
 
@@ -163,7 +162,7 @@ def drive(first: int, last: int, count: int, *, timeout: float, enqueue=None) ->
     while time.monotonic() < deadline:
         just_claimed = 0
         if claimed < count:
-            just_claimed = dispatch.tick(enqueue=enqueue).claimed
+            just_claimed = dispatch.tick().claimed
             ticks += 1
             claimed += just_claimed
         if claimed >= count:

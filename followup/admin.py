@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin, messages
 
-from followup import services
 from followup.models import CheckIn, CheckInAnswer, Escalation, OutboxMessage
+from followup.scheduling import cancel_checkins, resend_checkins
 from staff.roles import is_therapist
 
 CHECKIN_FIELDS = (
@@ -87,12 +87,12 @@ class CheckInAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend check-in (new link, due now)", permissions=["change"])
     def resend_checkins(self, request, queryset) -> None:
-        count = services.resend_checkins(queryset)
+        count = resend_checkins(queryset)
         self.message_user(request, f"{count} check-in(s) will be sent on the next tick.")
 
     @admin.action(description="Cancel follow-up", permissions=["change"])
     def cancel_followup(self, request, queryset) -> None:
-        count = services.cancel_checkins(queryset, reason="cancelled by staff")
+        count = cancel_checkins(queryset, reason="cancelled by staff")
         level = messages.SUCCESS if count else messages.WARNING
         self.message_user(request, f"{count} check-in(s) cancelled.", level)
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from followup.escalations import enqueue_therapist_notification
 from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,9 @@ BATCH_SIZE = 100
 TICK_SECONDS = 20.0
 MAX_SENDING = 10_000
 
-Enqueue = Callable[[int], None]
-EnqueueBatch = Callable[[list[int]], None]
+# The send tasks, by their names in Celery's registry: the tasks module runs this tick (the
+# beat's task), so the tick looks its tasks up rather than importing that module back.
+SEND_CHECKINS_TASK = "followup.tasks.send_checkins"
 
 
 @dataclass
@@ -64,17 +66,12 @@ class TickResult:
         )
 
 
-def tick(
-    now: datetime.datetime | None = None,
-    *,
-    enqueue: Enqueue | None = None,
-    enqueue_alert: Enqueue | None = None,
-    enqueue_batch: EnqueueBatch | None = None,
-) -> TickResult:
-    """Run every step once: sweep, expire, claim and send due check-ins, retry alerts.
+def tick(now: datetime.datetime | None = None) -> TickResult:
+    """Run every step once: sweep, expire, claim due check-ins and send them, retry alerts.
 
-    `enqueue` (one id) or `enqueue_batch` (a list of ids) replace the Celery publish; by
-    default each claimed batch becomes one `send_checkins` task.
+    Each claimed batch becomes one `send_checkins` task and each alert due again one
+    `notify_escalation` task, published once the claim has committed, so a worker never sees
+    a row that is not claimed yet.
     """
     now = now or timezone.now()
     result = TickResult()
@@ -84,12 +81,17 @@ def tick(
     room = MAX_SENDING - CheckIn.objects.filter(status=CheckInStatus.SENDING).count()
     while room > 0 and time.monotonic() < deadline:
         limit = min(BATCH_SIZE, room)
-        claimed = claim_due(now, limit=limit, enqueue=enqueue, enqueue_batch=enqueue_batch)
+        claimed = claim_due(now, limit=limit)
+        if claimed:
+            transaction.on_commit(lambda ids=claimed: _enqueue_sends(ids))
         result.claimed += len(claimed)
         room -= len(claimed)
         if len(claimed) < limit:
             break
-    result.alerts = len(claim_alerts(now, enqueue=enqueue_alert))
+    alerts = claim_alerts(now)
+    for pk in alerts:
+        transaction.on_commit(lambda pk=pk: enqueue_therapist_notification(pk))
+    result.alerts = len(alerts)
     if result.claimed or result.returned or result.failed_stuck or result.alerts:
         logger.info("follow-up tick: %s", result)
     return result
@@ -144,26 +146,17 @@ def due_checkins(now: datetime.datetime):
     )
 
 
-def claim_due(
-    now: datetime.datetime,
-    *,
-    limit: int = BATCH_SIZE,
-    enqueue: Enqueue | None = None,
-    enqueue_batch: EnqueueBatch | None = None,
-) -> list[int]:
-    """Claim up to `limit` due check-ins (scheduled -> sending) and enqueue their send.
-
-    By default the batch becomes one `send_checkins` task; with `enqueue`, each id is
-    published on its own (`send_checkin`, as the fault tests' harness does).
+def claim_due(now: datetime.datetime, *, limit: int = BATCH_SIZE) -> list[int]:
+    """Claim up to `limit` due check-ins (scheduled -> sending) and return their ids.
 
     Claiming guarantee: each due row is claimed by exactly one dispatcher, however many run.
     On PostgreSQL we lock the batch with SELECT ... FOR UPDATE SKIP LOCKED, so concurrent
     dispatchers take disjoint batches without waiting on each other (pretix's way); elsewhere
     (SQLite) each row is claimed by a conditional UPDATE ... WHERE status = 'scheduled' and
-    only the dispatcher whose update changed the row owns it (healthchecks' way). The sends
-    are enqueued after commit, so a worker never sees an unclaimed row; if publishing fails
-    the row stays `sending` and the sweeper returns it - nothing is lost. The claim clears any
-    old link hash: the send task takes only rows without one (see services.send_checkins).
+    only the dispatcher whose update changed the row owns it (healthchecks' way). The tick
+    publishes the send after this commits; if publishing fails the row stays `sending` and the
+    sweeper returns it - nothing is lost. The claim clears any old link hash: the send task
+    takes only rows without one (see sending.send_checkins).
     """
     with transaction.atomic():
         candidates = due_checkins(now)
@@ -182,18 +175,11 @@ def claim_due(
                     status=CheckInStatus.SENDING, claimed_at=now, token_hash=None
                 )
             ]
-        if enqueue is not None:
-            for pk in ids:
-                transaction.on_commit(lambda pk=pk: _publish(enqueue, pk, "check-in"))
-        elif ids:
-            publish = enqueue_batch or _enqueue_sends
-            transaction.on_commit(lambda: _publish(publish, ids, "check-in batch"))
     return ids
 
 
-def claim_alerts(now: datetime.datetime, *, enqueue: Enqueue | None = None) -> list[int]:
-    """Re-send therapist alerts still pending after their grace, or failed temporarily."""
-    enqueue = enqueue or _enqueue_alert
+def claim_alerts(now: datetime.datetime) -> list[int]:
+    """Lease therapist alerts still pending after their grace, or failed temporarily; return ids."""
     lease = now + SWEEP_AFTER
     with transaction.atomic():
         due = Escalation.objects.filter(
@@ -209,26 +195,14 @@ def claim_alerts(now: datetime.datetime, *, enqueue: Enqueue | None = None) -> l
                 notify_retry_at=lease
             )
         ]
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: _publish(enqueue, pk, "escalation"))
     return ids
 
 
-def _publish(enqueue: Callable, pk: int | list[int], what: str) -> None:
+def _enqueue_sends(checkin_ids: list[int]) -> None:
     try:
-        enqueue(pk)
+        current_app.tasks[SEND_CHECKINS_TASK].delay(checkin_ids)
     except Exception:
-        # Broker down: the rows keep their claim or lease and the next sweep hands them back.
-        logger.warning("%s %s: could not enqueue; it will be retried", what, pk, exc_info=True)
-
-
-def _enqueue_sends(ids: list[int]) -> None:
-    from followup.tasks import send_checkins
-
-    send_checkins.delay(ids)
-
-
-def _enqueue_alert(pk: int) -> None:
-    from followup.tasks import notify_escalation
-
-    notify_escalation.delay(pk)
+        # Broker down: the rows keep their claim and the sweeper hands them back later.
+        logger.warning(
+            "check-in batch %s: could not enqueue; it will be retried", checkin_ids, exc_info=True
+        )

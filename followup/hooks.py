@@ -11,9 +11,11 @@ from django.contrib import admin, messages
 from django.dispatch import receiver
 from django.utils.html import escape
 
-from followup import services
+from followup.escalations import mark_called as mark_visit_called
 from followup.models import CheckIn, CheckInStatus
 from followup.queries import followup_summary, with_followup_summary
+from followup.scheduling import resend_checkins as resend
+from followup.scheduling import schedule_checkins as schedule
 from intake import extensions, signals
 from intake.models import Visit, VisitStatus
 
@@ -21,7 +23,7 @@ from intake.models import Visit, VisitStatus
 @receiver(signals.visit_completed, sender=Visit, dispatch_uid="followup-visit-completed")
 def schedule_checkins(sender, visit: Visit, **kwargs) -> None:
     """Schedule the completed visit's check-ins (rows only: safe inside the request)."""
-    services.schedule_checkins(visit=visit)
+    schedule(visit=visit)
 
 
 def _visit_section(request, visit: Visit) -> dict | None:
@@ -37,7 +39,7 @@ def _visit_section(request, visit: Visit) -> dict | None:
 @admin.action(description="Mark the no-response call as made", permissions=["change"])
 def mark_called(modeladmin, request, queryset):
     completed = queryset.filter(status=VisitStatus.COMPLETED)
-    count = sum(services.mark_called(visit=visit) for visit in completed)
+    count = sum(mark_visit_called(visit=visit) for visit in completed)
     modeladmin.message_user(request, f"{count} visit(s) marked as called.", messages.SUCCESS)
 
 
@@ -48,7 +50,7 @@ def resend_checkins(modeladmin, request, queryset):
     checkins = CheckIn.objects.filter(
         visit__in=queryset, status__in=[CheckInStatus.FAILED, CheckInStatus.EXPIRED]
     )
-    count = services.resend_checkins(checkins)
+    count = resend(checkins)
     modeladmin.message_user(request, f"{count} check-in(s) will be sent again.", messages.SUCCESS)
 
 

@@ -1,11 +1,15 @@
 """Celery tasks for follow-up. Thin: ids in, load the row, skip it if it has moved on, call a
-service. Due work is found by `dispatch.tick()`, never scheduled with an ETA."""
+service. Due work is found by `dispatch.tick()`, never scheduled with an ETA.
+
+The tick and the answer that opens an escalation publish these tasks by their registered
+names (`dispatch.SEND_CHECKINS_TASK`, `escalations.NOTIFY_TASK`), so imports run one way:
+tasks -> dispatch, sending, escalations."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from followup import dispatch, services
+from followup import dispatch, escalations, sending
 from followup.models import Escalation, NotifyStatus
 
 
@@ -22,13 +26,7 @@ def send_checkins(checkin_ids: list[int]) -> None:
     The service's take is the "has it moved on?" check: one UPDATE that takes only the rows
     still `sending` and not yet taken, so a duplicate delivery of this task sends nothing.
     """
-    services.send_checkins(checkin_ids=[int(pk) for pk in checkin_ids])
-
-
-@shared_task(ignore_result=True)
-def send_checkin(checkin_id: int) -> None:
-    """Send one claimed check-in (a batch of one; kept for single-row publishers)."""
-    services.send_checkins(checkin_ids=[int(checkin_id)])
+    sending.send_checkins(checkin_ids=[int(pk) for pk in checkin_ids])
 
 
 @shared_task(ignore_result=True)
@@ -39,4 +37,4 @@ def notify_escalation(escalation_id: int) -> None:
     )
     if escalation is None or escalation.notify_status == NotifyStatus.SENT:
         return
-    services.notify_therapist(escalation)
+    escalations.notify_therapist(escalation)

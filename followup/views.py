@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from followup import services
+from followup import answers, escalations, scheduling
 from followup.advice import advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
 from followup.models import Escalation, EscalationLevel, EscalationStatus, OutboxMessage
@@ -116,12 +116,12 @@ def _link_unusable(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """Show the check-in form (GET changes nothing) and record the one answer (POST)."""
-    checkin = services.find_checkin(token)
+    checkin = answers.find_checkin(token)
     if checkin is None or not checkin.is_answerable():
         return _link_unusable(request)
     form = CheckInAnswerForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        outcome = services.record_answer(checkin=checkin, **form.cleaned_data)
+        outcome = answers.record_answer(checkin=checkin, **form.cleaned_data)
         if not outcome.recorded:
             return _link_unusable(request)
         return render(request, "followup/answer_done.html", {"advice": advice_for(outcome.level)})
@@ -134,12 +134,12 @@ def opt_out(request: HttpRequest, token: str) -> HttpResponse:
     """Ask to confirm (GET) and stop all further check-ins for the client (POST)."""
     # Any link the client received works here, answered or expired, so the opt-out link in
     # an old message still stops the next ones.
-    checkin = services.find_checkin(token)
+    checkin = answers.find_checkin(token)
     if checkin is None:
         return _link_unusable(request)
     client = checkin.visit.client
     if request.method == "POST":
-        services.opt_out(client=client)
+        scheduling.opt_out(client=client)
         return render(request, "followup/opted_out.html")
     return render(request, "followup/opt_out.html", {"already": client.opted_out_at is not None})
 
@@ -184,7 +184,7 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
         default=Value(1),
         output_field=IntegerField(),
     )
-    escalations = (
+    queue = (
         Escalation.objects.filter(status=status)
         .select_related(
             "visit__client", "visit__therapist", "checkin", "acknowledged_by", "resolved_by"
@@ -192,8 +192,8 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
         .order_by(urgent_first, "opened_at", "id")
     )
     if status == EscalationStatus.RESOLVED:
-        escalations = escalations.order_by("-resolved_at", "-id")[:100]
-    page = Paginator(escalations, ESCALATIONS_PER_PAGE).get_page(request.GET.get("page"))
+        queue = queue.order_by("-resolved_at", "-id")[:100]
+    page = Paginator(queue, ESCALATIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "escalations": page,
         "status": status,
@@ -214,7 +214,9 @@ def _note(request: HttpRequest) -> str:
 def escalation_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge an open escalation with a note (therapists and front desk)."""
     escalation = get_object_or_404(Escalation, pk=pk)
-    if services.acknowledge_escalation(escalation=escalation, by=request.user, note=_note(request)):
+    if escalations.acknowledge_escalation(
+        escalation=escalation, by=request.user, note=_note(request)
+    ):
         messages.success(request, "Escalation acknowledged.")
     else:
         messages.info(request, "That escalation was already acknowledged.")
@@ -227,7 +229,7 @@ def escalation_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Resolve an escalation with a note: a clinical decision, so therapists only."""
     escalation = get_object_or_404(Escalation, pk=pk)
     back = escalation.status
-    if services.resolve_escalation(escalation=escalation, by=request.user, note=_note(request)):
+    if escalations.resolve_escalation(escalation=escalation, by=request.user, note=_note(request)):
         messages.success(request, "Escalation resolved.")
     else:
         messages.info(request, "That escalation was already resolved.")
@@ -242,7 +244,7 @@ def _queue_url() -> str:
 def no_response(request: HttpRequest) -> HttpResponse:
     """List visits whose check-ins all ran out unanswered, for front desk to call."""
     since = timezone.now() - datetime.timedelta(days=NO_RESPONSE_DAYS)
-    visits = services.no_response_visits().filter(completed_at__gte=since)
+    visits = escalations.no_response_visits().filter(completed_at__gte=since)
     visits = visits.order_by("-completed_at", "-id")
     to_call = visits.filter(followup_called_at__isnull=True)
     context = {
@@ -257,8 +259,8 @@ def no_response(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_called(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that a non-responding client was called."""
-    visit = get_object_or_404(services.no_response_visits(), pk=pk)
-    if services.mark_called(visit=visit):
+    visit = get_object_or_404(escalations.no_response_visits(), pk=pk)
+    if escalations.mark_called(visit=visit):
         messages.success(request, f"Marked {visit.client} as called.")
     return redirect("followup:no_response")
 

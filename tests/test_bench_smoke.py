@@ -139,9 +139,7 @@ def test_pages_row_runs_one_tiny_iteration(floor_urls):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_dispatch_counts_every_message_once(tmp_path, monkeypatch, settings):
-    from followup import tasks
-
+def test_dispatch_counts_every_message_once(tmp_path, monkeypatch, settings, celery_in_process):
     settings.EMAIL_BACKEND = "bench.sinks.CountingEmailBackend"
     monkeypatch.setenv("BENCH_SINK_DIR", str(tmp_path))
     cast = seed.staff()
@@ -149,9 +147,7 @@ def test_dispatch_counts_every_message_once(tmp_path, monkeypatch, settings):
     assert dispatch._bulk_update_floor(first, last) > 0
 
     started = timezone.now()
-    ticks, timed_out = dispatch.drive(
-        first, last, 6, timeout=30, enqueue=lambda pk: tasks.send_checkin.run(pk)
-    )
+    ticks, timed_out = dispatch.drive(first, last, 6, timeout=30)
     result = dispatch.outcome(
         first, last, sink_dir=str(tmp_path), started=started, timed_out=timed_out
     )

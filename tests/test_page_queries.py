@@ -14,15 +14,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from followup.models import (
-    CheckIn,
-    CheckInAnswer,
-    CheckInStatus,
-    Escalation,
-    EscalationLevel,
+from followup.models import CheckIn, CheckInStatus, EscalationLevel
+from tests.factories import (
+    MUSCLE_SPASM,
+    CheckInAnswerFactory,
+    CheckInFactory,
+    ClientFactory,
+    EscalationFactory,
+    IntakeFactory,
+    ScreeningFactory,
+    UserFactory,
+    VisitFactory,
 )
-from screening.models import Screening, ScreeningFlag
-from tests.factories import ClientFactory, IntakeFactory, UserFactory, VisitFactory
 
 FEW, MANY = 3, 30
 # A generous ceiling as well, so a page that starts with many queries is noticed too.
@@ -33,41 +36,21 @@ def _today_at(hour: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(hour)))
 
 
-def _screen(visit) -> None:
-    screening = Screening.objects.create(
-        visit=visit,
-        intake=visit.intake,
-        catalogue_version="1",
-        decision="modify",
-        planned_modality=visit.planned_modality,
-        focus_regions=visit.focus_regions,
-        visit_date=visit.scheduled_at.date(),
-        result={"decision": "modify", "flags": [], "blocked_modalities": []},
-    )
-    ScreeningFlag.objects.create(
-        screening=screening, code="muscle_spasm", severity="modify", title="Muscle spasm"
-    )
-
-
 def _checkins(visit, statuses: list[str]) -> list[CheckIn]:
+    """Give the visit one sent check-in per status, a day apart; answered ones get an answer."""
     made = []
     for position, status in enumerate(statuses):
-        sent = visit.completed_at + dt.timedelta(hours=24 * (position + 1))
-        checkin = CheckIn.objects.create(
+        hours = 24 * (position + 1)
+        checkin = CheckInFactory(
             visit=visit,
-            offset_seconds=86_400 * (position + 1),
-            policy_hours=24 * (position + 1),
-            due_at=sent,
-            channels=["email"],
+            policy_hours=hours,
+            sent=True,
+            sent_at=visit.completed_at + dt.timedelta(hours=hours),
             status=status,
             attempts=1,
-            sent_at=sent,
-            expires_at=sent + dt.timedelta(days=7),
         )
         if status == CheckInStatus.ANSWERED:
-            CheckInAnswer.objects.create(
-                checkin=checkin, score=6, character="sharp", radiating=False
-            )
+            CheckInAnswerFactory(checkin=checkin, score=6, character="sharp")
         made.append(checkin)
     return made
 
@@ -82,18 +65,21 @@ def _completed_visit(therapist, client=None, *, when=None):
         performed_modality="swedish",
         completed_at=when + dt.timedelta(hours=1),
         completed_by=therapist,
+        intake__conditions=[MUSCLE_SPASM],
         **kwargs,
     )
-    _screen(visit)
+    ScreeningFactory(visit=visit)
     return visit
 
 
 def add_today_visits(n: int, *, therapist, client=None) -> None:
     for i in range(n):
         visit = VisitFactory(
-            therapist=therapist, scheduled_at=_today_at(9) + dt.timedelta(minutes=i)
+            therapist=therapist,
+            scheduled_at=_today_at(9) + dt.timedelta(minutes=i),
+            intake__conditions=[MUSCLE_SPASM],
         )
-        _screen(visit)
+        ScreeningFactory(visit=visit)
 
 
 def add_client_history(n: int, *, therapist, client) -> None:
@@ -112,12 +98,11 @@ def add_clients(n: int, *, therapist, client=None) -> None:
 def add_escalations(n: int, *, therapist, client=None) -> None:
     for i in range(n):
         visit = _completed_visit(therapist)
-        checkins = _checkins(visit, [CheckInStatus.ANSWERED])
-        Escalation.objects.create(
-            visit=visit,
+        [answered] = _checkins(visit, [CheckInStatus.ANSWERED])
+        EscalationFactory(
+            checkin=answered,
             level=EscalationLevel.URGENT if i % 2 else EscalationLevel.REVIEW,
             reasons=[{"rule": "R2", "hours": 24}],
-            checkin=checkins[0],
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from clinical import vocabulary
-from followup import services
+from followup.answers import evaluate_visit
 from followup.models import CheckInAnswer
 from staff.roles import is_therapist
 
@@ -42,7 +42,7 @@ def chart_for(visit) -> dict:
     )
     levels: dict[int, str | None] = {}
     if answers:
-        for reason in services.evaluate_visit(visit).reasons:
+        for reason in evaluate_visit(visit).reasons:
             level = _rule_level(reason.rule)
             if levels.get(reason.hours) != "urgent":
                 levels[reason.hours] = level

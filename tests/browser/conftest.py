@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import harness
 from tests.services import require_chromium
+from tests.support.environment import ARTIFACTS, artifacts_dir, ensure_staff_groups
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
@@ -103,7 +103,7 @@ class Tab:
 
     def shot(self, name: str) -> Path:
         """Save a full-page screenshot as test-artifacts/<name>.png."""
-        path = harness.ARTIFACTS / f"{name}.png"
+        path = ARTIFACTS / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(path), full_page=True)
         return path
@@ -148,8 +148,8 @@ def _launch(playwright, profile: Path, viewport: dict, mobile: bool):
 
 @pytest.fixture(autouse=True)
 def _staff_groups(transactional_db):
-    """Browser tests are transactional: make sure the staff groups exist (see harness)."""
-    harness.ensure_staff_groups()
+    """Browser tests are transactional: make sure the staff groups exist after a flush."""
+    ensure_staff_groups()
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def browser_factory(request, live_server, tmp_path, monkeypatch) -> Iterator:
             if failed:
                 for page in context.pages:
                     try:
-                        path = harness.artifacts_dir("browser-failures")
+                        path = artifacts_dir("browser-failures")
                         page.screenshot(path=str(path / f"{request.node.name}-{number}.png"))
                     except Exception:  # a crashed page has nothing to show
                         pass

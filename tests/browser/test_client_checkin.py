@@ -8,9 +8,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from followup import dispatch, tasks
+from followup import dispatch
 from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
-from followup.services import schedule_checkins
+from followup.scheduling import schedule_checkins
 from intake.models import VisitStatus
 from tests.factories import ClientFactory, IntakeFactory, UserFactory, VisitFactory
 
@@ -23,7 +23,7 @@ ANSWER_LINK = re.compile(r"https?://\S+/f/[A-Za-z0-9_-]+/(?=\s|$)")
 
 
 @pytest.fixture
-def sent_checkin_link(live_server, settings, mailoutbox):
+def sent_checkin_link(live_server, settings, mailoutbox, celery_in_process):
     """Send a visit's first check-in through the real send path; return its email link."""
     settings.SITE_URL = live_server.url
     settings.FOLLOWUP_QUIET_HOURS = None  # due now, whatever the hour of the test run
@@ -45,8 +45,8 @@ def sent_checkin_link(live_server, settings, mailoutbox):
     )
     checkins = schedule_checkins(visit=visit)
     assert [c.policy_hours for c in checkins] == [24, 48, 72]
-    # One tick of the dispatcher, with the send task run in-process instead of a broker.
-    result = dispatch.tick(enqueue=tasks.send_checkin, enqueue_alert=lambda pk: None)
+    # One tick of the dispatcher, its send task run in-process (celery_in_process).
+    result = dispatch.tick()
     assert result.claimed == 1
     (message,) = mailoutbox
     assert message.to == ["robin@example.com"]

@@ -7,17 +7,17 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from followup.models import (
-    CheckIn,
-    CheckInAnswer,
-    CheckInStatus,
-    Escalation,
-    EscalationLevel,
-    hash_token,
-)
+from followup.models import EscalationLevel
 from intake.models import VisitStatus
 from tests.browser.conftest import log_in
-from tests.factories import ClientFactory, IntakeFactory, UserFactory, VisitFactory
+from tests.factories import (
+    CheckInAnswerFactory,
+    ClientFactory,
+    EscalationFactory,
+    IntakeFactory,
+    UserFactory,
+    VisitFactory,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,26 +50,17 @@ def escalated_visit():
         completed_by=therapist,
         baseline_pain=3,
     )
-    checkin = CheckIn.objects.create(
-        visit=visit,
-        offset_seconds=24 * 3600,
-        policy_hours=24,
-        due_at=now - datetime.timedelta(hours=1),
-        channels=["email"],
-        status=CheckInStatus.ANSWERED,
-        attempts=1,
-        sent_at=now - datetime.timedelta(hours=1),
-        token_hash=hash_token("front-desk-test-token"),
-        expires_at=now + datetime.timedelta(days=7),
+    answer = CheckInAnswerFactory(
+        checkin__visit=visit,
+        checkin__sent_at=now - datetime.timedelta(hours=1),
+        score=8,
+        character="sharp",
+        red_flags=["numbness"],
     )
-    CheckInAnswer.objects.create(
-        checkin=checkin, score=8, character="sharp", radiating=False, red_flags=["numbness"]
-    )
-    Escalation.objects.create(
-        visit=visit,
+    EscalationFactory(
+        checkin=answer.checkin,
         level=EscalationLevel.URGENT,
         reasons=[{"rule": "U1", "hours": 24}],
-        checkin=checkin,
     )
     return visit
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.harness import free_port, wait_until
+from tests.support.environment import free_port
+from tests.support.processes import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime
 import re
-import secrets
 
 import pytest
 import time_machine
+from celery import current_app
+from celery.signals import task_prerun
 from django.core import mail
+from kombu.exceptions import OperationalError
 
+from followup import dispatch, escalations
 from followup.channels import LocmemSMSBackend
-from followup.models import CheckIn, CheckInStatus, hash_token
-from tests.factories import ClientFactory, IntakeFactory, VisitFactory
+from tests.factories import CheckInFactory, ClientFactory, IntakeFactory, VisitFactory
 
 # A Tuesday morning, outside quiet hours (21-08) in UTC and in London.
 NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=datetime.UTC)
@@ -51,6 +53,30 @@ def followup_settings(settings):
 @pytest.fixture(autouse=True)
 def _in_process(celery_in_process):
     """Run every follow-up test's tasks in-process."""
+
+
+@pytest.fixture
+def task_runs():
+    """Record each task run in-process, as (task name, first argument), in order."""
+    runs: list[tuple[str, object]] = []
+
+    def record(sender=None, args=(), **kwargs):
+        runs.append((sender.name, args[0] if args else None))
+
+    task_prerun.connect(record, weak=False)
+    yield runs
+    task_prerun.disconnect(record)
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Refuse every publish of the follow-up tasks, as Celery does when Redis is not answering."""
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    for name in (dispatch.SEND_CHECKINS_TASK, escalations.NOTIFY_TASK):
+        monkeypatch.setattr(current_app.tasks[name], "apply_async", refuse)
 
 
 @pytest.fixture
@@ -97,30 +123,11 @@ def visit(db):
     return make_visit()
 
 
-def issue_link(checkin: CheckIn, *, at: datetime.datetime = NOW) -> str:
-    """Mark a check-in sent with a fresh link, as services.send_checkin does; return the token."""
-    token = secrets.token_urlsafe(32)
-    checkin.status = CheckInStatus.SENT
-    checkin.sent_at = at
-    checkin.token_hash = hash_token(token)
-    checkin.expires_at = at + datetime.timedelta(days=7)
-    checkin.save()
-    return token
-
-
-def add_checkin(visit, *, policy_hours: int = 24, **fields) -> CheckIn:
-    fields.setdefault("due_at", visit.completed_at + policy_hours * HOURS)
-    fields.setdefault("channels", ["email"])
-    return CheckIn.objects.create(
-        visit=visit, offset_seconds=policy_hours * 3600, policy_hours=policy_hours, **fields
-    )
-
-
 @pytest.fixture
 def answerable(visit):
     """A sent 24 h check-in and its link token."""
-    checkin = add_checkin(visit, policy_hours=24)
-    return checkin, issue_link(checkin)
+    checkin = CheckInFactory(visit=visit, policy_hours=24, sent=True)
+    return checkin, checkin.token
 
 
 def answer_data(**overrides) -> dict:

@@ -10,9 +10,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from followup.answers import record_answer
 from followup.models import CheckIn, CheckInStatus, Escalation, OutboxMessage
-from followup.services import record_answer, schedule_checkins
-from tests.followup.conftest import NOW, add_checkin, issue_link, make_visit
+from followup.scheduling import schedule_checkins
+from tests.factories import CheckInFactory
+from tests.followup.conftest import NOW, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +26,7 @@ def _at_now(frozen):
 
 @pytest.fixture
 def answered_visit(visit):
-    checkin = add_checkin(visit)
-    issue_link(checkin)
+    checkin = CheckInFactory(visit=visit, sent=True)
     record_answer(checkin=checkin, score=8, character="sharp", radiating=False, red_flags=[])
     return visit
 
@@ -41,10 +42,14 @@ def test_the_checkin_list_shows_failed_rows_with_their_error_without_n_plus_1(
     front_desk_client,
 ):
     url = reverse("admin:followup_checkin_changelist")
-    add_checkin(make_visit(), status=CheckInStatus.FAILED, last_error="email: permanent: x")
+    CheckInFactory(
+        visit=make_visit(), status=CheckInStatus.FAILED, last_error="email: permanent: x"
+    )
     one_row, _ = _changelist_queries(front_desk_client, url)
     for _ in range(5):
-        add_checkin(make_visit(), status=CheckInStatus.FAILED, last_error="email: permanent: x")
+        CheckInFactory(
+            visit=make_visit(), status=CheckInStatus.FAILED, last_error="email: permanent: x"
+        )
 
     six_rows, content = _changelist_queries(front_desk_client, url)
 
@@ -54,7 +59,7 @@ def test_the_checkin_list_shows_failed_rows_with_their_error_without_n_plus_1(
 
 def test_checkins_can_be_filtered_by_channel_and_searched_by_client_name(front_desk_client):
     visit = make_visit()
-    add_checkin(visit, channels=["sms"])
+    CheckInFactory(visit=visit, channels=["sms"])
     url = reverse("admin:followup_checkin_changelist")
 
     by_channel = front_desk_client.get(url, {"channel": "sms"})
@@ -66,7 +71,7 @@ def test_checkins_can_be_filtered_by_channel_and_searched_by_client_name(front_d
 
 def test_resend_gives_a_checkin_a_new_link_and_schedules_it_now(front_desk_client):
     visit = make_visit()
-    checkin = add_checkin(visit, status=CheckInStatus.FAILED, attempts=5, last_error="x")
+    checkin = CheckInFactory(visit=visit, status=CheckInStatus.FAILED, attempts=5, last_error="x")
 
     front_desk_client.post(
         reverse("admin:followup_checkin_changelist"),
@@ -145,8 +150,7 @@ def test_the_outbox_is_in_the_admin_only_in_debug(client, superuser, settings):
 
 
 def test_no_admin_page_shows_a_token_hash(therapist_client, visit):
-    checkin = add_checkin(visit)
-    issue_link(checkin, at=NOW - datetime.timedelta(hours=1))
+    checkin = CheckInFactory(visit=visit, sent=True, sent_at=NOW - datetime.timedelta(hours=1))
     checkin.refresh_from_db()
 
     page = therapist_client.get(reverse("admin:followup_checkin_change", args=[checkin.pk]))

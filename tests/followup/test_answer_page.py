@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
-from tests.followup.conftest import NOW, add_checkin, answer_data, issue_link
+from tests.factories import CheckInFactory
+from tests.followup.conftest import NOW, answer_data
 
 pytestmark = pytest.mark.django_db
 
@@ -113,25 +114,23 @@ def test_markup_in_the_note_is_stored_as_text(client, answerable):
 
 def unusable_tokens(visit) -> dict[str, str]:
     """One token for each way a link stops working."""
-    answered = add_checkin(visit, policy_hours=24)
-    answered_token = issue_link(answered)
-    answered.status = CheckInStatus.ANSWERED
-    answered.save()
-    expired = add_checkin(visit, policy_hours=48)
-    expired_token = issue_link(expired, at=NOW - datetime.timedelta(days=8))
-    cancelled = add_checkin(visit, policy_hours=72)
-    cancelled_token = issue_link(cancelled)
-    cancelled.status = CheckInStatus.CANCELLED
-    cancelled.save()
-    live = add_checkin(visit, policy_hours=96)
-    live_token = issue_link(live)
+    answered = CheckInFactory(
+        visit=visit, policy_hours=24, sent=True, status=CheckInStatus.ANSWERED
+    )
+    expired = CheckInFactory(
+        visit=visit, policy_hours=48, sent=True, sent_at=NOW - datetime.timedelta(days=8)
+    )
+    cancelled = CheckInFactory(
+        visit=visit, policy_hours=72, sent=True, status=CheckInStatus.CANCELLED
+    )
+    live_token = CheckInFactory(visit=visit, policy_hours=96, sent=True).token
     tampered = live_token[:-1] + ("A" if live_token[-1] != "A" else "B")
     return {
         "unknown": "x" * 43,
         "tampered": tampered,
-        "expired": expired_token,
-        "answered": answered_token,
-        "cancelled": cancelled_token,
+        "expired": expired.token,
+        "answered": answered.token,
+        "cancelled": cancelled.token,
         "garbage": "%00<script>",
         "too-long": "a" * 500,
     }
@@ -167,12 +166,10 @@ def test_a_second_post_says_already_answered_and_creates_nothing(client, answera
 
 
 def test_a_link_only_ever_answers_its_own_checkin(client, visit):
-    first = add_checkin(visit, policy_hours=24)
-    second = add_checkin(visit, policy_hours=48)
-    first_token = issue_link(first)
-    issue_link(second)
+    first = CheckInFactory(visit=visit, policy_hours=24, sent=True)
+    second = CheckInFactory(visit=visit, policy_hours=48, sent=True)
 
-    client.post(url(first_token), answer_data())
+    client.post(url(first.token), answer_data())
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -180,10 +177,10 @@ def test_a_link_only_ever_answers_its_own_checkin(client, visit):
 
 
 def test_a_client_who_opted_out_cannot_use_a_cancelled_link(client, visit):
-    from followup.services import opt_out
+    from followup.scheduling import opt_out
 
-    checkin = add_checkin(visit)
-    token = issue_link(checkin)
+    checkin = CheckInFactory(visit=visit, sent=True)
+    token = checkin.token
     checkin.status = CheckInStatus.SCHEDULED  # resent later, so cancelled by the opt-out
     checkin.sent_at = None
     checkin.save()

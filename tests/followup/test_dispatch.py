@@ -11,8 +11,9 @@ from django.core.management import call_command
 
 from followup import dispatch, tasks
 from followup.models import CheckIn, CheckInStatus
-from followup.services import schedule_checkins
-from tests.followup.conftest import HOURS, NOW, add_checkin, issue_link, make_visit
+from followup.scheduling import schedule_checkins
+from tests.factories import CheckInFactory
+from tests.followup.conftest import HOURS, NOW, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -23,55 +24,62 @@ def statuses(visit) -> list[str]:
     return list(CheckIn.objects.filter(visit=visit).values_list("status", flat=True))
 
 
-def test_claim_marks_due_rows_sending_and_enqueues_each_after_commit(
-    visit, django_capture_on_commit_callbacks
-):
-    due = add_checkin(visit, policy_hours=24, due_at=NOW - MINUTES)
-    later = add_checkin(visit, policy_hours=48, due_at=NOW + HOURS)
-    enqueued = []
+def test_claim_marks_due_rows_sending_and_returns_them(visit):
+    due = CheckInFactory(visit=visit, policy_hours=24, due_at=NOW - MINUTES)
+    later = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW + HOURS)
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        claimed = dispatch.claim_due(NOW, enqueue=enqueued.append)
-        assert enqueued == []  # nothing reaches the broker before the claim commits
-    for callback in callbacks:
-        callback()
+    claimed = dispatch.claim_due(NOW)
 
     assert claimed == [due.pk]
-    assert enqueued == [due.pk]
     due.refresh_from_db()
     later.refresh_from_db()
     assert (due.status, due.claimed_at) == (CheckInStatus.SENDING, NOW)
     assert later.status == CheckInStatus.SCHEDULED
+    assert mail.outbox == []  # claiming sends nothing: the tick hands the batch to a task
+
+
+def test_a_tick_sends_its_claim_only_once_the_claim_has_committed(
+    frozen, visit, django_capture_on_commit_callbacks
+):
+    due = CheckInFactory(visit=visit, due_at=NOW - MINUTES)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.tick().claimed == 1
+        assert mail.outbox == []  # nothing reaches a worker before the claim commits
+
+    due.refresh_from_db()
+    assert due.status == CheckInStatus.SENT
+    assert [m.to for m in mail.outbox] == [[visit.client.email]]
 
 
 def test_a_claimed_row_is_not_claimed_again(visit):
-    add_checkin(visit, due_at=NOW - MINUTES)
+    CheckInFactory(visit=visit, due_at=NOW - MINUTES)
 
-    assert len(dispatch.claim_due(NOW, enqueue=lambda pk: None)) == 1
-    assert dispatch.claim_due(NOW, enqueue=lambda pk: None) == []
+    assert len(dispatch.claim_due(NOW)) == 1
+    assert dispatch.claim_due(NOW) == []
 
 
 def test_rows_waiting_for_a_retry_are_claimed_only_after_their_backoff(visit):
-    add_checkin(visit, due_at=NOW - HOURS, next_attempt_at=NOW + 5 * MINUTES)
+    CheckInFactory(visit=visit, due_at=NOW - HOURS, next_attempt_at=NOW + 5 * MINUTES)
 
-    assert dispatch.claim_due(NOW, enqueue=lambda pk: None) == []
-    assert len(dispatch.claim_due(NOW + 5 * MINUTES, enqueue=lambda pk: None)) == 1
+    assert dispatch.claim_due(NOW) == []
+    assert len(dispatch.claim_due(NOW + 5 * MINUTES)) == 1
 
 
 def test_claims_are_made_in_batches(visit):
     for hours in range(24, 24 * 6, 24):
-        add_checkin(visit, policy_hours=hours, due_at=NOW - MINUTES)
+        CheckInFactory(visit=visit, policy_hours=hours, due_at=NOW - MINUTES)
 
-    assert len(dispatch.claim_due(NOW, limit=2, enqueue=lambda pk: None)) == 2
-    assert len(dispatch.claim_due(NOW, limit=10, enqueue=lambda pk: None)) == 3
+    assert len(dispatch.claim_due(NOW, limit=2)) == 2
+    assert len(dispatch.claim_due(NOW, limit=10)) == 3
 
 
 def test_the_sweeper_returns_rows_stuck_in_sending(visit):
-    stuck = add_checkin(
-        visit, status=CheckInStatus.SENDING, claimed_at=NOW - 11 * MINUTES, attempts=1
+    stuck = CheckInFactory(
+        visit=visit, status=CheckInStatus.SENDING, claimed_at=NOW - 11 * MINUTES, attempts=1
     )
-    busy = add_checkin(
-        visit, policy_hours=48, status=CheckInStatus.SENDING, claimed_at=NOW - 2 * MINUTES
+    busy = CheckInFactory(
+        visit=visit, policy_hours=48, status=CheckInStatus.SENDING, claimed_at=NOW - 2 * MINUTES
     )
 
     assert dispatch.sweep(NOW) == (1, 0)
@@ -83,8 +91,8 @@ def test_the_sweeper_returns_rows_stuck_in_sending(visit):
 
 
 def test_the_sweeper_fails_a_stuck_row_after_its_last_attempt(visit, settings):
-    stuck = add_checkin(
-        visit,
+    stuck = CheckInFactory(
+        visit=visit,
         status=CheckInStatus.SENDING,
         claimed_at=NOW - HOURS,
         attempts=settings.FOLLOWUP_MAX_ATTEMPTS,
@@ -98,8 +106,8 @@ def test_the_sweeper_fails_a_stuck_row_after_its_last_attempt(visit, settings):
 
 
 def test_far_overdue_rows_that_were_never_sent_expire_with_a_reason(visit):
-    overdue = add_checkin(visit, due_at=NOW - 25 * HOURS)
-    late = add_checkin(visit, policy_hours=48, due_at=NOW - 23 * HOURS)
+    overdue = CheckInFactory(visit=visit, due_at=NOW - 25 * HOURS)
+    late = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW - 23 * HOURS)
 
     assert dispatch.expire(NOW) == (1, 0)
 
@@ -111,10 +119,12 @@ def test_far_overdue_rows_that_were_never_sent_expire_with_a_reason(visit):
 
 
 def test_sent_rows_past_their_link_expiry_expire_unanswered(visit):
-    checkin = add_checkin(visit)
-    issue_link(checkin, at=NOW - datetime.timedelta(days=7, minutes=1))
-    fresh = add_checkin(visit, policy_hours=48)
-    issue_link(fresh, at=NOW - datetime.timedelta(days=6))
+    checkin = CheckInFactory(
+        visit=visit, sent=True, sent_at=NOW - datetime.timedelta(days=7, minutes=1)
+    )
+    fresh = CheckInFactory(
+        visit=visit, policy_hours=48, sent=True, sent_at=NOW - datetime.timedelta(days=6)
+    )
 
     assert dispatch.expire(NOW) == (0, 1)
 
@@ -124,21 +134,22 @@ def test_sent_rows_past_their_link_expiry_expire_unanswered(visit):
     assert fresh.status == CheckInStatus.SENT
 
 
-def test_when_the_broker_is_down_claimed_rows_wait_for_the_sweeper(visit, committed):
-    checkin = add_checkin(visit, due_at=NOW - MINUTES)
-
-    def broker_down(pk):
-        raise ConnectionError("Redis is not answering")
+def test_when_the_broker_is_down_claimed_rows_wait_for_the_sweeper(
+    frozen, visit, committed, broker_down, caplog
+):
+    checkin = CheckInFactory(visit=visit, due_at=NOW - MINUTES)
 
     with committed():
-        dispatch.claim_due(NOW, enqueue=broker_down)  # must not raise
+        assert dispatch.tick(NOW).claimed == 1  # must not raise
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.SENDING
+    assert mail.outbox == []
+    assert "could not enqueue; it will be retried" in caplog.text
 
     dispatch.sweep(NOW + 11 * MINUTES)
     checkin.refresh_from_db()
     assert (checkin.status, checkin.attempts) == (CheckInStatus.SCHEDULED, 0)
-    assert dispatch.claim_due(NOW + 11 * MINUTES, enqueue=lambda pk: None) == [checkin.pk]
+    assert dispatch.claim_due(NOW + 11 * MINUTES) == [checkin.pk]
 
 
 def test_a_tick_sends_due_checkins_in_process_when_celery_is_eager(frozen, visit, committed):
@@ -168,39 +179,13 @@ def test_the_beat_task_and_the_command_run_the_same_tick(frozen, visit, committe
 
 
 def test_the_send_task_does_nothing_unless_the_row_is_sending(frozen, visit):
-    checkin = add_checkin(visit, due_at=NOW)
+    checkin = CheckInFactory(visit=visit, due_at=NOW)
 
-    tasks.send_checkin(checkin.pk)
-    tasks.send_checkin(123456)
+    tasks.send_checkins([checkin.pk, 123456])
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.SCHEDULED
     assert mail.outbox == []
-
-
-def test_a_task_delivered_twice_sends_the_checkin_once(frozen, visit):
-    checkin = add_checkin(visit, due_at=NOW)
-    dispatch.claim_due(NOW, enqueue=lambda pk: None)
-
-    tasks.send_checkin(checkin.pk)
-    tasks.send_checkin(checkin.pk)
-
-    checkin.refresh_from_db()
-    assert checkin.status == CheckInStatus.SENT
-    assert len(mail.outbox) == 1
-
-
-def test_a_stale_copy_of_a_task_cannot_send_after_another_worker_took_the_row(frozen, visit):
-    from followup import services
-
-    checkin = add_checkin(visit, due_at=NOW)
-    dispatch.claim_due(NOW, enqueue=lambda pk: None)
-    stale = CheckIn.objects.select_related("visit__client").get(pk=checkin.pk)
-    tasks.send_checkin(checkin.pk)
-
-    services.send_checkin(stale)  # loaded before the other worker took it
-
-    assert len(mail.outbox) == 1
 
 
 def test_sendfollowups_rejects_a_non_positive_interval():
@@ -225,46 +210,59 @@ def test_a_visit_completed_in_a_demo_with_minute_offsets_is_sent_minutes_later(
     assert statuses(visit) == ["sent", "sent", "scheduled"]
 
 
-def test_a_claimed_batch_is_enqueued_as_one_task_after_commit(
-    visit, django_capture_on_commit_callbacks
-):
-    rows = [add_checkin(visit, policy_hours=h, due_at=NOW - MINUTES) for h in (24, 48, 72)]
-    batches = []
-
-    with django_capture_on_commit_callbacks(execute=True):
-        dispatch.claim_due(NOW, enqueue_batch=batches.append)
-        assert batches == []
-
-    assert batches == [[row.pk for row in rows]]
-
-
-def test_a_tick_keeps_claiming_batches_while_rows_are_due(visit, monkeypatch, committed):
-    monkeypatch.setattr(dispatch, "BATCH_SIZE", 2)
-    for hours in range(24, 24 * 6, 24):
-        add_checkin(visit, policy_hours=hours, due_at=NOW - MINUTES)
-    batches = []
+def test_a_claimed_batch_is_sent_by_one_task(frozen, visit, committed, task_runs):
+    rows = [CheckInFactory(visit=visit, policy_hours=h, due_at=NOW - MINUTES) for h in (24, 48, 72)]
 
     with committed():
-        result = dispatch.tick(NOW, enqueue_batch=batches.append)
+        dispatch.tick(NOW)
+
+    assert task_runs == [("followup.tasks.send_checkins", [row.pk for row in rows])]
+    assert statuses(visit) == ["sent", "sent", "sent"]
+
+
+def test_a_tick_keeps_claiming_batches_while_rows_are_due(
+    frozen, visit, monkeypatch, committed, task_runs
+):
+    monkeypatch.setattr(dispatch, "BATCH_SIZE", 2)
+    for hours in range(24, 24 * 6, 24):
+        CheckInFactory(visit=visit, policy_hours=hours, due_at=NOW - MINUTES)
+
+    with committed():
+        result = dispatch.tick(NOW)
 
     assert result.claimed == 5
-    assert [len(batch) for batch in batches] == [2, 2, 1]
+    assert [len(ids) for _, ids in task_runs] == [2, 2, 1]
+    assert len(mail.outbox) == 5
 
 
-def test_a_tick_leaves_rows_due_once_enough_are_in_flight(visit, monkeypatch):
+def test_a_tick_leaves_rows_due_once_enough_are_in_flight(
+    visit, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(dispatch, "MAX_SENDING", 3)
-    add_checkin(visit, policy_hours=24, status=CheckInStatus.SENDING, claimed_at=NOW)
+    CheckInFactory(visit=visit, policy_hours=24, status=CheckInStatus.SENDING, claimed_at=NOW)
     for hours in range(48, 24 * 6, 24):
-        add_checkin(visit, policy_hours=hours, due_at=NOW - MINUTES)
+        CheckInFactory(visit=visit, policy_hours=hours, due_at=NOW - MINUTES)
 
-    assert dispatch.tick(NOW, enqueue_batch=lambda ids: None).claimed == 2
-    assert dispatch.tick(NOW, enqueue_batch=lambda ids: None).claimed == 0
+    # The workers are busy: what the ticks publish waits (the captured callbacks).
+    with django_capture_on_commit_callbacks() as waiting:
+        assert dispatch.tick(NOW).claimed == 2
+        assert dispatch.tick(NOW).claimed == 0
+
+    assert len(waiting) == 1
+    assert statuses(visit).count(CheckInStatus.SENDING) == 3
+
+
+def test_the_tick_publishes_the_tasks_it_names():
+    from followup import escalations
+
+    assert tasks.send_checkins.name == dispatch.SEND_CHECKINS_TASK
+    assert tasks.notify_escalation.name == escalations.NOTIFY_TASK
 
 
 def test_the_batch_task_sends_only_rows_still_sending(frozen, visit):
-    due = add_checkin(visit, due_at=NOW)
-    scheduled = add_checkin(visit, policy_hours=48, due_at=NOW)
-    dispatch.claim_due(NOW, limit=1, enqueue=lambda pk: None)
+    due = CheckInFactory(visit=visit, due_at=NOW)
+    scheduled = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW)
+    dispatch.claim_due(NOW, limit=1)
 
     tasks.send_checkins([due.pk, scheduled.pk, 123456])
 

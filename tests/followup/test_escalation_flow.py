@@ -10,10 +10,13 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
-from followup import dispatch, services
+from followup import dispatch
+from followup.answers import evaluate_visit, record_answer
 from followup.channels import LocmemSMSBackend
+from followup.escalations import NOTIFY_GRACE
 from followup.models import Escalation, NotifyStatus
-from tests.followup.conftest import NOW, add_checkin, answer_data, issue_link
+from tests.factories import CheckInFactory
+from tests.followup.conftest import NOW, answer_data
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +31,16 @@ def _at_now(frozen):
     pass
 
 
-def answer(client, checkin, committed, **data):
-    token = issue_link(checkin)
+def answer(client, visit, committed, *, hours=24, **data):
+    """Answer the visit's check-in at `hours` through its link, as the client does."""
+    checkin = CheckInFactory(visit=visit, policy_hours=hours, sent=True)
     with committed():
-        return client.post(reverse("followup:answer", args=[token]), answer_data(**data))
+        client.post(reverse("followup:answer", args=[checkin.token]), answer_data(**data))
+    return checkin
 
 
 def test_a_rise_in_pain_opens_a_review_and_emails_the_therapist_at_once(client, visit, committed):
-    checkin = add_checkin(visit, policy_hours=24)
-
-    answer(client, checkin, committed, score="6")  # baseline 3: R2
+    checkin = answer(client, visit, committed, score="6")  # baseline 3: R2
 
     escalation = Escalation.objects.get()
     assert (escalation.level, escalation.checkin, escalation.status) == ("review", checkin, "open")
@@ -49,7 +52,7 @@ def test_a_rise_in_pain_opens_a_review_and_emails_the_therapist_at_once(client, 
 
 
 def test_expected_soreness_opens_nothing(client, visit, committed):
-    answer(client, add_checkin(visit), committed, score="3")
+    answer(client, visit, committed, score="3")
 
     assert not Escalation.objects.exists()
     assert mail.outbox == []
@@ -58,19 +61,19 @@ def test_expected_soreness_opens_nothing(client, visit, committed):
 def test_a_later_higher_level_opens_a_second_escalation_but_the_same_level_does_not(
     client, visit, committed
 ):
-    answer(client, add_checkin(visit, policy_hours=24), committed, score="6")
-    answer(client, add_checkin(visit, policy_hours=48), committed, score="8")  # R2 again
+    answer(client, visit, committed, score="6")
+    answer(client, visit, committed, hours=48, score="8")  # R2 again
     assert list(Escalation.objects.values_list("level", flat=True)) == ["review"]
 
-    answer(client, add_checkin(visit, policy_hours=72), committed, radiating="yes")  # U2
+    answer(client, visit, committed, hours=72, radiating="yes")  # U2
 
     assert sorted(Escalation.objects.values_list("level", flat=True)) == ["review", "urgent"]
     assert len(mail.outbox) == 2
 
 
 def test_a_lower_level_after_urgent_opens_nothing(client, visit, committed):
-    answer(client, add_checkin(visit, policy_hours=24), committed, red_flags=["fever"])
-    answer(client, add_checkin(visit, policy_hours=48), committed, red_flags=["bruising"])
+    answer(client, visit, committed, red_flags=["fever"])
+    answer(client, visit, committed, hours=48, red_flags=["bruising"])
 
     assert list(Escalation.objects.values_list("level", flat=True)) == ["urgent"]
 
@@ -80,7 +83,7 @@ def test_an_urgent_escalation_also_texts_a_therapist_with_a_number(
 ):
     settings.FOLLOWUP_THERAPIST_PHONES = {visit.therapist.username: "+447700900999"}
 
-    answer(client, add_checkin(visit), committed, character="sharp", score="8")  # U3
+    answer(client, visit, committed, character="sharp", score="8")  # U3
 
     assert len(mail.outbox) == 1
     [(to, body)] = LocmemSMSBackend.outbox
@@ -93,7 +96,7 @@ def test_a_failed_alert_is_recorded_and_the_tick_retries_it(
 ):
     settings.EMAIL_BACKEND = f"{__name__}.DownEmailBackend"
 
-    answer(client, add_checkin(visit), committed, score="7")
+    answer(client, visit, committed, score="7")
 
     escalation = Escalation.objects.get()
     assert escalation.notify_status == NotifyStatus.FAILED
@@ -119,7 +122,7 @@ def test_a_therapist_without_an_email_address_is_a_visible_permanent_failure(
     visit.therapist.email = ""
     visit.therapist.save()
 
-    answer(client, add_checkin(visit), committed, score="7")
+    answer(client, visit, committed, score="7")
 
     escalation = Escalation.objects.get()
     assert escalation.notify_status == NotifyStatus.FAILED
@@ -131,14 +134,14 @@ def test_an_alert_left_pending_by_a_broker_outage_goes_out_on_a_later_tick(
     client, visit, frozen, committed
 ):
     # The answer's transaction commits but its on_commit alert never runs (broker down).
-    answer_without_alert = issue_link(add_checkin(visit))
+    answer_without_alert = CheckInFactory(visit=visit, sent=True).token
     client.post(reverse("followup:answer", args=[answer_without_alert]), answer_data(score="7"))
     escalation = Escalation.objects.get()
     assert escalation.notify_status == NotifyStatus.PENDING
 
     with committed():
         assert dispatch.tick().alerts == 0  # still within the grace of the immediate alert
-    frozen.shift(services.NOTIFY_GRACE)
+    frozen.shift(NOTIFY_GRACE)
     with committed():
         assert dispatch.tick().alerts == 1
 
@@ -147,16 +150,13 @@ def test_an_alert_left_pending_by_a_broker_outage_goes_out_on_a_later_tick(
 
 
 def test_answers_are_evaluated_with_the_checkins_policy_hours_and_the_baseline(visit):
-    first = add_checkin(visit, policy_hours=24)
-    second = add_checkin(visit, policy_hours=48)
-    third = add_checkin(visit, policy_hours=72)
+    first = CheckInFactory(visit=visit, policy_hours=24, sent=True)
+    second = CheckInFactory(visit=visit, policy_hours=48, sent=True)
+    third = CheckInFactory(visit=visit, policy_hours=72, sent=True)
     for checkin, score in ((first, 4), (second, 5), (third, 6)):
-        issue_link(checkin)
-        services.record_answer(
-            checkin=checkin, score=score, character="dull", radiating=False, red_flags=[]
-        )
+        record_answer(checkin=checkin, score=score, character="dull", radiating=False, red_flags=[])
 
-    result = services.evaluate_visit(visit)
+    result = evaluate_visit(visit)
 
     assert result.level == "urgent"  # U4: still rising at 72 h, baseline 3
     assert {r.rule for r in result.reasons} >= {"U4", "R3"}

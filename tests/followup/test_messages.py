@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from followup import dispatch
 from followup.channels import LocmemSMSBackend
-from followup.services import schedule_checkins
+from followup.scheduling import schedule_checkins
 from tests.factories import ClientFactory
 from tests.followup.conftest import (
     CONDITION,

@@ -6,9 +6,10 @@ import io
 import pytest
 from django.core.management import call_command
 
+from followup.answers import record_answer
 from followup.models import CheckIn, CheckInAnswer, Escalation
-from followup.services import record_answer
-from tests.followup.conftest import NOW, add_checkin, issue_link, make_visit
+from tests.factories import CheckInFactory
+from tests.followup.conftest import NOW, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +17,7 @@ DAYS = datetime.timedelta(days=1)
 
 
 def answered(visit, **answer):
-    checkin = add_checkin(visit)
-    issue_link(checkin)  # the link is live now, whatever the visit's age
+    checkin = CheckInFactory(visit=visit, sent=True)  # sent now, whatever the visit's age
     record_answer(checkin=checkin, character="sharp", radiating=False, red_flags=[], **answer)
     return checkin
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from followup.models import CheckIn
-from followup.services import quiet_until, schedule_checkins
+from followup.scheduling import quiet_until, schedule_checkins
 from tests.factories import ClientFactory
 from tests.followup.conftest import NOW, make_visit
 

@@ -10,11 +10,11 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
 
-from followup import services
+from followup import dispatch, sending, tasks
 from followup.channels import LocmemSMSBackend
 from followup.models import CheckIn, CheckInStatus, hash_token
-from tests.factories import ClientFactory
-from tests.followup.conftest import NOW, add_checkin, links_in, make_visit
+from tests.factories import CheckInFactory, ClientFactory
+from tests.followup.conftest import NOW, links_in, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +30,21 @@ class RefusingEmailBackend(BaseEmailBackend):
 
 
 def claimed(visit, **fields) -> CheckIn:
-    checkin = add_checkin(visit, due_at=NOW, status=CheckInStatus.SENDING, claimed_at=NOW, **fields)
-    return CheckIn.objects.select_related("visit__client").get(pk=checkin.pk)
+    """Add a due check-in and claim it, as the tick does."""
+    checkin = CheckInFactory(visit=visit, due_at=NOW, **fields)
+    assert dispatch.claim_due(NOW) == [checkin.pk]
+    return checkin
+
+
+def send(*checkins: CheckIn) -> sending.SendSummary:
+    """Send claimed check-ins as one batch, as the tick's `send_checkins` task does."""
+    return sending.send_checkins(checkin_ids=[checkin.pk for checkin in checkins])
 
 
 def test_sending_stores_only_the_hash_of_a_fresh_link_built_on_site_url(frozen, visit, settings):
     checkin = claimed(visit)
 
-    services.send_checkin(checkin)
+    send(checkin)
 
     checkin.refresh_from_db()
     [message] = mail.outbox
@@ -55,7 +62,7 @@ def test_sending_stores_only_the_hash_of_a_fresh_link_built_on_site_url(frozen, 
 def test_each_send_gets_a_different_link(frozen):
     tokens = set()
     for _ in range(2):
-        services.send_checkin(claimed(make_visit()))
+        send(claimed(make_visit()))
     for message in mail.outbox:
         tokens.update(links_in(message.body))
     assert len(tokens) == 2
@@ -65,7 +72,7 @@ def test_a_temporary_failure_goes_back_to_scheduled_with_a_backoff(frozen, visit
     settings.EMAIL_BACKEND = f"{__name__}.DownEmailBackend"
     checkin = claimed(visit)
 
-    services.send_checkin(checkin)
+    send(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.SCHEDULED
@@ -79,7 +86,7 @@ def test_a_permanent_failure_fails_at_once(frozen, visit, settings):
     settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
     checkin = claimed(visit)
 
-    services.send_checkin(checkin)
+    send(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.FAILED
@@ -90,7 +97,7 @@ def test_temporary_failures_fail_after_the_last_attempt(frozen, visit, settings)
     settings.EMAIL_BACKEND = f"{__name__}.DownEmailBackend"
     checkin = claimed(visit, attempts=settings.FOLLOWUP_MAX_ATTEMPTS - 1)
 
-    services.send_checkin(checkin)
+    send(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.FAILED
@@ -100,10 +107,8 @@ def test_temporary_failures_fail_after_the_last_attempt(frozen, visit, settings)
 def test_retries_through_the_tick_end_in_failed_with_the_error_visible(
     frozen, visit, settings, committed
 ):
-    from followup import dispatch
-
     settings.EMAIL_BACKEND = f"{__name__}.DownEmailBackend"
-    checkin = add_checkin(visit, due_at=NOW)
+    checkin = CheckInFactory(visit=visit, due_at=NOW)
     for _ in range(settings.FOLLOWUP_MAX_ATTEMPTS):
         with committed():
             dispatch.tick()
@@ -120,7 +125,7 @@ def test_when_one_of_two_channels_fails_the_checkin_is_sent_and_the_error_kept(f
     visit = make_visit(client=ClientFactory(preferred_channel="both"))
     checkin = claimed(visit, channels=["email", "sms"])
 
-    services.send_checkin(checkin)
+    send(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.SENT
@@ -133,7 +138,7 @@ def test_a_client_who_opted_out_after_the_claim_gets_nothing(frozen, visit):
     visit.client.opted_out_at = NOW
     visit.client.save()
 
-    services.send_checkin(checkin)
+    send(checkin)
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.CANCELLED
@@ -145,7 +150,7 @@ def test_the_address_is_read_when_sending_so_a_corrected_email_is_used(frozen, v
     visit.client.email = "new@example.com"
     visit.client.save()
 
-    services.send_checkin(CheckIn.objects.select_related("visit__client").get(pk=checkin.pk))
+    send(checkin)
 
     assert mail.outbox[0].to == ["new@example.com"]
 
@@ -193,7 +198,7 @@ def test_each_row_of_a_batch_ends_in_its_own_state(frozen, by_recipient):
     CheckIn.objects.filter(pk=moved_on.pk).update(status=CheckInStatus.CANCELLED)
     batch = [sent, temporary, permanent, opted_out, moved_on]
 
-    summary = services.send_checkins(checkin_ids=[c.pk for c in batch])
+    summary = send(*batch)
 
     for checkin in batch:
         checkin.refresh_from_db()
@@ -213,15 +218,10 @@ def test_each_row_of_a_batch_ends_in_its_own_state(frozen, by_recipient):
     assert by_recipient.connections == 1  # one email connection for the whole batch
 
 
-def test_a_batch_delivered_twice_sends_each_checkin_once(frozen, committed):
-    from followup import dispatch, tasks
-
+def test_a_batch_delivered_twice_sends_each_checkin_once(frozen):
     for _ in range(3):
-        add_checkin(make_visit(), due_at=NOW)
-    batches = []
-    with committed():
-        dispatch.claim_due(NOW, enqueue_batch=batches.append)
-    [ids] = batches
+        CheckInFactory(visit=make_visit(), due_at=NOW)
+    ids = dispatch.claim_due(NOW)
 
     tasks.send_checkins(ids)
     tasks.send_checkins(ids)
@@ -230,20 +230,32 @@ def test_a_batch_delivered_twice_sends_each_checkin_once(frozen, committed):
     assert set(CheckIn.objects.values_list("status", "attempts")) == {(CheckInStatus.SENT, 1)}
 
 
-def test_a_late_copy_of_a_batch_cannot_resend_rows_another_worker_is_sending(frozen):
+class LateCopyEmailBackend(locmem.EmailBackend):
+    """Locmem; while the first message goes out, a late copy of the batch's task runs."""
+
+    late_batch: list[int] = []
+
+    def send_messages(self, messages):
+        late, type(self).late_batch = type(self).late_batch, []
+        if late:
+            tasks.send_checkins(late)
+        return super().send_messages(messages)
+
+
+def test_a_late_copy_of_a_batch_cannot_resend_rows_another_worker_is_sending(frozen, settings):
     # The sweeper returned a claim whose task was only late, and the row was claimed again:
     # two tasks now name it, and whichever takes it first is the only one that sends.
-    from followup import dispatch, tasks
-
+    settings.EMAIL_BACKEND = f"{__name__}.LateCopyEmailBackend"
     checkin = claimed(make_visit())
-    services._take([checkin.pk])  # another worker took it and is sending now
+    LateCopyEmailBackend.late_batch = [checkin.pk]
 
     tasks.send_checkins([checkin.pk])
 
-    assert mail.outbox == []
+    assert LateCopyEmailBackend.late_batch == []  # the late copy ran, mid-send
+    assert len(mail.outbox) == 1
     checkin.refresh_from_db()
-    assert (checkin.status, checkin.attempts) == (CheckInStatus.SENDING, 1)
-    assert dispatch.claim_due(NOW, enqueue=lambda pk: None) == []
+    assert (checkin.status, checkin.attempts) == (CheckInStatus.SENT, 1)
+    assert checkin.token_hash == hash_token(links_in(mail.outbox[0].body)[0])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -262,7 +274,7 @@ def test_a_database_drop_after_sending_is_recorded_on_a_new_connection(frozen, m
         return real_update(self, **fields)
 
     monkeypatch.setattr(QuerySet, "update", drop_once)
-    services.send_checkins(checkin_ids=[c.pk for c in checkins])
+    send(*checkins)
 
     assert drops and len(mail.outbox) == 2
     assert set(CheckIn.objects.values_list("status", flat=True)) == {CheckInStatus.SENT}

@@ -10,10 +10,11 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
 
+from followup.answers import record_answer
 from followup.models import CheckInAnswer, Escalation, OutboxMessage
-from followup.services import record_answer
 from intake.models import HealthRecordAccess
-from tests.followup.conftest import NOW, add_checkin, issue_link, make_visit
+from tests.factories import CheckInFactory, EscalationFactory
+from tests.followup.conftest import NOW, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +27,7 @@ def _at_now(frozen):
 @pytest.fixture
 def escalated(visit):
     """A visit whose 24 h answer (sharp, 8/10) opened an urgent escalation."""
-    checkin = add_checkin(visit, policy_hours=24)
-    issue_link(checkin)
+    checkin = CheckInFactory(visit=visit, policy_hours=24, sent=True)
     record_answer(checkin=checkin, score=8, character="sharp", radiating=False, red_flags=[])
     return Escalation.objects.get()
 
@@ -112,7 +112,7 @@ def test_a_failed_therapist_alert_is_highlighted_in_the_queue(front_desk_client,
 
 def expire_all(visit, *statuses):
     for hours, status in zip((24, 48, 72), statuses, strict=False):
-        add_checkin(visit, policy_hours=hours, status=status)
+        CheckInFactory(visit=visit, policy_hours=hours, status=status)
 
 
 def test_no_response_lists_visits_whose_checkins_all_ran_out_unanswered(front_desk_client):
@@ -236,16 +236,8 @@ def test_the_escalation_queue_is_paged_within_its_tab(therapist_client, monkeypa
     monkeypatch.setattr(views, "ESCALATIONS_PER_PAGE", 2)
     names = []
     for minutes in (1, 2, 3):
-        visit = make_visit()
-        checkin = add_checkin(visit, policy_hours=24)
-        Escalation.objects.create(
-            visit=visit,
-            level="review",
-            reasons=[{"rule": "R2", "hours": 24}],
-            checkin=checkin,
-            opened_at=NOW - datetime.timedelta(minutes=10 - minutes),
-        )
-        names.append(visit.client.full_name)
+        escalation = EscalationFactory(opened_at=NOW - datetime.timedelta(minutes=10 - minutes))
+        names.append(escalation.visit.client.full_name)
     url = reverse("followup:escalation_queue")
 
     first = therapist_client.get(url, {"status": "open"}).content.decode()

@@ -5,7 +5,13 @@ from django.urls import reverse
 
 from followup.models import CheckIn
 from intake.models import Client, HealthRecordAccess, Visit
-from tests.factories import ClientFactory, UserFactory, VisitFactory
+from tests.factories import (
+    CheckInFactory,
+    ClientFactory,
+    EscalationFactory,
+    UserFactory,
+    VisitFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -167,25 +173,22 @@ def test_front_desk_can_mark_a_non_responder_called(front_desk_client, therapist
 
 
 def test_the_visit_changelist_sums_up_each_visits_follow_up(front_desk_client):
-    from followup.models import Escalation
-    from tests.followup.conftest import NOW, add_checkin, make_visit
+    from tests.followup.conftest import NOW, make_visit
 
     def checkin(visit, hours, status):
         sent = {"sent_at": NOW} if status in ("sent", "answered") else {}
-        return add_checkin(visit, policy_hours=hours, status=status, **sent)
+        return CheckInFactory(visit=visit, policy_hours=hours, status=status, **sent)
 
     visit = make_visit()
     answered = checkin(visit, 24, "answered")
     checkin(visit, 48, "failed")
     checkin(visit, 72, "sent")
-    Escalation.objects.create(visit=visit, level="review", reasons=[], checkin=answered)
+    EscalationFactory(checkin=answered)
     quiet = make_visit()
     checkin(quiet, 24, "sent")
     resolved = make_visit()
     resolved_checkin = checkin(resolved, 24, "answered")
-    Escalation.objects.create(
-        visit=resolved, level="review", status="resolved", reasons=[], checkin=resolved_checkin
-    )
+    EscalationFactory(checkin=resolved_checkin, status="resolved")
 
     content = front_desk_client.get(reverse("admin:intake_visit_changelist")).content.decode()
 
@@ -199,13 +202,13 @@ def test_the_visit_changelist_sums_up_each_visits_follow_up(front_desk_client):
 def test_the_plain_action_checkbox_is_djangos_markup(model, therapist):
     from django.contrib import admin
 
-    from tests.followup.conftest import add_checkin, make_visit
+    from tests.followup.conftest import make_visit
 
     client = ClientFactory(first_name='Ana "<b>"')
     row = {
         Client: lambda: client,
         Visit: lambda: VisitFactory(client=client),
-        CheckIn: lambda: add_checkin(make_visit(client=client)),
+        CheckIn: lambda: CheckInFactory(visit=make_visit(client=client)),
     }[model]()
     model_admin = admin.site._registry[model]
 

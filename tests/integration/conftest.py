@@ -25,8 +25,17 @@ from pathlib import Path
 
 import pytest
 
-from tests import harness
 from tests.services import require_postgres, require_redis
+from tests.support.environment import (
+    artifacts_dir,
+    database_url,
+    ensure_staff_groups,
+    free_port,
+    redis_url_with_db,
+    stack_env,
+)
+from tests.support.processes import Service, python_module, services_summary, stop_all, wait_until
+from tests.support.smtp import SmtpSink
 
 # Offsets of the three check-ins and the dispatch tick, in seconds (short: the whole flow
 # finishes in well under a minute).
@@ -53,13 +62,13 @@ def _failed(node) -> bool:
 class Stack:
     """The processes of one integration test and the environment they share."""
 
-    def __init__(self, *, artifacts: Path, sink: harness.SmtpSink, env: dict[str, str]) -> None:
+    def __init__(self, *, artifacts: Path, sink: SmtpSink, env: dict[str, str]) -> None:
         self.artifacts = artifacts
         self.sink = sink
         self.env = env
         self.web_port = int(env["_WEB_PORT"])
         self.base_url = env["SITE_URL"]
-        self.services: dict[str, harness.Service] = {}
+        self.services: dict[str, Service] = {}
 
     # -- starting ------------------------------------------------------------------------
 
@@ -84,7 +93,7 @@ class Stack:
         if beat:
             self.services["beat"].wait_for_log(r"beat: Starting\.\.\.", START_TIMEOUT)
         if web:
-            harness.wait_until(
+            wait_until(
                 self._web_answers,
                 timeout=START_TIMEOUT,
                 message=lambda: f"gunicorn to answer /health/:\n{self.services['web'].tail()}",
@@ -92,7 +101,7 @@ class Stack:
         return self
 
     def web_argv(self) -> list[str]:
-        return harness.python_module(
+        return python_module(
             *["gunicorn", "clinic.wsgi:application"],
             *["--bind", f"127.0.0.1:{self.web_port}"],
             *["--workers", "2", "--threads", "2"],
@@ -101,7 +110,7 @@ class Stack:
         )
 
     def worker_argv(self, *, pool: str = "prefork", concurrency: int = 2) -> list[str]:
-        argv = harness.python_module(
+        argv = python_module(
             *["celery", "-A", "clinic", "worker", "--loglevel", "INFO"],
             *["--pool", pool],
             *["--hostname", f"integration-{self.web_port}@%h"],
@@ -115,14 +124,14 @@ class Stack:
         return argv
 
     def beat_argv(self) -> list[str]:
-        return harness.python_module(
+        return python_module(
             *["celery", "-A", "clinic", "beat", "--loglevel", "INFO"],
             *["--schedule", str(self.artifacts / "celerybeat-schedule")],
             *["--pidfile", str(self.artifacts / "celerybeat.pid")],
         )
 
     def _spawn(self, name: str, argv: list[str], stop_signal: int = signal.SIGTERM):
-        service = harness.Service(
+        service = Service(
             name=name,
             argv=argv,
             env=dict(self.env),
@@ -157,20 +166,20 @@ class Stack:
             return app.send_task(name, args=args, kwargs=kwargs, connection=conn)
 
     def logs(self) -> str:
-        return harness.services_summary(self.services.values())
+        return services_summary(self.services.values())
 
     def stop(self) -> None:
-        harness.stop_all(self.services.values())
+        stop_all(self.services.values())
 
 
 @pytest.fixture
 def artifacts(request) -> Path:
-    return harness.artifacts_dir(request.node.nodeid.replace("tests/", "", 1))
+    return artifacts_dir(request.node.nodeid.replace("tests/", "", 1))
 
 
 @pytest.fixture
-def smtp_sink(request) -> Iterator[harness.SmtpSink]:
-    sink = harness.SmtpSink().start()
+def smtp_sink(request) -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
     yield sink
     if _failed(request.node):
         print(sink.describe())
@@ -182,8 +191,8 @@ def stack(request, transactional_db, smtp_sink, artifacts) -> Iterator[Stack]:
     """An unstarted Stack on the test database; every process it starts is stopped after."""
     # transactional_db: the subprocesses only see committed rows.
     require_postgres()
-    harness.ensure_staff_groups()
-    redis_url = harness.redis_url_with_db(require_redis(), REDIS_DB)
+    ensure_staff_groups()
+    redis_url = redis_url_with_db(require_redis(), REDIS_DB)
     import redis
 
     broker = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
@@ -191,10 +200,10 @@ def stack(request, transactional_db, smtp_sink, artifacts) -> Iterator[Stack]:
 
     from django.db import connection
 
-    web_port = harness.free_port()
-    env = harness.stack_env(
+    web_port = free_port()
+    env = stack_env(
         {
-            "DATABASE_URL": harness.database_url(connection.settings_dict),
+            "DATABASE_URL": database_url(connection.settings_dict),
             "REDIS_URL": redis_url,
             "EMAIL_URL": smtp_sink.url,
             "SITE_URL": f"http://127.0.0.1:{web_port}",

@@ -27,7 +27,9 @@ from followup.models import (
 )
 from intake.models import Client, Visit, VisitStatus
 from tests.factories import UserFactory
-from tests.harness import Browser, portable_password_hash, wait_until
+from tests.support.environment import portable_password_hash
+from tests.support.http import Browser
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.integration
 

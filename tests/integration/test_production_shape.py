@@ -28,10 +28,9 @@ from django.utils import timezone
 from followup.models import CheckIn, CheckInAnswer, CheckInStatus
 from intake.models import Visit, VisitStatus
 from intake.services import visit_schedule
-from tests import harness
 from tests.factories import ClientFactory, IntakeFactory, UserFactory
 from tests.services import missing, require_chromium, require_postgres, require_redis
-from tests.support import proxy
+from tests.support import environment, processes, proxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +50,7 @@ class ProductionShape:
         self.env = env
         self.site_url = site_url
         self.http_port = http_port
-        self.services: dict[str, harness.Service] = {}
+        self.services: dict[str, processes.Service] = {}
 
     @property
     def root_certificate(self) -> str:
@@ -81,7 +80,7 @@ def _app_env(*, database_url: str, redis_url: str, sink_url: str, site_url: str,
         TRUSTED_PROXIES="127.0.0.1",  # Caddy's address as gunicorn sees it
         WEB_BIND=f"127.0.0.1:{web_port}",
         # What .env holds:
-        SECRET_KEY=harness.SECRET_KEY,
+        SECRET_KEY=environment.SECRET_KEY,
         SITE_URL=site_url,
         ALLOWED_HOSTS="localhost",
         EMAIL_URL=sink_url,
@@ -99,17 +98,17 @@ def _app_env(*, database_url: str, redis_url: str, sink_url: str, site_url: str,
 @pytest.fixture
 def production(request, transactional_db, smtp_sink, artifacts, tmp_path):
     require_postgres()
-    redis_url = harness.redis_url_with_db(require_redis(), REDIS_DB)
+    redis_url = environment.redis_url_with_db(require_redis(), REDIS_DB)
     require_chromium()
     import redis
     from django.db import connection
 
     broker = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
     broker.flushdb()
-    web_port, https_port, http_port, admin_port = (harness.free_port() for _ in range(4))
+    web_port, https_port, http_port, admin_port = (environment.free_port() for _ in range(4))
     site_url = f"https://localhost:{https_port}"
     env = _app_env(
-        database_url=harness.database_url(connection.settings_dict),
+        database_url=environment.database_url(connection.settings_dict),
         redis_url=redis_url,
         sink_url=smtp_sink.url,
         site_url=site_url,
@@ -129,7 +128,7 @@ def production(request, transactional_db, smtp_sink, artifacts, tmp_path):
         )
         assert migrate.returncode == 0, migrate.stdout + migrate.stderr
         for name in ("web", "worker", "beat"):
-            shape.services[name] = harness.Service(
+            shape.services[name] = processes.Service(
                 name=name,
                 argv=proxy.service_argv(name),
                 env=env,
@@ -144,20 +143,20 @@ def production(request, transactional_db, smtp_sink, artifacts, tmp_path):
         )
         shape.services["worker"].wait_for_log(r"celery@\S+ ready\.", START_TIMEOUT)
         shape.services["beat"].wait_for_log(r"beat: Starting\.\.\.", START_TIMEOUT)
-        harness.wait_until(
+        processes.wait_until(
             lambda: _answers(f"{site_url}/health/", shape),
             timeout=START_TIMEOUT,
             message=lambda: (
                 "the site to answer through Caddy:\n"
-                + harness.services_summary(shape.services.values())
+                + processes.services_summary(shape.services.values())
             ),
         )
         yield shape
     finally:
-        harness.stop_all(shape.services.values())
+        processes.stop_all(shape.services.values())
         if any(getattr(request.node, f"rep_{w}", None) and getattr(request.node, f"rep_{w}").failed
                for w in ("setup", "call")):  # fmt: skip
-            print(harness.services_summary(shape.services.values()))
+            print(processes.services_summary(shape.services.values()))
         broker.flushdb()
         broker.close()
         connection.close()
@@ -201,7 +200,7 @@ def test_through_caddy_a_visit_is_completed_and_its_check_in_answered_over_https
 ):
     site = production.site_url
     therapist = UserFactory(username="tess", groups=["therapist"], email="tess@clinic.test")
-    therapist.password = harness.portable_password_hash(PASSWORD)
+    therapist.password = environment.portable_password_hash(PASSWORD)
     therapist.save(update_fields=["password"])
     visit = _visit_for_today(therapist)
 
@@ -279,7 +278,7 @@ def test_through_caddy_a_visit_is_completed_and_its_check_in_answered_over_https
         result = production.healthcheck(name)
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
     # Beat's heartbeat runs every 30 s; the first one may still be on its way.
-    beat = harness.wait_until(
+    beat = processes.wait_until(
         lambda: (result := production.healthcheck("beat")).returncode == 0 and result,
         timeout=90,
         interval=5,
@@ -309,7 +308,7 @@ def test_the_caddyfile_sets_the_forwarded_headers_itself_whatever_a_client_sends
         missing("caddy is not installed (apt-get install caddy)")
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoHeaders)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    https_port, http_port, admin_port = (harness.free_port() for _ in range(3))
+    https_port, http_port, admin_port = (environment.free_port() for _ in range(3))
     site_url = f"https://localhost:{https_port}"
     caddy = proxy.start_caddy(
         artifacts=artifacts,
@@ -320,7 +319,7 @@ def test_the_caddyfile_sets_the_forwarded_headers_itself_whatever_a_client_sends
     )
     root = str(proxy.caddy_root_certificate(artifacts))
     try:
-        harness.wait_until(
+        processes.wait_until(
             lambda: _echo(f"{site_url}/ready", root),
             timeout=START_TIMEOUT,
             message=lambda: f"Caddy to answer:\n{caddy.tail()}",

@@ -1,4 +1,4 @@
-"""Fault tests: the real stack (tests/integration's harness), a private Redis, and ONE invariant.
+"""Fault tests: the real stack (tests/integration's), a private Redis, and ONE invariant.
 
 Every scenario ends with `assert_followup_invariant(...)`:
 
@@ -12,8 +12,8 @@ A check-in's message is recognised by its link token (only the hash is stored, a
 attempt gets a fresh token), so a message whose token matches no row is a second copy of a
 check-in that was sent again.
 
-Processes are started and stopped by the harness; the Redis these tests stop or flush is a
-private `redis-server` on a free 127.0.0.1 port, never the shared one.
+Processes are started and stopped by tests.support.processes; the Redis these tests stop or
+flush is a private `redis-server` on a free 127.0.0.1 port, never the shared one.
 """
 
 from __future__ import annotations
@@ -25,29 +25,31 @@ import re
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from followup import dispatch, services
+from followup import dispatch
+from followup.answers import evaluate_visit
 from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus, hash_token
 from intake.models import Client, Visit, VisitStatus
-from tests import harness
-from tests.factories import UserFactory
+from tests.factories import CheckInFactory, UserFactory
 from tests.integration import conftest as integration
+from tests.support.environment import free_port, stack_env
+from tests.support.processes import Service, wait_until
+from tests.support.smtp import SmtpSink
 
-# Reuse the integration harness's fixtures (the SMTP sink, the artifacts folder, the stack of
+# Reuse the integration tests' fixtures (the SMTP sink, the artifacts folder, the stack of
 # processes) and its report hook, which prints the processes' logs when a test fails.
 for _name in ("artifacts", "smtp_sink", "stack", "pytest_runtest_makereport"):
     globals()[_name] = getattr(integration, _name)
 
-# A Redis database number of our own on the shared server, so the harness's FLUSHDB of its
-# broker database never touches another engineer's integration run.
-RELIABILITY_REDIS_DB = 13
 SEND_DELAY = "0.4"  # seconds per message in the slow transport: room to strike mid-batch
+# Check-ins per `send_checkins` task: a two-process worker holds two batches, the rest wait.
+TASK_BATCH = 3
 TOKEN = re.compile(r"/f/([A-Za-z0-9_-]{20,})/")
 FINISHED = (CheckInStatus.SENT, CheckInStatus.ANSWERED)
 ENDED_WITH_REASON = (CheckInStatus.FAILED, CheckInStatus.EXPIRED, CheckInStatus.CANCELLED)
@@ -59,11 +61,6 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def _own_redis_db(monkeypatch):
-    monkeypatch.setattr(integration, "REDIS_DB", RELIABILITY_REDIS_DB)
-
-
 # ---- a private Redis ---------------------------------------------------------------------
 
 
@@ -71,9 +68,9 @@ class PrivateRedis:
     """A `redis-server` this test started on 127.0.0.1; it may be stopped, restarted, flushed."""
 
     def __init__(self, artifacts: Path) -> None:
-        self.port = harness.free_port()
+        self.port = free_port()
         self.artifacts = artifacts
-        self.service: harness.Service | None = None
+        self.service: Service | None = None
         self.starts = 0
 
     @property
@@ -92,13 +89,13 @@ class PrivateRedis:
         self.starts += 1
         argv = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
                 "--appendonly", "no", "--protected-mode", "yes"]  # fmt: skip
-        self.service = harness.Service(
+        self.service = Service(
             name=f"redis-{self.starts}",
             argv=argv,
-            env=harness.stack_env({}),
+            env=stack_env({}),
             log_path=self.artifacts / f"redis-{self.starts}.log",
         ).start()
-        harness.wait_until(self._answers, timeout=10, message="the private redis-server")
+        wait_until(self._answers, timeout=10, message="the private redis-server")
         return self
 
     def _answers(self) -> bool:
@@ -112,7 +109,7 @@ class PrivateRedis:
     def stop(self) -> None:
         if self.service is not None:
             self.service.stop(timeout=5)
-        harness.wait_until(lambda: not self._answers(), timeout=10, message="redis to stop")
+        wait_until(lambda: not self._answers(), timeout=10, message="redis to stop")
 
     def queue_length(self, queue: str = "celery") -> int:
         return int(self.client().llen(queue))
@@ -157,8 +154,8 @@ class Journal:
 
 
 @pytest.fixture
-def reliability_stack(_own_redis_db, stack):
-    """The integration stack on our own Redis database, its processes' commits made cheap.
+def reliability_stack(stack):
+    """The integration stack (its own Redis database, INTEGRATION_REDIS_DB), commits made cheap.
 
     synchronous_commit=off (for the subprocesses' sessions only) spares each commit the WAL
     flush: these tests crash workers and cut connections, never PostgreSQL itself, and 1,000
@@ -184,28 +181,37 @@ def fault_stack(reliability_stack, artifacts):
     return stack
 
 
-def publish_to(stack) -> Callable[[int], None]:
-    """Return an `enqueue` for dispatch.tick() that publishes send_checkin to the stack's broker."""
-    from clinic.celery import app
+def claim_and_publish(stack, *, now: datetime.datetime | None = None) -> list[int]:
+    """Claim the due check-ins as the tick does and publish each batch to the stack's broker.
 
-    def enqueue(pk: int) -> None:
-        with app.connection_for_write(stack.env["REDIS_URL"]) as conn:
-            app.send_task("followup.tasks.send_checkin", args=(pk,), connection=conn)
+    The tick's own publish goes to the broker of this test process, not to the stack's, so
+    the test runs the tick's two steps itself: `claim_due`, then one `send_checkins` task per
+    claimed batch. Batches are small, so a worker holds some while others wait on the broker.
+    """
+    now = now or timezone.now()
+    claimed = []
+    while batch := dispatch.claim_due(now, limit=TASK_BATCH):
+        stack.send_task(dispatch.SEND_CHECKINS_TASK, batch)
+        claimed += batch
+    return claimed
 
-    return enqueue
 
+def sweep_after_the_window(stack) -> int:
+    """Run the tick as the beat would once the sweep window has passed; return rows swept back.
 
-def tick_after_sweep_window(stack) -> dispatch.TickResult:
-    """Run one tick as the beat would once the sweep window has passed (the sweeper's turn)."""
+    The sweeper returns the rows stuck in `sending`, and they are claimed and published again.
+    """
     later = timezone.now() + dispatch.SWEEP_AFTER + datetime.timedelta(seconds=1)
-    return dispatch.tick(now=later, enqueue=publish_to(stack))
+    returned, _failed = dispatch.sweep(later)
+    claim_and_publish(stack, now=later)
+    return returned
 
 
-def start_worker(stack, name: str, *, concurrency: int = 2) -> harness.Service:
+def start_worker(stack, name: str, *, concurrency: int = 2) -> Service:
     """Start one more `celery worker` on the stack's broker (its own node name) and wait for it."""
     argv = stack.worker_argv(concurrency=concurrency)
     argv[argv.index("--hostname") + 1] = f"{name}-{stack.web_port}@%h"
-    service = harness.Service(
+    service = Service(
         name=name, argv=argv, env=dict(stack.env), log_path=stack.artifacts / f"{name}.log"
     ).start()
     stack.services[name] = service
@@ -213,7 +219,7 @@ def start_worker(stack, name: str, *, concurrency: int = 2) -> harness.Service:
     return service
 
 
-def kill_hard(service: harness.Service) -> None:
+def kill_hard(service: Service) -> None:
     """SIGKILL the service's whole process group (a worker and its pool children), no warning."""
     os.killpg(service.proc.pid, signal.SIGKILL)
     service.proc.wait(timeout=10)
@@ -245,7 +251,7 @@ def wait_until_all_due_finished(timeout: float = 40) -> None:
     def left():
         return CheckIn.objects.filter(status__in=pending, due_at__lte=timezone.now()).count()
 
-    harness.wait_until(
+    wait_until(
         lambda: left() == 0,
         timeout=timeout,
         message=lambda: f"every due check-in to be sent ({left()} left: {status_summary()})",
@@ -293,12 +299,8 @@ def make_due_checkins(
         for client in clients
     )
     return CheckIn.objects.bulk_create(
-        CheckIn(
-            visit=visit,
-            offset_seconds=24 * 3600,
-            policy_hours=24,
-            due_at=now - datetime.timedelta(minutes=1),
-            channels=list(channels),
+        CheckInFactory.build(
+            visit=visit, due_at=now - datetime.timedelta(minutes=1), channels=list(channels)
         )
         for visit in visits
     )
@@ -319,7 +321,7 @@ class Delivered:
         return set(TOKEN.findall(self.body))
 
 
-def from_sink(sink: harness.SmtpSink) -> list[Delivered]:
+def from_sink(sink: SmtpSink) -> list[Delivered]:
     return [Delivered("email", rcpt, m.text) for m in sink.messages for rcpt in m.rcpt_tos]
 
 
@@ -383,7 +385,7 @@ def assert_followup_invariant(delivered: list[Delivered], *, alerts_checked: boo
 
     # 3. Escalations: none lost, none doubled.
     for visit in Visit.objects.filter(checkins__answer__isnull=False).distinct():
-        expected = services.evaluate_visit(visit).level
+        expected = evaluate_visit(visit).level
         levels = list(visit.escalations.values_list("level", flat=True))
         assert len(levels) == len(set(levels)), f"visit {visit.pk}: escalations doubled {levels}"
         highest = max((_RANK[level] for level in levels), default=0)

@@ -5,19 +5,18 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from followup import dispatch
 from followup.models import CheckIn, CheckInStatus
-from tests import harness
 from tests.reliability.conftest import (
     assert_followup_invariant,
+    claim_and_publish,
     from_sink,
     make_due_checkins,
-    publish_to,
-    tick_after_sweep_window,
+    sweep_after_the_window,
     wait_until_all_due_finished,
     wait_until_idle,
 )
 from tests.services import require_postgres
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -39,10 +38,10 @@ def test_checkins_in_flight_when_the_database_drops_the_worker_are_sent_once(fau
     require_postgres()
     make_due_checkins(BATCH)
     fault_stack.start(web=False, worker=True, beat=False)
-    dispatch.tick(enqueue=publish_to(fault_stack))
+    claim_and_publish(fault_stack)
 
     journal = fault_stack.journal
-    harness.wait_until(
+    wait_until(
         lambda: journal.count("start") >= 4 and journal.in_flight() > 0,
         timeout=30,
         message="the worker to be in the middle of the batch",
@@ -53,7 +52,7 @@ def test_checkins_in_flight_when_the_database_drops_the_worker_are_sent_once(fau
     # The worker carries on with fresh connections; whatever it could not finish is left for
     # the sweeper, which the beat runs once the window has passed.
     wait_until_idle(fault_stack, _broker(fault_stack))
-    tick_after_sweep_window(fault_stack)
+    sweep_after_the_window(fault_stack)
     wait_until_all_due_finished(timeout=30)
 
     assert fault_stack.services["worker"].alive

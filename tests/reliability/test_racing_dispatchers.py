@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from followup.models import CheckIn, CheckInStatus, OutboxMessage
-from tests import harness
 from tests.reliability.conftest import (
     assert_followup_invariant,
     from_outbox,
@@ -20,15 +19,16 @@ from tests.reliability.conftest import (
     wait_until_all_due_finished,
 )
 from tests.services import require_postgres
+from tests.support.processes import Service, python_module
 
 pytestmark = pytest.mark.reliability
 
 DUE = 1000
 
 
-def _dispatcher(stack, name: str) -> harness.Service:
-    argv = harness.python_module("django", "sendfollowups", "--loop", "--interval", "0.3")
-    return harness.Service(
+def _dispatcher(stack, name: str) -> Service:
+    argv = python_module("django", "sendfollowups", "--loop", "--interval", "0.3")
+    return Service(
         name=name, argv=argv, env=dict(stack.env), log_path=stack.artifacts / f"{name}.log"
     )
 
@@ -56,6 +56,6 @@ def test_two_dispatchers_and_two_workers_send_each_of_1000_checkins_once(reliabi
     assert OutboxMessage.objects.count() == DUE
     # Both workers took part (the dispatchers' shares are in their logs).
     for name in ("worker", "worker-b"):
-        assert "send_checkin" in stack.services[name].log(), f"{name} sent nothing"
+        assert "followup.tasks.send_checkins" in stack.services[name].log(), f"{name} sent nothing"
     assert CheckIn.objects.filter(attempts__gt=1).count() == 0
     assert_followup_invariant(from_outbox())

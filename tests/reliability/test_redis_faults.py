@@ -11,22 +11,21 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from followup import dispatch
 from followup.models import CheckIn, CheckInStatus, Escalation
 from intake.models import Intake, Visit, VisitStatus
-from tests import harness
 from tests.factories import ClientFactory, UserFactory
-from tests.harness import Browser
 from tests.integration.conftest import first_link
 from tests.reliability.conftest import (
     assert_followup_invariant,
+    claim_and_publish,
     from_sink,
     make_due_checkins,
-    publish_to,
-    tick_after_sweep_window,
+    sweep_after_the_window,
     wait_until_all_due_finished,
     wait_until_idle,
 )
+from tests.support.http import Browser
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -118,7 +117,7 @@ def test_intake_and_visit_completion_work_with_redis_down_and_checkins_follow(
         browser.submit(link, {**data, "red_flags": answers[checkin.policy_hours]}, expect=200)
     private_stack.sink.wait_for(lambda m: "tess@clinic.test" in m.rcpt_tos, count=2)
     assert sorted(Escalation.objects.values_list("level", flat=True)) == ["review", "urgent"]
-    harness.wait_until(
+    wait_until(
         lambda: not Escalation.objects.exclude(notify_status="sent").exists(),
         timeout=15,
         message="both therapist alerts to be recorded as sent",
@@ -139,10 +138,10 @@ def _link_for(mails, checkin: CheckIn) -> str:
 def test_checkins_claimed_before_a_redis_flush_are_swept_back_and_sent_once(private_stack):
     make_due_checkins(BATCH)
     private_stack.start(web=False, worker=True, beat=False)
-    dispatch.tick(enqueue=publish_to(private_stack))
+    claim_and_publish(private_stack)
 
     journal = private_stack.journal
-    harness.wait_until(
+    wait_until(
         lambda: journal.count("start") >= 3 and journal.in_flight() > 0,
         timeout=30,
         message="the worker to be in the middle of the batch",
@@ -153,8 +152,7 @@ def test_checkins_claimed_before_a_redis_flush_are_swept_back_and_sent_once(priv
     lost = CheckIn.objects.filter(status=CheckInStatus.SENDING).count()
     assert lost > 0, "the flush should have dropped queued sends"
 
-    result = tick_after_sweep_window(private_stack)
-    assert result.returned == lost
+    assert sweep_after_the_window(private_stack) == lost
     wait_until_all_due_finished(timeout=30)
 
     assert CheckIn.objects.filter(status=CheckInStatus.SENT).count() == BATCH

@@ -13,10 +13,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from followup import dispatch, tasks
+from followup import dispatch
 from followup.models import CheckIn, CheckInStatus
 from intake.models import Client
-from tests import harness
 from tests.reliability.backends import FlakySMSBackend
 from tests.reliability.conftest import (
     assert_followup_invariant,
@@ -24,6 +23,7 @@ from tests.reliability.conftest import (
     from_sink,
     make_due_checkins,
 )
+from tests.support.smtp import SinkHandler, SmtpSink
 
 pytestmark = pytest.mark.reliability
 
@@ -32,10 +32,10 @@ STEP = datetime.timedelta(hours=1, seconds=1)  # longer than the longest retry b
 REFUSED = "refused@example.test"
 
 
-class _FlakyHandler(harness._SinkHandler):
+class _FlakyHandler(SinkHandler):
     """Answer 451 to the first `temporary` messages and 550 to one refused recipient."""
 
-    def __init__(self, sink: harness.SmtpSink, *, temporary: int) -> None:
+    def __init__(self, sink: SmtpSink, *, temporary: int) -> None:
         super().__init__(sink)
         self.temporary = temporary
 
@@ -52,18 +52,14 @@ class _FlakyHandler(harness._SinkHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
-class FlakySmtpSink(harness.SmtpSink):
-    def __init__(self, *, temporary: int) -> None:
-        super().__init__()
-        from aiosmtpd.controller import Controller
+class FlakySmtpSink(SmtpSink):
+    """The SMTP sink, answering through _FlakyHandler: FlakySmtpSink(temporary=2)."""
 
-        self._controller = Controller(
-            _FlakyHandler(self, temporary=temporary), hostname="127.0.0.1", port=self.port
-        )
+    handler_class = _FlakyHandler
 
 
 @pytest.fixture
-def transports(settings):
+def transports(settings, celery_in_process):
     """Point email at an SMTP sink (started by the test) and SMS at FlakySMSBackend."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
@@ -76,7 +72,7 @@ def transports(settings):
     settings.FOLLOWUP_MAX_ATTEMPTS = 5
     sinks = []
 
-    def start(temporary: int) -> harness.SmtpSink:
+    def start(temporary: int) -> SmtpSink:
         sink = FlakySmtpSink(temporary=temporary).start()
         settings.EMAIL_PORT = sink.port
         sinks.append(sink)
@@ -89,11 +85,11 @@ def transports(settings):
 
 
 def _run_ticks(capture, steps: int) -> None:
-    """Tick like the beat, an hour apart, sending in-process (the task body, called directly)."""
+    """Tick like the beat, an hour apart, its send tasks run in-process (Celery eager)."""
     with time_machine.travel(START, tick=False) as clock:
         for _ in range(steps):
             with capture(execute=True):
-                dispatch.tick(enqueue=tasks.send_checkin)
+                dispatch.tick()
             clock.shift(STEP)
 
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from followup import dispatch
 from followup.models import CheckIn, CheckInStatus
-from tests import harness
 from tests.reliability.conftest import (
     assert_followup_invariant,
+    claim_and_publish,
     from_sink,
     kill_hard,
     make_due_checkins,
-    publish_to,
     start_worker,
-    tick_after_sweep_window,
+    sweep_after_the_window,
     wait_until_all_due_finished,
 )
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -26,13 +25,13 @@ BATCH = 12
 def test_checkins_stuck_by_a_killed_worker_are_swept_back_and_sent_once(fault_stack):
     make_due_checkins(BATCH)
     fault_stack.start(web=False, worker=True, beat=False)
-    dispatch.tick(enqueue=publish_to(fault_stack))
+    claim_and_publish(fault_stack)
     assert CheckIn.objects.filter(status=CheckInStatus.SENDING).count() == BATCH
 
     # Strike while the worker is provably inside a send (the slow transport's journal says
     # a message has started and the SMTP sink has not accepted it yet), a few sends in.
     journal = fault_stack.journal
-    harness.wait_until(
+    wait_until(
         lambda: journal.count("start") >= 4 and journal.in_flight() > 0,
         timeout=30,
         message="the worker to be in the middle of the batch",
@@ -43,10 +42,9 @@ def test_checkins_stuck_by_a_killed_worker_are_swept_back_and_sent_once(fault_st
     assert CheckIn.objects.filter(status=CheckInStatus.SENDING).exists()
 
     # The beat's next tick after the sweep window hands the stuck rows back and re-queues them;
-    # the tasks the dead worker never finished are still on the broker too (acks_late), so
-    # the restarted worker sees some rows twice and must send each only once.
-    result = tick_after_sweep_window(fault_stack)
-    assert result.returned >= 1
+    # the batches the dead worker had not started are still on the broker too, so the
+    # restarted worker sees some rows twice and must send each only once.
+    assert sweep_after_the_window(fault_stack) >= 1
     start_worker(fault_stack, "worker-restarted")
     wait_until_all_due_finished(timeout=40)
 

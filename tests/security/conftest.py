@@ -5,7 +5,6 @@ clearance letter on file, and one logged-in test client per role."""
 from __future__ import annotations
 
 import datetime
-import secrets
 from dataclasses import dataclass
 
 import pytest
@@ -14,15 +13,18 @@ from django.test import Client as WebClient
 from django.utils import timezone
 
 from followup.channels import LocmemSMSBackend
-from followup.models import (
-    CheckIn,
-    CheckInAnswer,
-    CheckInStatus,
-    Escalation,
-    hash_token,
-)
+from followup.models import CheckInStatus
 from intake.models import HealthRecordAccess
-from tests.factories import ClearanceFactory, ClientFactory, IntakeFactory, VisitFactory
+from tests.factories import (
+    CheckInAnswerFactory,
+    CheckInFactory,
+    ClearanceFactory,
+    ClientFactory,
+    EscalationFactory,
+    IntakeFactory,
+    ScreeningFactory,
+    VisitFactory,
+)
 
 ROLES = ("anonymous", "client_link", "front_desk", "therapist", "superuser")
 
@@ -53,26 +55,6 @@ def _in_process(celery_in_process):
     """Run every security test's tasks in-process."""
 
 
-def issue_link(checkin: CheckIn, *, at: datetime.datetime | None = None) -> str:
-    """Mark a check-in sent with a fresh link, as services.send_checkin does; return the token."""
-    at = at or timezone.now()
-    token = secrets.token_urlsafe(32)
-    checkin.status = CheckInStatus.SENT
-    checkin.sent_at = at
-    checkin.token_hash = hash_token(token)
-    checkin.expires_at = at + datetime.timedelta(days=7)
-    checkin.save()
-    return token
-
-
-def add_checkin(visit, *, hours: int = 24, **fields) -> CheckIn:
-    fields.setdefault("due_at", visit.completed_at + datetime.timedelta(hours=hours))
-    fields.setdefault("channels", ["email"])
-    return CheckIn.objects.create(
-        visit=visit, offset_seconds=hours * 3600, policy_hours=hours, **fields
-    )
-
-
 @dataclass
 class World:
     client: object
@@ -94,8 +76,6 @@ class World:
 
 @pytest.fixture
 def world(db, therapist) -> World:
-    from screening.services import screen_visit
-
     person = ClientFactory(
         first_name="Ana", last_name="Lopez", email="ana@example.com", phone="+447911123456"
     )
@@ -114,7 +94,7 @@ def world(db, therapist) -> World:
         scheduled_at=timezone.now() + datetime.timedelta(hours=2),
         baseline_pain=None,
     )
-    screening = screen_visit(visit=visit)
+    screening = ScreeningFactory(visit=visit)
     flag = screening.flags.first()
     clearance = ClearanceFactory(
         client=person,
@@ -131,17 +111,16 @@ def world(db, therapist) -> World:
         performed_modality="swedish",
         baseline_pain=3,
     )
-    checkin = add_checkin(done_visit, hours=48)
-    token = issue_link(checkin)
-    answered = add_checkin(done_visit, hours=24)
-    issue_link(answered)
-    answer = CheckInAnswer.objects.create(
-        checkin=answered, score=8, character="sharp", radiating=True, note="it burns"
+    checkin = CheckInFactory(visit=done_visit, policy_hours=48, sent=True)
+    answer = CheckInAnswerFactory(
+        checkin__visit=done_visit, score=8, character="sharp", radiating=True, note="it burns"
     )
-    answered.status = CheckInStatus.ANSWERED
-    answered.save()
-    escalation = Escalation.objects.create(
-        visit=done_visit, level="urgent", reasons=[{"rule": "U1", "hours": 24}], checkin=answered
+    answered = answer.checkin
+    # What the policy says of that answer: sharp at 8/10 (U3), radiating (U2).
+    escalation = EscalationFactory(
+        checkin=answered,
+        level="urgent",
+        reasons=[{"rule": "U2", "hours": 24}, {"rule": "U3", "hours": 24}],
     )
     # A visit nobody answered for: on front desk's "no response" list.
     silent_visit = VisitFactory(
@@ -151,7 +130,7 @@ def world(db, therapist) -> World:
         completed_at=completed_at,
         performed_modality="swedish",
     )
-    add_checkin(silent_visit, status=CheckInStatus.EXPIRED, last_error="no answer")
+    CheckInFactory(visit=silent_visit, status=CheckInStatus.EXPIRED, last_error="no answer")
     other = VisitFactory(
         client=ClientFactory(),
         therapist=therapist,
@@ -159,7 +138,7 @@ def world(db, therapist) -> World:
         completed_at=completed_at,
         performed_modality="swedish",
     )
-    other_token = issue_link(add_checkin(other))
+    other_token = CheckInFactory(visit=other, sent=True).token
     access = HealthRecordAccess.objects.create(user=therapist, client=person, what="intake")
     return World(
         client=person,
@@ -170,7 +149,7 @@ def world(db, therapist) -> World:
         clearance=clearance,
         done_visit=done_visit,
         checkin=checkin,
-        token=token,
+        token=checkin.token,
         answered=answered,
         answer=answer,
         escalation=escalation,

@@ -20,8 +20,7 @@ from django.utils import timezone
 
 from followup.models import CheckInAnswer, CheckInStatus, Escalation
 from intake.models import Client, Intake
-from tests.factories import UserFactory
-from tests.security.conftest import add_checkin, issue_link
+from tests.factories import CheckInFactory, UserFactory
 from tests.services import require_postgres
 
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "Exception Value")
@@ -216,8 +215,8 @@ def _cancelled(world) -> str:
 def _opted_out(world) -> str:
     # The 72 h check-in's message was on its way when the client opted out (from the 48 h
     # message's link): the opt-out cancels it, and its link must not take an answer.
-    checkin = add_checkin(world.done_visit, hours=72)
-    token = issue_link(checkin)
+    checkin = CheckInFactory(visit=world.done_visit, policy_hours=72, sent=True)
+    token = checkin.token
     checkin.status = CheckInStatus.SENDING
     checkin.save()
     WebClient().post(reverse("followup:opt_out", args=[world.token]))
@@ -370,8 +369,8 @@ def test_two_simultaneous_submits_store_one_answer_and_one_escalation(settings):
         performed_modality="swedish",
         baseline_pain=3,
     )
-    checkin = add_checkin(visit)
-    token = issue_link(checkin)
+    checkin = CheckInFactory(visit=visit, sent=True)
+    token = checkin.token
     url = reverse("followup:answer", args=[token])
     urgent = {**GOOD_ANSWER, "score": "9", "red_flags": ["numbness"]}
     start = threading.Barrier(2)

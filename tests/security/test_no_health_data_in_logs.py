@@ -12,9 +12,8 @@ from django.test import Client as WebClient
 from django.urls import reverse
 from django.utils import timezone
 
-from followup.models import CheckIn, Escalation
-from tests.factories import ClientFactory, VisitFactory
-from tests.security.conftest import issue_link
+from followup.models import Escalation
+from tests.factories import CheckInFactory, ClientFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,11 +94,8 @@ def test_an_intake_and_an_answer_leave_no_health_data_in_the_logs(
         performed_modality="swedish",
         baseline_pain=2,
     )
-    checkin = CheckIn.objects.create(
-        visit=visit, offset_seconds=86400, policy_hours=24, due_at=timezone.now(),
-        channels=["email"],
-    )  # fmt: skip
-    token = issue_link(checkin)
+    checkin = CheckInFactory(visit=visit, due_at=timezone.now(), sent=True)
+    token = checkin.token
     answer = WebClient().post(
         reverse("followup:answer", args=[token]),
         {"score": "9", "character": "sharp", "radiating": "yes", "red_flags": ["numbness"],

@@ -12,10 +12,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client as WebClient
 from django.urls import reverse
 
-from followup import services
+from followup.answers import record_answer
+from followup.escalations import acknowledge_escalation, resolve_escalation
 from followup.models import CheckIn, CheckInAnswer, Escalation
-from tests.factories import VisitFactory
-from tests.security.conftest import add_checkin, issue_link
+from tests.factories import CheckInFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,10 @@ def _visit_with_answer(therapist, completed_at, note):
         performed_modality="swedish",
         baseline_pain=2,
     )
-    checkin = add_checkin(visit)
-    token = issue_link(checkin, at=completed_at + DAYS)
+    checkin = CheckInFactory(visit=visit, sent=True, sent_at=completed_at + DAYS)
+    token = checkin.token
     with time_machine.travel(completed_at + DAYS + datetime.timedelta(hours=1), tick=False):
-        outcome = services.record_answer(
+        outcome = record_answer(
             checkin=checkin, score=9, character="sharp", radiating=True,
             red_flags=["numbness"], note=note,
         )  # fmt: skip
@@ -49,8 +49,8 @@ def test_purge_removes_old_answers_and_links_and_keeps_the_escalation_trail(ther
         therapist, NOW - 10 * DAYS, "recent note"
     )
     with time_machine.travel(NOW - 399 * DAYS, tick=False):
-        services.acknowledge_escalation(escalation=old_escalation, by=therapist, note="called her")
-        services.resolve_escalation(escalation=old_escalation, by=therapist, note="GP seen, fine")
+        acknowledge_escalation(escalation=old_escalation, by=therapist, note="called her")
+        resolve_escalation(escalation=old_escalation, by=therapist, note="GP seen, fine")
     old_escalation.refresh_from_db()
     trail = {
         field: getattr(old_escalation, field)

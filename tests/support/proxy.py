@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from tests import harness
+from tests.support import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -83,7 +83,7 @@ def start_caddy(
     http_port: int,
     admin_port: int,
     upstream: str,
-) -> harness.Service:
+) -> processes.Service:
     """Run the repository's Caddyfile; certificates and its internal CA live under artifacts."""
     state = artifacts / "caddy"
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
@@ -95,7 +95,7 @@ def start_caddy(
         XDG_DATA_HOME=str(state / "data"),
         XDG_CONFIG_HOME=str(state / "config"),
     )
-    return harness.Service(
+    return processes.Service(
         name="caddy",
         argv=caddy_argv(),
         env=env,

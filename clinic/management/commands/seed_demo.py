@@ -24,8 +24,9 @@ from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.utils import timezone
 
 from clinical.intake import parse_intake
-from followup.models import CheckIn, CheckInStatus, OutboxMessage
-from followup.services import record_answer, send_checkin
+from followup.answers import record_answer
+from followup.models import CheckInStatus, OutboxMessage
+from followup.sending import send_checkins
 from intake.models import Channel, Client
 from intake.services import intake_record, visit_complete, visit_schedule
 
@@ -284,10 +285,11 @@ class Command(BaseCommand):
             modality="deep_tissue",
             completed_at=started + dt.timedelta(hours=1),
         )
-        for checkin in visit.checkins.order_by("offset_seconds"):
-            CheckIn.objects.filter(pk=checkin.pk).update(status=CheckInStatus.SENDING)
-            checkin.refresh_from_db()
-            send_checkin(checkin)
+        # Sent at once rather than when due, so the demo shows answers: claimed as the tick
+        # would claim them, then sent as its task would.
+        checkins = visit.checkins.all()
+        checkins.update(status=CheckInStatus.SENDING, claimed_at=timezone.now())
+        send_checkins(checkin_ids=list(checkins.values_list("pk", flat=True)))
         first, second = visit.checkins.order_by("offset_seconds")[:2]
         record_answer(
             checkin=first,

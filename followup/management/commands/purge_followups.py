@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from followup.services import purge_followups
+from followup.retention import purge_followups
 
 
 class Command(BaseCommand):

@@ -1,0 +1,101 @@
+"""The client's answers: find a check-in by its link token, record the one answer, and
+evaluate the visit's answers with the pure escalation policy (followup.escalation).
+
+An answer that the policy escalates opens an escalation (followup.escalations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from followup import escalation as policy
+from followup.escalations import open_escalation
+from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation, hash_token
+from intake.models import Visit
+
+# A visit without baseline pain is compared against "no pain": the conservative choice,
+# since every rise then counts.
+DEFAULT_BASELINE_PAIN = 0
+# Longer than any token we issue (43 characters): anything longer is not worth a lookup.
+MAX_TOKEN_CHARS = 100
+
+
+def find_checkin(token: str) -> CheckIn | None:
+    """Return the check-in a link token belongs to, or None (any status)."""
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        return None
+    return (
+        CheckIn.objects.select_related("visit__client").filter(token_hash=hash_token(token)).first()
+    )
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """What recording an answer did: `recorded` False means the link could not be used."""
+
+    recorded: bool
+    level: str | None = None
+    escalation: Escalation | None = None
+
+
+def record_answer(
+    *,
+    checkin: CheckIn,
+    score: int,
+    character: str,
+    radiating: bool,
+    red_flags: list[str],
+    note: str = "",
+) -> AnswerOutcome:
+    """Store the check-in's one answer, then escalate to the therapist if the policy says so."""
+    with transaction.atomic():
+        # The row lock makes the "still answerable?" check and the answer one step, so a
+        # double submit or two tabs can never store two answers (the OneToOne backs it).
+        locked = CheckIn.objects.select_for_update().get(pk=checkin.pk)
+        if not locked.is_answerable():
+            return AnswerOutcome(recorded=False)
+        CheckInAnswer.objects.create(
+            checkin=locked,
+            score=score,
+            character=character,
+            radiating=radiating,
+            red_flags=list(red_flags),
+            note=note,
+        )
+        locked.status = CheckInStatus.ANSWERED
+        locked.save(update_fields=["status"])
+        # One evaluation per visit at a time, so two check-ins answered at once both see
+        # each other's answers (and the unique (visit, level) backs it anyway).
+        visit = Visit.objects.select_for_update().get(pk=locked.visit_id)
+        result = evaluate_visit(visit)
+        # Most answers escalate nothing: then there is no need to read the visit's escalations.
+        escalation = None
+        if result.level is not None:
+            escalation = open_escalation(visit=visit, checkin=locked, result=result)
+    return AnswerOutcome(recorded=True, level=result.level, escalation=escalation)
+
+
+def visit_answers(visit: Visit) -> list[policy.Answer]:
+    """Return the visit's answers in the policy's terms (hours = the check-in's position)."""
+    answers = CheckInAnswer.objects.filter(checkin__visit=visit).select_related("checkin")
+    return [
+        policy.Answer(
+            hours=answer.checkin.policy_hours,
+            score=answer.score,
+            character=answer.character,
+            radiating=answer.radiating,
+            red_flags=tuple(answer.red_flags),
+        )
+        for answer in answers.order_by("checkin__policy_hours")
+    ]
+
+
+def evaluate_visit(visit: Visit) -> policy.EscalationResult:
+    """Evaluate all of a visit's answers with the pure escalation policy."""
+    baseline = visit.baseline_pain
+    return policy.evaluate(
+        baseline_pain=DEFAULT_BASELINE_PAIN if baseline is None else baseline,
+        answers=visit_answers(visit),
+    )

@@ -1,0 +1,198 @@
+"""Escalations: opening one when the policy says so, alerting the visit's therapist, the
+therapist's acknowledge and resolve, and front desk's list of clients who never answered.
+
+Which answers escalate is decided by the pure policy (followup.escalation), never here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from followup import escalation as policy
+from followup.channels import EMAIL, SMS, notify
+from followup.messages import site_link, therapist_notice
+from followup.models import (
+    CheckIn,
+    CheckInStatus,
+    Escalation,
+    EscalationLevel,
+    EscalationStatus,
+    NotifyStatus,
+)
+from followup.scheduling import PENDING
+from followup.sending import backoff, delivery_errors, give_up
+from intake.models import Visit, VisitStatus
+
+logger = logging.getLogger(__name__)
+
+# An escalation's therapist alert goes out at once from the answer request; the tick only
+# picks it up if it is still pending after this grace (e.g. the broker was down).
+NOTIFY_GRACE = datetime.timedelta(minutes=2)
+# Lease on an alert while a worker sends it; the tick may send it again once it runs out.
+ALERT_LEASE = datetime.timedelta(seconds=settings.FOLLOWUP_SWEEP_SECONDS)
+
+# The alert task, by its name in Celery's registry: the tasks module calls into this one, so
+# the task is looked up rather than imported back.
+NOTIFY_TASK = "followup.tasks.notify_escalation"
+
+_LEVEL_RANK = {None: 0, EscalationLevel.REVIEW: 1, EscalationLevel.URGENT: 2}
+
+
+def open_escalation(
+    *, visit: Visit, checkin: CheckIn, result: policy.EscalationResult
+) -> Escalation | None:
+    """Open an Escalation when the result's level is new or higher than the visit's so far.
+
+    Call it inside the transaction that stored the answer; the therapist's alert is handed to
+    a worker once that commits.
+    """
+    existing = set(visit.escalations.values_list("level", flat=True))
+    highest = max((_LEVEL_RANK[level] for level in existing), default=0)
+    if _LEVEL_RANK[result.level] <= highest:
+        return None
+    now = timezone.now()
+    escalation, created = Escalation.objects.get_or_create(
+        visit=visit,
+        level=result.level,
+        defaults={
+            "checkin": checkin,
+            "reasons": [reason.to_dict() for reason in result.reasons],
+            "opened_at": now,
+            "notify_retry_at": now + NOTIFY_GRACE,
+        },
+    )
+    if not created:
+        return None
+    logger.info("visit %s: %s escalation %s opened", visit.pk, escalation.level, escalation.pk)
+    transaction.on_commit(lambda: enqueue_therapist_notification(escalation.pk))
+    return escalation
+
+
+def enqueue_therapist_notification(escalation_id: int) -> None:
+    """Hand the therapist's alert to a worker; if the broker is down, the tick retries it."""
+    try:
+        current_app.tasks[NOTIFY_TASK].delay(escalation_id)
+    except Exception:
+        logger.warning("escalation %s: alert not enqueued; the tick will retry", escalation_id)
+
+
+def therapist_phone(user) -> str:
+    """Return the therapist's SMS number from settings (User has no phone), or ''."""
+    return settings.FOLLOWUP_THERAPIST_PHONES.get(user.get_username(), "")
+
+
+def notify_therapist(escalation: Escalation) -> None:
+    """Alert the visit's therapist (email; SMS too when urgent and a number is set); record it."""
+    now = timezone.now()
+    attempt = escalation.notify_attempts + 1
+    taken = Escalation.objects.filter(
+        pk=escalation.pk,
+        notify_status__in=[NotifyStatus.PENDING, NotifyStatus.FAILED],
+        notify_attempts=escalation.notify_attempts,
+    ).update(notify_attempts=attempt, notify_retry_at=now + ALERT_LEASE)
+    if not taken:
+        return
+    this_attempt = Escalation.objects.filter(pk=escalation.pk, notify_attempts=attempt)
+
+    therapist = escalation.visit.therapist
+    phone = therapist_phone(therapist)
+    channels = [EMAIL]
+    if escalation.level == EscalationLevel.URGENT and phone:
+        channels.append(SMS)
+    queue_link = site_link(reverse("followup:escalation_queue"))
+    deliveries = notify(
+        notice=therapist_notice(queue_link=queue_link),
+        channels=channels,
+        email=therapist.email,
+        phone=phone,
+    )
+    errors = delivery_errors(deliveries)
+    if any(d.ok for d in deliveries):
+        this_attempt.update(
+            notify_status=NotifyStatus.SENT,
+            notified_at=timezone.now(),
+            notify_error=errors,
+            notify_retry_at=None,
+        )
+        return
+    # A failed alert stays visible (queue and admin); the tick retries temporary failures.
+    retry_at = None if give_up(deliveries, attempt) else timezone.now() + backoff(attempt)
+    this_attempt.update(
+        notify_status=NotifyStatus.FAILED, notify_error=errors, notify_retry_at=retry_at
+    )
+    logger.warning("escalation %s: therapist alert failed (attempt %s)", escalation.pk, attempt)
+
+
+def acknowledge_escalation(*, escalation: Escalation, by, note: str) -> bool:
+    """Mark an open escalation acknowledged by `by`; return False if it had moved on."""
+    return bool(
+        Escalation.objects.filter(pk=escalation.pk, status=EscalationStatus.OPEN).update(
+            status=EscalationStatus.ACKNOWLEDGED,
+            acknowledged_by=by,
+            acknowledged_at=timezone.now(),
+            acknowledgement_note=note,
+        )
+    )
+
+
+def resolve_escalation(*, escalation: Escalation, by, note: str) -> bool:
+    """Mark an open or acknowledged escalation resolved by `by`; False if already resolved."""
+    return bool(
+        Escalation.objects.filter(
+            pk=escalation.pk,
+            status__in=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED],
+        ).update(
+            status=EscalationStatus.RESOLVED,
+            resolved_by=by,
+            resolved_at=timezone.now(),
+            resolution_note=note,
+        )
+    )
+
+
+# ---- clients who never answered ----------------------------------------------------------
+
+
+def no_response_visits() -> QuerySet[Visit]:
+    """Return completed visits with no answer at all once their check-ins have run out.
+
+    That is: at least one check-in expired, none answered, none still pending, none cancelled
+    (a client who opted out is not chased); failed ones count as unanswered.
+    """
+    # One correlated EXISTS per visit over its own check-ins (found by visit, counted by
+    # status), rather than counts grouped over a join of every completed visit's check-ins:
+    # a bounded or paged list then reads only the check-ins of the visits it looks at.
+    still_open = [*PENDING, CheckInStatus.ANSWERED, CheckInStatus.CANCELLED]
+    unanswered = (
+        CheckIn.objects.filter(visit=OuterRef("pk"))
+        .order_by()
+        .values("visit")
+        .annotate(
+            expired_count=Count("pk", filter=Q(status=CheckInStatus.EXPIRED)),
+            open_count=Count("pk", filter=Q(status__in=still_open)),
+        )
+        .filter(expired_count__gt=0, open_count=0)
+    )
+    return (
+        Visit.objects.filter(status=VisitStatus.COMPLETED)
+        .filter(Exists(unanswered))
+        .select_related("client", "therapist")
+    )
+
+
+def mark_called(*, visit: Visit) -> bool:
+    """Record that front desk called a non-responding client; False if already recorded."""
+    if visit.followup_called_at is not None:
+        return False
+    visit.followup_called_at = timezone.now()
+    # save() rather than update(): the visit's history records who made the call.
+    visit.save(update_fields=["followup_called_at", "updated_at"])
+    return True

@@ -1,0 +1,141 @@
+"""Scheduling check-ins: when they fall due (quiet hours), on which channels; resend, cancel and
+the client's opt-out, which stops what is not sent yet.
+
+Scheduling writes rows only: the tick (followup.dispatch) finds them when they fall due.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from followup.channels import EMAIL, SMS
+from followup.models import CheckIn, CheckInStatus
+from intake.models import Channel, Client, Visit
+
+logger = logging.getLogger(__name__)
+
+# Check-ins are numbered by position: the first offset is the policy's 24 h check-in, the
+# second 48 h, the third 72 h. With fewer offsets the 72-h rules (U4, R3) never apply; a
+# fourth and later offset become 96 h, 120 h... which get every per-answer rule but never
+# fill the 72-h slot (see followup/escalation.py).
+POLICY_HOURS_STEP = 24
+# Check-ins that may still reach the client: not yet sent, being sent, or sent and open.
+PENDING = (CheckInStatus.SCHEDULED, CheckInStatus.SENDING, CheckInStatus.SENT)
+
+
+def policy_hours_for(position: int) -> int:
+    """Return the escalation policy's hours for the check-in at `position` (0-based)."""
+    return POLICY_HOURS_STEP * (position + 1)
+
+
+def quiet_until(moment: datetime.datetime) -> datetime.datetime:
+    """Return `moment`, or the end of the quiet period it falls in (clinic's local time)."""
+    quiet = settings.FOLLOWUP_QUIET_HOURS
+    if not quiet:
+        return moment
+    start, end = quiet
+    local = timezone.localtime(moment)
+    hour = local.hour
+    wraps = start > end  # e.g. 21-08 spans midnight
+    in_quiet = (hour >= start or hour < end) if wraps else (start <= hour < end)
+    if not in_quiet:
+        return moment
+    end_day = local.date()
+    if wraps and hour >= start:
+        end_day += datetime.timedelta(days=1)
+    zone = timezone.get_current_timezone()
+    return datetime.datetime.combine(end_day, datetime.time(end), tzinfo=zone)
+
+
+def channels_for(client: Client) -> list[str]:
+    """Return the channels to use for a client: the preferred ones that have an address."""
+    wanted = {
+        Channel.EMAIL: [EMAIL],
+        Channel.SMS: [SMS],
+        Channel.BOTH: [EMAIL, SMS],
+    }.get(client.preferred_channel, [EMAIL])
+    has_address = {EMAIL: bool(client.email), SMS: bool(client.phone)}
+    return [channel for channel in wanted if has_address[channel]]
+
+
+def schedule_checkins(*, visit: Visit) -> list[CheckIn]:
+    """Create the visit's check-ins (one per FOLLOWUP_OFFSETS entry) if the client wants them.
+
+    Writes rows only, so it is safe inside the request that completes the visit (no broker).
+    Calling it again never duplicates: (visit, offset_seconds) is unique.
+    """
+    client = visit.client
+    if not client.wants_followup():
+        return []
+    if visit.completed_at is None:
+        raise ValueError("check-ins are scheduled from a completed visit's completed_at")
+    channels = channels_for(client)
+    if not channels:
+        logger.warning("visit %s: client has no address for follow-up; none scheduled", visit.pk)
+        return []
+    checkins = []
+    for position, offset in enumerate(settings.FOLLOWUP_OFFSETS):
+        checkin, _ = CheckIn.objects.get_or_create(
+            visit=visit,
+            offset_seconds=offset,
+            defaults={
+                "policy_hours": policy_hours_for(position),
+                "due_at": quiet_until(visit.completed_at + datetime.timedelta(seconds=offset)),
+                "channels": channels,
+            },
+        )
+        checkins.append(checkin)
+    return checkins
+
+
+def resend_checkins(checkins: QuerySet[CheckIn]) -> int:
+    """Put check-ins back to `scheduled` now (outside quiet hours) with a new link to come."""
+    now = timezone.now()
+    resendable = [
+        CheckInStatus.SCHEDULED,
+        CheckInStatus.SENT,
+        CheckInStatus.EXPIRED,
+        CheckInStatus.FAILED,
+        CheckInStatus.CANCELLED,
+    ]
+    return checkins.filter(status__in=resendable).update(
+        status=CheckInStatus.SCHEDULED,
+        due_at=quiet_until(now),
+        next_attempt_at=None,
+        attempts=0,
+        claimed_at=None,
+        token_hash=None,
+        expires_at=None,
+        sent_at=None,
+        last_error="",
+    )
+
+
+def cancel_checkins(checkins: QuerySet[CheckIn], *, reason: str) -> int:
+    """Cancel check-ins that are not finished (scheduled, sending or sent and unanswered)."""
+    return checkins.filter(status__in=PENDING).update(
+        status=CheckInStatus.CANCELLED, claimed_at=None, next_attempt_at=None, last_error=reason
+    )
+
+
+def opt_out(*, client: Client) -> int:
+    """Record the client's opt-out and cancel their check-ins not yet sent; return how many."""
+    with transaction.atomic():
+        if client.opted_out_at is None:
+            client.opted_out_at = timezone.now()
+            client.save(update_fields=["opted_out_at", "updated_at"])
+        return CheckIn.objects.filter(
+            visit__client=client,
+            status__in=[CheckInStatus.SCHEDULED, CheckInStatus.SENDING],
+        ).update(
+            status=CheckInStatus.CANCELLED,
+            claimed_at=None,
+            next_attempt_at=None,
+            last_error="the client opted out",
+        )
