@@ -1,8 +1,8 @@
 """Row 4: dispatch of 20,000 due check-ins by the tick and two Celery worker processes.
 
-The bench process plays Celery beat: it calls `followup.dispatch.tick()` back to back (beat
+The bench process plays Celery beat: it calls `messaging.dispatch.tick()` back to back (beat
 would call it once a minute; here we measure what the pipeline can do, not the schedule).
-The tick claims rows in batches of 100 and enqueues one `send_checkins` task per batch on
+The tick claims rows in batches of 100 and enqueues one `send_links` task per batch on
 Redis; one `celery -A clinic worker --concurrency 2` (two worker processes) sends them
 through a counting email backend. The figure is check-ins per second from the first claim to
 the last `sent_at`; the floor is the same rows set to sent by one UPDATE. Every message is counted: duplicates
@@ -24,10 +24,11 @@ from django.utils import timezone
 from bench import seed
 from bench.infra import BIN, REDIS_URL, Infra, bench_env
 from bench.sinks import read_tokens
-from followup.models import CheckIn, CheckInStatus, hash_token
+from followup.models import CheckIn, CheckInStatus
+from messaging.links import hash_token
 
 TARGET_PER_SECOND = 1_000
-SEND_TASK = "followup.tasks.send_checkins"
+SEND_TASK = "messaging.tasks.send_links"
 # Bound on the dispatch, so `make bench` stays within its 10 minutes on a slow machine. Rows
 # still queued at the deadline are reported as unfinished (not as lost).
 TIMEOUT = float(os.environ.get("BENCH_DISPATCH_TIMEOUT", "180"))
@@ -111,7 +112,7 @@ def measure(infra: Infra, cast, clients, count: int = 20_000, timeout: float = T
 
 
 def queued_checkin_ids() -> set[int]:
-    """Return the check-in ids of every send_checkins task waiting in the bench Redis."""
+    """Return the check-in ids of every send_links task waiting in the bench Redis."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)
@@ -143,8 +144,8 @@ def _task_ids(payload: dict) -> list[int]:
         body = payload["body"]
         if payload.get("properties", {}).get("body_encoding") == "base64":
             body = base64.b64decode(body)
-        (first_arg, *_), _kwargs, _embed = json.loads(body)
-        return [int(pk) for pk in first_arg]
+        (_kind, ids, *_), _kwargs, _embed = json.loads(body)
+        return [int(pk) for pk in ids]
     except (ValueError, KeyError, TypeError):
         return [int(pk) for pk in re.findall(r"\d+", payload["headers"].get("argsrepr", ""))]
 
@@ -154,7 +155,7 @@ def drive(first: int, last: int, count: int, *, timeout: float) -> tuple[int, bo
 
     Return (ticks, timed_out). With Celery eager (the smoke test) the sends run in-process.
     """
-    from followup import dispatch
+    from messaging import dispatch
 
     ours = CheckIn.objects.filter(id__range=(first, last))
     deadline = time.monotonic() + timeout

@@ -26,9 +26,9 @@ from followup.models import (
     CheckInStatus,
     Escalation,
     EscalationLevel,
-    hash_token,
 )
 from intake.models import Client, Intake, Visit, VisitStatus
+from messaging.links import hash_token
 from screening.engine import screen
 from screening.models import Screening, ScreeningFlag
 from screening.services import screening_rows

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from followup.models import OutboxMessage
+from messaging.models import OutboxMessage
 
 FLOOR_CHANNEL = "bench"
 _FORM = (

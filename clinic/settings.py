@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "staff",
+    "messaging",
     "intake",
     "screening",
     "followup",
@@ -219,7 +220,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Broker and cache. Without REDIS_URL / CELERY_BROKER_URL the app runs embedded: tasks run
-# in-process (eagerly) and the follow-up tick is `manage.py sendfollowups --loop`.
+# in-process (eagerly) and the tick is `manage.py sendmessages --loop`.
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL and not re.match(r"^rediss?://", REDIS_URL):
     fail("REDIS_URL", "must start with redis:// or rediss://")
@@ -259,7 +260,7 @@ else:
 # (the development outbox, a table shown at /followup/outbox/ when DEBUG is on). A provider's
 # HTTP API instead: EMAIL_BACKEND (a django-anymail backend) and ANYMAIL. With DEBUG off one
 # of the two must be set: messages are never "sent" to the outbox by default.
-OUTBOX_EMAIL_BACKEND = "followup.channels.OutboxEmailBackend"
+OUTBOX_EMAIL_BACKEND = "messaging.channels.OutboxEmailBackend"
 EMAIL_SCHEMES = ("smtp", "smtp+tls", "smtp+ssl", "consolemail", "memorymail", "outbox")
 EMAIL_URL = env_str("EMAIL_URL", "")
 EMAIL_BACKEND = OUTBOX_EMAIL_BACKEND
@@ -293,10 +294,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
 
 SMS_BACKENDS = {
-    "console": "followup.channels.ConsoleSMSBackend",
-    "locmem": "followup.channels.LocmemSMSBackend",
-    "outbox": "followup.channels.OutboxSMSBackend",
-    "twilio": "followup.channels.TwilioSMSBackend",
+    "console": "messaging.channels.ConsoleSMSBackend",
+    "locmem": "messaging.channels.LocmemSMSBackend",
+    "outbox": "messaging.channels.OutboxSMSBackend",
+    "twilio": "messaging.channels.TwilioSMSBackend",
 }
 SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", SMS_BACKENDS)
 if not DEBUG and not is_set("SMS_BACKEND"):
@@ -341,13 +342,14 @@ FOLLOWUP_RATE_LIMIT_WINDOW = env_int("FOLLOWUP_RATE_LIMIT_WINDOW", 600, minimum=
 # Staff users have no phone field: urgent escalations are texted to `username=+44...` pairs.
 FOLLOWUP_THERAPIST_PHONES = env_pairs("FOLLOWUP_THERAPIST_PHONES", value=international_phone)
 
-# Celery beat's schedule: the follow-up tick, the daily retention jobs (clinic/tasks.py), and
+# Celery beat's schedule: the tick (check-ins and every kind of link message, alert retries),
+# the daily retention jobs (clinic/tasks.py), and
 # a heartbeat that beat's health check reads (`manage.py check_beat`): a fresh heartbeat
 # proves that beat is scheduling and that a worker runs what it schedules.
 BEAT_HEARTBEAT_SECONDS = 30
 CELERY_BEAT_SCHEDULE = {
-    "followup-dispatch-due": {
-        "task": "followup.tasks.dispatch_due",
+    "messaging-dispatch-due": {
+        "task": "messaging.tasks.dispatch_due",
         "schedule": FOLLOWUP_TICK_SECONDS,
     },
     "clinic-purge-followups": {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("screening/", include("screening.urls")),
     path("", include("followup.urls")),
+    path("", include("messaging.urls")),
 ]
 # Uploaded clearance letters are health records: they are never served from MEDIA_URL, only
 # through screening's permission-checked download view.

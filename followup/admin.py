@@ -1,4 +1,4 @@
-"""Admin for follow-up: check-ins (resend, cancel), escalations, answers, the dev outbox.
+"""Admin for follow-up: check-ins (resend, cancel), escalations and answers.
 
 Front desk works here with contact and scheduling data only: answers are visible only with
 `followup.view_checkinanswer` (therapists), and escalation reasons only to therapists.
@@ -6,10 +6,9 @@ Front desk works here with contact and scheduling data only: answers are visible
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin, messages
 
-from followup.models import CheckIn, CheckInAnswer, Escalation, OutboxMessage
+from followup.models import CheckIn, CheckInAnswer, Escalation
 from followup.scheduling import cancel_checkins, resend_checkins
 from staff.roles import is_therapist
 
@@ -172,25 +171,4 @@ class EscalationAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
-    """The development outbox: visible in the admin only with DEBUG."""
-
-    list_display = ("created_at", "channel", "to", "subject")
-    list_filter = ("channel",)
-    search_fields = ("to", "subject")
-
-    def has_module_permission(self, request) -> bool:
-        return settings.DEBUG and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return settings.DEBUG and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -12,23 +12,18 @@ from django.db import transaction
 
 from followup import escalation as policy
 from followup.escalations import open_escalation
-from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation, hash_token
+from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
 from intake.models import Visit
+from messaging import links
 
 # A visit without baseline pain is compared against "no pain": the conservative choice,
 # since every rise then counts.
 DEFAULT_BASELINE_PAIN = 0
-# Longer than any token we issue (43 characters): anything longer is not worth a lookup.
-MAX_TOKEN_CHARS = 100
 
 
 def find_checkin(token: str) -> CheckIn | None:
     """Return the check-in a link token belongs to, or None (any status)."""
-    if not token or len(token) > MAX_TOKEN_CHARS:
-        return None
-    return (
-        CheckIn.objects.select_related("visit__client").filter(token_hash=hash_token(token)).first()
-    )
+    return links.find(CheckIn.objects.select_related("visit__client"), token)
 
 
 @dataclass(frozen=True)

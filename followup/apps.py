@@ -9,12 +9,15 @@ class FollowupConfig(AppConfig):
     verbose_name = "Follow-up"
 
     def ready(self) -> None:
-        """Register the follow-up tasks in every process and connect follow-up's part of the
-        visit workflow and pages.
+        """Register the follow-up tasks in every process, the check-in kind and the alerts'
+        retry step with the tick, and connect follow-up's part of the visit workflow and pages.
 
         The tick and the answer that opens an escalation publish tasks by name (web requests,
-        `sendfollowups`, the beat's task), and Celery's own discovery runs in the worker only.
+        `sendmessages`, the beat's task), and Celery's own discovery runs in the worker only.
         """
-        from followup import hooks, tasks  # noqa: F401 - registers the tasks
+        from followup import escalations, hooks, sending, tasks  # noqa: F401 - registers tasks
+        from messaging import dispatch, kinds
 
+        kinds.register(sending.CHECKINS)
+        dispatch.register_step("therapist alerts", escalations.retry_alerts)
         hooks.register()

@@ -1,5 +1,6 @@
-"""Escalations: opening one when the policy says so, alerting the visit's therapist, the
-therapist's acknowledge and resolve, and front desk's list of clients who never answered.
+"""Escalations: opening one when the policy says so, alerting the visit's therapist (at once,
+and again from the tick while the alert has not gone out), the therapist's acknowledge and
+resolve, and front desk's list of clients who never answered.
 
 Which answers escalate is decided by the pure policy (followup.escalation), never here.
 """
@@ -17,8 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup import escalation as policy
-from followup.channels import EMAIL, SMS, notify
-from followup.messages import site_link, therapist_notice
+from followup.messages import therapist_notice
 from followup.models import (
     CheckIn,
     CheckInStatus,
@@ -28,8 +28,10 @@ from followup.models import (
     NotifyStatus,
 )
 from followup.scheduling import PENDING
-from followup.sending import backoff, delivery_errors, give_up
 from intake.models import Visit, VisitStatus
+from messaging.alerts import alert_staff
+from messaging.links import site_link
+from messaging.sending import backoff, delivery_errors, give_up
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 NOTIFY_GRACE = datetime.timedelta(minutes=2)
 # Lease on an alert while a worker sends it; the tick may send it again once it runs out.
 ALERT_LEASE = datetime.timedelta(seconds=settings.FOLLOWUP_SWEEP_SECONDS)
+# Alerts the tick hands on at most per run.
+RETRY_BATCH = 100
 
 # The alert task, by its name in Celery's registry: the tasks module calls into this one, so
 # the task is looked up rather than imported back.
@@ -84,9 +88,27 @@ def enqueue_therapist_notification(escalation_id: int) -> None:
         logger.warning("escalation %s: alert not enqueued; the tick will retry", escalation_id)
 
 
-def therapist_phone(user) -> str:
-    """Return the therapist's SMS number from settings (User has no phone), or ''."""
-    return settings.FOLLOWUP_THERAPIST_PHONES.get(user.get_username(), "")
+def retry_alerts(now: datetime.datetime) -> int:
+    """Lease alerts still pending after their grace, or failed temporarily, and hand each to a
+    worker once the lease commits; return how many (a step of the tick)."""
+    lease = now + ALERT_LEASE
+    with transaction.atomic():
+        due = Escalation.objects.filter(
+            notify_status__in=[NotifyStatus.PENDING, NotifyStatus.FAILED],
+            notify_retry_at__lte=now,
+            notify_attempts__lt=settings.FOLLOWUP_MAX_ATTEMPTS,
+        ).order_by("notify_retry_at", "id")
+        ids = [
+            pk
+            for pk in due.values_list("id", flat=True)[:RETRY_BATCH]
+            # A lease, so the next tick does not enqueue it again while a worker has it.
+            if Escalation.objects.filter(pk=pk, notify_retry_at__lte=now).update(
+                notify_retry_at=lease
+            )
+        ]
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: enqueue_therapist_notification(pk))
+    return len(ids)
 
 
 def notify_therapist(escalation: Escalation) -> None:
@@ -102,17 +124,11 @@ def notify_therapist(escalation: Escalation) -> None:
         return
     this_attempt = Escalation.objects.filter(pk=escalation.pk, notify_attempts=attempt)
 
-    therapist = escalation.visit.therapist
-    phone = therapist_phone(therapist)
-    channels = [EMAIL]
-    if escalation.level == EscalationLevel.URGENT and phone:
-        channels.append(SMS)
     queue_link = site_link(reverse("followup:escalation_queue"))
-    deliveries = notify(
+    deliveries = alert_staff(
+        user=escalation.visit.therapist,
         notice=therapist_notice(queue_link=queue_link),
-        channels=channels,
-        email=therapist.email,
-        phone=phone,
+        urgent=escalation.level == EscalationLevel.URGENT,
     )
     errors = delivery_errors(deliveries)
     if any(d.ok for d in deliveries):

@@ -15,14 +15,10 @@ import functools
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-from followup.channels import Notice
+from messaging.channels import Notice
+from messaging.links import site_link
 
 QUESTION = "How are you feeling after your visit?"
-
-
-def site_link(path: str) -> str:
-    """Return an absolute link on SITE_URL (never the request's Host header)."""
-    return f"{settings.SITE_URL}{path}"
 
 
 _TOKEN_PLACEHOLDER = "TOKEN"  # noqa: S105 (a placeholder in a URL pattern, not a secret)

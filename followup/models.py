@@ -1,8 +1,6 @@
-"""Check-ins after a visit, the client's answers, escalations, and the development outbox."""
+"""Check-ins after a visit, the client's answers, and escalations."""
 
 from __future__ import annotations
-
-import hashlib
 
 from django.conf import settings
 from django.db import models
@@ -10,76 +8,40 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinical import vocabulary
+from messaging.models import LinkMessage, LinkStatus
 
 ANSWER_CHARACTERS = list(vocabulary.PAIN_CHARACTER_CODES)
 
 
-class CheckInStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    ANSWERED = "answered", "Answered"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled"
-    FAILED = "failed", "Failed"
+# A check-in's states are those of every link message (messaging.models).
+CheckInStatus = LinkStatus
 
 
-def hash_token(token: str) -> str:
-    """Return the stored form of a link token (only the hash is ever kept)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+class CheckIn(LinkMessage):
+    """One follow-up message due at `due_at` after a completed visit (one per offset).
 
-
-class CheckIn(models.Model):
-    """One follow-up message due at `due_at` after a completed visit (one per offset)."""
+    Its delivery state and link are a link message's (messaging.models.LinkMessage); the tick
+    sends it as the `checkin` kind (followup.sending).
+    """
 
     visit = models.ForeignKey("intake.Visit", on_delete=models.CASCADE, related_name="checkins")
     offset_seconds = models.PositiveIntegerField()
     policy_hours = models.PositiveSmallIntegerField(
         help_text="The check-in's place in the escalation policy (24, 48 or 72 hours)"
     )
-    due_at = models.DateTimeField()
-    channels = models.JSONField(default=list)
-    status = models.CharField(
-        max_length=10, choices=CheckInStatus.choices, default=CheckInStatus.SCHEDULED
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["status", "due_at"], name="checkin_status_due")]
+    class Meta(LinkMessage.Meta):
         constraints = [
             models.UniqueConstraint(fields=["visit", "offset_seconds"], name="checkin_per_offset"),
-            models.CheckConstraint(
-                condition=Q(status__in=CheckInStatus.values), name="checkin_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=~Q(status__in=["sent", "answered"]) | Q(sent_at__isnull=False),
-                name="checkin_sent_has_time",
-            ),
+            *LinkMessage.Meta.constraints,
         ]
 
     def __str__(self) -> str:
         return f"Check-in #{self.pk} ({self.policy_hours} h, {self.status})"
 
-    def is_due(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.status == CheckInStatus.SCHEDULED and self.due_at <= now
-
     def is_answerable(self, now=None) -> bool:
-        """Return whether the client may still answer: sent, unanswered and not expired."""
-        now = now or timezone.now()
-        return (
-            self.status == CheckInStatus.SENT
-            and self.expires_at is not None
-            and now < self.expires_at
-        )
+        """Return whether the client may still answer: the link works (sent, not expired)."""
+        return self.link_works(now)
 
 
 class CheckInAnswer(models.Model):
@@ -172,19 +134,3 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} escalation #{self.pk} ({self.status})"
-
-
-class OutboxMessage(models.Model):
-    """A message "sent" in development: stored so a person can read it and follow its link."""
-
-    channel = models.CharField(max_length=5)
-    to = models.CharField(max_length=320)
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.channel} to {self.to} at {self.created_at:%H:%M:%S}"

@@ -1,7 +1,7 @@
 """Scheduling check-ins: when they fall due (quiet hours), on which channels; resend, cancel and
 the client's opt-out, which stops what is not sent yet.
 
-Scheduling writes rows only: the tick (followup.dispatch) finds them when they fall due.
+Scheduling writes rows only: the tick (messaging.dispatch) finds them when they fall due.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from followup.channels import EMAIL, SMS
 from followup.models import CheckIn, CheckInStatus
 from intake.models import Channel, Client, Visit
+from messaging.channels import EMAIL, SMS
 
 logger = logging.getLogger(__name__)
 
@@ -96,32 +96,12 @@ def schedule_checkins(*, visit: Visit) -> list[CheckIn]:
 
 def resend_checkins(checkins: QuerySet[CheckIn]) -> int:
     """Put check-ins back to `scheduled` now (outside quiet hours) with a new link to come."""
-    now = timezone.now()
-    resendable = [
-        CheckInStatus.SCHEDULED,
-        CheckInStatus.SENT,
-        CheckInStatus.EXPIRED,
-        CheckInStatus.FAILED,
-        CheckInStatus.CANCELLED,
-    ]
-    return checkins.filter(status__in=resendable).update(
-        status=CheckInStatus.SCHEDULED,
-        due_at=quiet_until(now),
-        next_attempt_at=None,
-        attempts=0,
-        claimed_at=None,
-        token_hash=None,
-        expires_at=None,
-        sent_at=None,
-        last_error="",
-    )
+    return checkins.resend(due_at=quiet_until(timezone.now()))
 
 
 def cancel_checkins(checkins: QuerySet[CheckIn], *, reason: str) -> int:
     """Cancel check-ins that are not finished (scheduled, sending or sent and unanswered)."""
-    return checkins.filter(status__in=PENDING).update(
-        status=CheckInStatus.CANCELLED, claimed_at=None, next_attempt_at=None, last_error=reason
-    )
+    return checkins.cancel(reason=reason, statuses=PENDING)
 
 
 def opt_out(*, client: Client) -> int:
@@ -130,12 +110,7 @@ def opt_out(*, client: Client) -> int:
         if client.opted_out_at is None:
             client.opted_out_at = timezone.now()
             client.save(update_fields=["opted_out_at", "updated_at"])
-        return CheckIn.objects.filter(
-            visit__client=client,
-            status__in=[CheckInStatus.SCHEDULED, CheckInStatus.SENDING],
-        ).update(
-            status=CheckInStatus.CANCELLED,
-            claimed_at=None,
-            next_attempt_at=None,
-            last_error="the client opted out",
+        return CheckIn.objects.filter(visit__client=client).cancel(
+            reason="the client opted out",
+            statuses=(CheckInStatus.SCHEDULED, CheckInStatus.SENDING),
         )

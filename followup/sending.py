@@ -1,273 +1,54 @@
-"""Sending claimed check-ins in batches: take the rows, deliver each message, record outcomes.
+"""How check-ins are sent: the `checkin` kind of link message.
 
-The tick (followup.dispatch) claims due rows and hands each batch to the `send_checkins`
-task, which calls `send_checkins` here. The retry policy (backoff, when to give up) is shared
-with the therapist alerts (followup.escalations).
+The tick (messaging.dispatch) claims due check-ins and the batch send (messaging.sending)
+takes, delivers and records them, as for every kind; this kind says who receives a check-in
+(the visit's client, while they still want follow-up), what it says (followup.messages) and
+how long its link works (FOLLOWUP_TOKEN_DAYS).
 """
 
 from __future__ import annotations
 
 import datetime
-import logging
-import secrets
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
-from django.db.models.expressions import RawSQL
-from django.utils import timezone
 
-from followup.channels import SMS, Delivery, email_connection, notify
 from followup.messages import checkin_links, checkin_notice
-from followup.models import CheckIn, CheckInStatus, hash_token
-
-logger = logging.getLogger(__name__)
-
-# Waits before retrying a send after a temporary failure, by attempt number (then the last).
-RETRY_BACKOFF = (
-    datetime.timedelta(minutes=1),
-    datetime.timedelta(minutes=5),
-    datetime.timedelta(minutes=15),
-    datetime.timedelta(hours=1),
-)
-# A batch records its sends at least this often, so a worker killed mid-batch leaves at most
-# this long's worth of messages unrecorded (the sweeper would send those again).
-RECORD_EVERY = datetime.timedelta(seconds=0.2)
-
-_TAKEABLE = (CheckInStatus.SENDING,)
-# What sending reads: the row's attempt and channels, the client's addresses and consent.
-_TAKEN_FIELDS = (
-    "attempts",
-    "channels",
-    "token_hash",
-    "visit__client__email",
-    "visit__client__phone",
-    "visit__client__followup_consent",
-    "visit__client__opted_out_at",
-)
+from followup.models import CheckIn
+from messaging.channels import SMS, Notice
+from messaging.kinds import LinkKind, Recipient
 
 
-def backoff(attempt: int) -> datetime.timedelta:
-    """Return how long to wait after failed attempt number `attempt` (1-based)."""
-    return RETRY_BACKOFF[min(max(attempt, 1), len(RETRY_BACKOFF)) - 1]
+class CheckInKind(LinkKind):
+    name = "checkin"
+    model = CheckIn
+    select_related = ("visit__client",)
+    # The client's addresses and consent: nothing of the visit or its health history.
+    reads = (
+        "visit__client__email",
+        "visit__client__phone",
+        "visit__client__followup_consent",
+        "visit__client__opted_out_at",
+    )
 
-
-def give_up(deliveries: list[Delivery], attempt: int) -> bool:
-    """Return whether a failed attempt is the last: no channel, the last attempt, or permanent."""
-    if not deliveries or attempt >= settings.FOLLOWUP_MAX_ATTEMPTS:
-        return True
-    return all(d.error is not None and d.error.permanent for d in deliveries)
-
-
-def delivery_errors(deliveries: list[Delivery]) -> str:
-    """Return the failed channels and why, e.g. "email: temporary: ...", for `last_error`."""
-    # Transport errors only name the channel and the kind of failure: no health data.
-    return "; ".join(f"{d.channel}: {d.error}" for d in deliveries if not d.ok)
-
-
-@dataclass
-class SendSummary:
-    """What one batch of sends did, for the worker's log."""
-
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    moved_on: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
-            f"{self.cancelled} cancelled, {self.moved_on} moved on meanwhile"
+    def recipient(self, row: CheckIn) -> Recipient:
+        client = row.visit.client
+        return Recipient(
+            email=client.email,
+            # Only when needed: formatting a number validates it, which costs more than a send.
+            phone=client.phone.as_e164 if SMS in row.channels and client.phone else "",
+            reachable=client.wants_followup(),
         )
 
+    def notice(self, row: CheckIn, token: str) -> Notice:
+        answer_link, opt_out_link = checkin_links(token)
+        return checkin_notice(answer_link=answer_link, opt_out_link=opt_out_link)
 
-def send_checkins(*, checkin_ids: Iterable[int]) -> SendSummary:
-    """Send a batch of claimed (`sending`) check-ins, each with a fresh link; record outcomes.
+    def link_expires_at(self, now: datetime.datetime) -> datetime.datetime:
+        return now + datetime.timedelta(days=settings.FOLLOWUP_TOKEN_DAYS)
 
-    Delivery guarantee, decided here: at-least-once, duplicates avoided. The tick claims a row
-    (scheduled -> sending) so only one task is handed it; the "take" below (one conditional
-    UPDATE for the batch, `sending` rows without a link yet, each given its own new link hash)
-    lets only one task send per claim even if the broker delivers the task twice or the
-    sweeper re-queued a row whose first task was only late; and every outcome update applies
-    only while the row still holds the link we gave it, so a finished row is never sent
-    again. Outcomes are recorded at least every RECORD_EVERY while the batch sends (and once
-    more on a fresh connection if the database dropped ours). The window left is a worker
-    killed after the transport accepted a message and before its row was marked `sent`: the
-    sweeper then returns the row and the client gets a second message (with a new link; the
-    first stops working). That is at most RECORD_EVERY's worth of one worker's messages. We
-    prefer a rare duplicate to a lost check-in, because a lost one can hide a worsening client.
-    """
-    summary = SendSummary()
-    taken = _take(list(checkin_ids))
-    if not taken:
-        return summary
-    # The client is read with the take (a join after it): an opt-out or a corrected address
-    # made while the row waited in the queue counts.
-    opted_out = [row for row in taken if not row.checkin.visit.client.wants_followup()]
-    if opted_out:
-        summary.cancelled = len(opted_out)
-        _record_outcomes(
-            [
-                (
-                    [row.token_hash for row in opted_out],
-                    {
-                        "status": CheckInStatus.CANCELLED,
-                        "token_hash": None,
-                        "claimed_at": None,
-                        "last_error": "the client opted out before it was sent",
-                    },
-                )
-            ]
-        )
-    sendable = [row for row in taken if row.checkin.visit.client.wants_followup()]
-    pending: list[tuple[_Taken, list[Delivery]]] = []
-    flushed_at = time.monotonic()
-    try:
-        with email_connection() as mailer:
-            for row in sendable:
-                pending.append((row, _deliver(row, mailer=mailer)))
-                if time.monotonic() - flushed_at >= RECORD_EVERY.total_seconds():
-                    _record_sends(pending, summary)
-                    pending, flushed_at = [], time.monotonic()
-    finally:
-        # Also after an unexpected error: messages already out must be recorded as sent.
-        _record_sends(pending, summary)
-    logger.info("check-ins: %s", summary)
-    return summary
+    def overdue_after(self) -> datetime.timedelta:
+        # A check-in not sent within a day of its due time is no longer a "24 h" check-in.
+        return datetime.timedelta(hours=settings.FOLLOWUP_OVERDUE_HOURS)
 
 
-@dataclass(frozen=True)
-class _Taken:
-    """A check-in this worker took for one attempt, and the link token it carries."""
-
-    checkin: CheckIn
-    token: str
-    token_hash: str
-
-
-def _take(checkin_ids: list[int]) -> list[_Taken]:
-    """Take the batch's rows still waiting to be sent: one UPDATE, then one SELECT to read them.
-
-    A row is takeable while `sending` without a link hash (the claim clears it); taking bumps
-    `attempts`, renews the lease and stores the hash of a fresh token, distinct per row, so
-    the hash identifies this attempt in every later update.
-    """
-    if not checkin_ids:
-        return []
-    now = timezone.now()
-    tokens = {pk: secrets.token_urlsafe(32) for pk in dict.fromkeys(checkin_ids)}  # 256 bits
-    hashes = {pk: hash_token(token) for pk, token in tokens.items()}
-    # CASE id WHEN ... THEN <hash>: one statement gives each row its own hash. Written as SQL
-    # because a Case(When(...)) of 100 branches costs more Python than the sends themselves.
-    pk_column = connection.ops.quote_name(CheckIn._meta.pk.column)
-    params: list = []
-    for pk, token_hash in hashes.items():
-        params += [pk, token_hash]
-    branches = " ".join(["WHEN %s THEN %s"] * len(hashes))
-    # Safe: the SQL holds only placeholders and a quoted column name; values are parameters.
-    token_hash_case = RawSQL(f"CASE {pk_column} {branches} END", params)  # noqa: S611
-    CheckIn.objects.filter(
-        pk__in=list(tokens), status__in=_TAKEABLE, token_hash__isnull=True
-    ).update(
-        attempts=F("attempts") + 1,
-        claimed_at=now,
-        token_hash=token_hash_case,
-        expires_at=now + datetime.timedelta(days=settings.FOLLOWUP_TOKEN_DAYS),
-    )
-    taken = (
-        CheckIn.objects.filter(token_hash__in=list(hashes.values()), status__in=_TAKEABLE)
-        .select_related("visit__client")
-        .only(*_TAKEN_FIELDS)
-        .order_by("id")
-    )
-    rows = [
-        _Taken(checkin=checkin, token=tokens[checkin.pk], token_hash=checkin.token_hash)
-        for checkin in taken
-    ]
-    if len(rows) < len(tokens):
-        skipped = len(tokens) - len(rows)
-        logger.info("check-ins: %s of %s already taken or moved on", skipped, len(tokens))
-    return rows
-
-
-def _deliver(row: _Taken, *, mailer) -> list[Delivery]:
-    client = row.checkin.visit.client
-    answer_link, opt_out_link = checkin_links(row.token)
-    return notify(
-        notice=checkin_notice(answer_link=answer_link, opt_out_link=opt_out_link),
-        channels=row.checkin.channels,
-        email=client.email,
-        # Only when needed: formatting a number validates it, which costs more than a send.
-        phone=client.phone.as_e164 if SMS in row.checkin.channels and client.phone else "",
-        connection=mailer,
-    )
-
-
-def _record_sends(pending: list[tuple[_Taken, list[Delivery]]], summary: SendSummary) -> None:
-    """Record the outcome of each send, grouped so that equal updates are one statement."""
-    if not pending:
-        return
-    now = timezone.now()
-    groups: dict[tuple, list[str]] = {}
-    for row, deliveries in pending:
-        attempt = row.checkin.attempts
-        errors = delivery_errors(deliveries)
-        if any(d.ok for d in deliveries):
-            # Sent on at least one channel: a retry would repeat the message on that channel.
-            summary.sent += 1
-            fields = {
-                "status": CheckInStatus.SENT,
-                "sent_at": now,
-                "claimed_at": None,
-                "next_attempt_at": None,
-                "last_error": errors,
-            }
-        elif give_up(deliveries, attempt):
-            summary.failed += 1
-            logger.warning("check-in %s: failed after %s attempt(s)", row.checkin.pk, attempt)
-            fields = {
-                "status": CheckInStatus.FAILED,
-                "token_hash": None,
-                "claimed_at": None,
-                "last_error": errors or "no channel to send on",
-            }
-        else:
-            summary.retrying += 1
-            fields = {
-                "status": CheckInStatus.SCHEDULED,
-                "token_hash": None,
-                "claimed_at": None,
-                "next_attempt_at": now + backoff(attempt),
-                "last_error": errors,
-            }
-        groups.setdefault(tuple(fields.items()), []).append(row.token_hash)
-    done = _record_outcomes([(hashes, dict(fields)) for fields, hashes in groups.items()])
-    if done < len(pending):
-        summary.moved_on += len(pending) - done
-        logger.warning("check-ins: %s sent or tried, but moved on meanwhile", len(pending) - done)
-
-
-def _record_outcomes(updates: list[tuple[list[str], dict]]) -> int:
-    """Record what sends did, once more on a fresh connection if the database dropped ours.
-
-    The messages have already gone out: losing these updates would leave the rows `sending`
-    and the sweeper would send them a second time. Each update applies only to rows still
-    `sending` with the link hash this attempt gave them, so repeating it is safe.
-    """
-
-    def apply() -> int:
-        with transaction.atomic():
-            return sum(
-                CheckIn.objects.filter(token_hash__in=hashes, status__in=_TAKEABLE).update(**fields)
-                for hashes, fields in updates
-            )
-
-    try:
-        return apply()
-    except (OperationalError, InterfaceError):
-        connection.close()
-        return apply()
+CHECKINS = CheckInKind()

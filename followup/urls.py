@@ -23,5 +23,4 @@ urlpatterns = [
     path("followup/no-response/", views.no_response, name="no_response"),
     path("followup/no-response/<int:pk>/called/", views.mark_called, name="mark_called"),
     path("followup/visits/<int:pk>/pain-chart/", views.pain_chart, name="pain_chart"),
-    path("followup/outbox/", views.outbox, name="outbox"),
 ]

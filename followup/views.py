@@ -1,5 +1,5 @@
 """Follow-up pages: the client's answer and opt-out pages (a link token, no login) and the
-staff's escalation queue, no-response list, pain chart and development outbox."""
+staff's escalation queue, no-response list and pain chart."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from followup import answers, escalations, scheduling
 from followup.advice import advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
-from followup.models import Escalation, EscalationLevel, EscalationStatus, OutboxMessage
+from followup.models import Escalation, EscalationLevel, EscalationStatus
 from intake.audit import record_health_read
 from intake.models import Visit
 from staff.roles import is_front_desk, is_therapist
@@ -271,15 +271,3 @@ def pain_chart(request: HttpRequest, pk: int) -> HttpResponse:
     visit = get_object_or_404(Visit.objects.select_related("client", "therapist"), pk=pk)
     record_health_read(request, visit.client, "follow-up pain chart")
     return render(request, "followup/pain_chart.html", {"visit": visit})
-
-
-def outbox(request: HttpRequest) -> HttpResponse:
-    """List development outbox messages, newest first (only with DEBUG, else 404)."""
-    if not settings.DEBUG:
-        raise Http404("The outbox exists only in development.")
-    return _outbox(request)
-
-
-@login_required
-def _outbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "followup/outbox.html", {"outbox": OutboxMessage.objects.all()[:200]})

@@ -17,9 +17,9 @@ from followup.models import (
     CheckInStatus,
     Escalation,
     EscalationLevel,
-    hash_token,
 )
 from intake.models import Client, Intake, Visit, VisitStatus
+from messaging.links import hash_token
 from screening.models import Screening
 from screening.services import screen_visit
 

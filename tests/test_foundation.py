@@ -145,4 +145,4 @@ def test_celery_app_is_configured_for_reliable_delivery():
     assert app.conf.task_serializer == "json"
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.task_acks_late is True
-    assert "followup-dispatch-due" in app.conf.beat_schedule
+    assert "messaging-dispatch-due" in app.conf.beat_schedule

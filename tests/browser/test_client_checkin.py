@@ -8,10 +8,10 @@ import re
 import pytest
 from django.utils import timezone
 
-from followup import dispatch
 from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
 from followup.scheduling import schedule_checkins
 from intake.models import VisitStatus
+from messaging import dispatch
 from tests.factories import ClientFactory, IntakeFactory, UserFactory, VisitFactory
 
 pytestmark = [

@@ -101,7 +101,7 @@ def test_when_the_server_dies_the_follow_up_loop_is_stopped(demo_env):
         )
         children = _processes_with(marker)
         server = [pid for pid, cmd in children.items() if "runserver" in cmd]
-        loop = [pid for pid, cmd in children.items() if "sendfollowups" in cmd]
+        loop = [pid for pid, cmd in children.items() if "sendmessages" in cmd]
         assert len(server) == 1 and len(loop) == 1, children
 
         os.kill(server[0], signal.SIGKILL)

@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from followup.models import CheckInStatus, Escalation, OutboxMessage
+from followup.models import CheckInStatus, Escalation
 from intake.models import Client, HealthRecordAccess, Visit, VisitStatus
 from intake.services import visit_complete
+from messaging.models import OutboxMessage
 from screening.models import Decision
 from tests.factories import ClientFactory, IntakeFactory, UserFactory, VisitFactory
 
@@ -25,7 +26,7 @@ TWO_DAYS_LATER = FIRST_DAY + dt.timedelta(days=2)
 
 @pytest.fixture
 def demo_settings(db, settings):
-    settings.EMAIL_BACKEND = "followup.channels.OutboxEmailBackend"
+    settings.EMAIL_BACKEND = "messaging.channels.OutboxEmailBackend"
     settings.SMS_BACKEND = "outbox"
     settings.FOLLOWUP_OFFSETS = [120, 240, 360]
     settings.FOLLOWUP_QUIET_HOURS = None

@@ -152,7 +152,7 @@ def test_production_refuses_the_development_key_and_weak_keys(key):
 def test_development_runs_on_the_development_key():
     settings = load_settings(DEBUG="1", SECRET_KEY=None, EMAIL_URL=None, SMS_BACKEND=None)
     assert settings.SECRET_KEY.startswith("django-insecure")
-    assert settings.EMAIL_BACKEND == "followup.channels.OutboxEmailBackend"
+    assert settings.EMAIL_BACKEND == "messaging.channels.OutboxEmailBackend"
     assert settings.SMS_BACKEND == "outbox"
 
 
@@ -281,7 +281,7 @@ def test_the_retention_jobs_and_the_heartbeat_are_on_beats_schedule():
     schedule = load_settings().CELERY_BEAT_SCHEDULE
     tasks = {entry["task"] for entry in schedule.values()}
     assert {
-        "followup.tasks.dispatch_due",
+        "messaging.tasks.dispatch_due",
         "clinic.tasks.purge_followups",
         "clinic.tasks.clear_sessions",
         "clinic.tasks.heartbeat",

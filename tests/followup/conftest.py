@@ -13,8 +13,9 @@ from celery.signals import task_prerun
 from django.core import mail
 from kombu.exceptions import OperationalError
 
-from followup import dispatch, escalations
-from followup.channels import LocmemSMSBackend
+from followup import escalations
+from messaging import dispatch
+from messaging.channels import LocmemSMSBackend
 from tests.factories import CheckInFactory, ClientFactory, IntakeFactory, VisitFactory
 
 # A Tuesday morning, outside quiet hours (21-08) in UTC and in London.
@@ -57,11 +58,11 @@ def _in_process(celery_in_process):
 
 @pytest.fixture
 def task_runs():
-    """Record each task run in-process, as (task name, first argument), in order."""
+    """Record each task run in-process, as (task name, its arguments), in order."""
     runs: list[tuple[str, object]] = []
 
     def record(sender=None, args=(), **kwargs):
-        runs.append((sender.name, args[0] if args else None))
+        runs.append((sender.name, tuple(args)))
 
     task_prerun.connect(record, weak=False)
     yield runs
@@ -75,7 +76,7 @@ def broker_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    for name in (dispatch.SEND_CHECKINS_TASK, escalations.NOTIFY_TASK):
+    for name in (dispatch.SEND_TASK, escalations.NOTIFY_TASK):
         monkeypatch.setattr(current_app.tasks[name], "apply_async", refuse)
 
 

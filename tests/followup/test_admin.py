@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from followup.answers import record_answer
-from followup.models import CheckIn, CheckInStatus, Escalation, OutboxMessage
+from followup.models import CheckIn, CheckInStatus, Escalation
 from followup.scheduling import schedule_checkins
 from tests.factories import CheckInFactory
 from tests.followup.conftest import NOW, make_visit
@@ -136,17 +136,6 @@ def test_the_escalation_list_filters_by_level_status_and_notification(
     )
 
     assert response.context["cl"].result_count == 1
-
-
-def test_the_outbox_is_in_the_admin_only_in_debug(client, superuser, settings):
-    client.force_login(superuser)
-    OutboxMessage.objects.create(channel="sms", to="+447700900123", body="hi")
-    url = reverse("admin:followup_outboxmessage_changelist")
-
-    settings.DEBUG = False
-    assert client.get(url).status_code == 403
-    settings.DEBUG = True
-    assert client.get(url).status_code == 200
 
 
 def test_no_admin_page_shows_a_token_hash(therapist_client, visit):

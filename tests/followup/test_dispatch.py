@@ -9,9 +9,12 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from followup import dispatch, tasks
+from followup import tasks
 from followup.models import CheckIn, CheckInStatus
 from followup.scheduling import schedule_checkins
+from followup.sending import CHECKINS
+from messaging import dispatch
+from messaging.tasks import dispatch_due, send_links
 from tests.factories import CheckInFactory
 from tests.followup.conftest import HOURS, NOW, make_visit
 
@@ -28,7 +31,7 @@ def test_claim_marks_due_rows_sending_and_returns_them(visit):
     due = CheckInFactory(visit=visit, policy_hours=24, due_at=NOW - MINUTES)
     later = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW + HOURS)
 
-    claimed = dispatch.claim_due(NOW)
+    claimed = dispatch.claim_due(CHECKINS, NOW)
 
     assert claimed == [due.pk]
     due.refresh_from_db()
@@ -55,23 +58,23 @@ def test_a_tick_sends_its_claim_only_once_the_claim_has_committed(
 def test_a_claimed_row_is_not_claimed_again(visit):
     CheckInFactory(visit=visit, due_at=NOW - MINUTES)
 
-    assert len(dispatch.claim_due(NOW)) == 1
-    assert dispatch.claim_due(NOW) == []
+    assert len(dispatch.claim_due(CHECKINS, NOW)) == 1
+    assert dispatch.claim_due(CHECKINS, NOW) == []
 
 
 def test_rows_waiting_for_a_retry_are_claimed_only_after_their_backoff(visit):
     CheckInFactory(visit=visit, due_at=NOW - HOURS, next_attempt_at=NOW + 5 * MINUTES)
 
-    assert dispatch.claim_due(NOW) == []
-    assert len(dispatch.claim_due(NOW + 5 * MINUTES)) == 1
+    assert dispatch.claim_due(CHECKINS, NOW) == []
+    assert len(dispatch.claim_due(CHECKINS, NOW + 5 * MINUTES)) == 1
 
 
 def test_claims_are_made_in_batches(visit):
     for hours in range(24, 24 * 6, 24):
         CheckInFactory(visit=visit, policy_hours=hours, due_at=NOW - MINUTES)
 
-    assert len(dispatch.claim_due(NOW, limit=2)) == 2
-    assert len(dispatch.claim_due(NOW, limit=10)) == 3
+    assert len(dispatch.claim_due(CHECKINS, NOW, limit=2)) == 2
+    assert len(dispatch.claim_due(CHECKINS, NOW, limit=10)) == 3
 
 
 def test_the_sweeper_returns_rows_stuck_in_sending(visit):
@@ -82,7 +85,7 @@ def test_the_sweeper_returns_rows_stuck_in_sending(visit):
         visit=visit, policy_hours=48, status=CheckInStatus.SENDING, claimed_at=NOW - 2 * MINUTES
     )
 
-    assert dispatch.sweep(NOW) == (1, 0)
+    assert dispatch.sweep(CHECKINS, NOW) == (1, 0)
 
     stuck.refresh_from_db()
     busy.refresh_from_db()
@@ -98,7 +101,7 @@ def test_the_sweeper_fails_a_stuck_row_after_its_last_attempt(visit, settings):
         attempts=settings.FOLLOWUP_MAX_ATTEMPTS,
     )
 
-    assert dispatch.sweep(NOW) == (0, 1)
+    assert dispatch.sweep(CHECKINS, NOW) == (0, 1)
 
     stuck.refresh_from_db()
     assert stuck.status == CheckInStatus.FAILED
@@ -109,7 +112,7 @@ def test_far_overdue_rows_that_were_never_sent_expire_with_a_reason(visit):
     overdue = CheckInFactory(visit=visit, due_at=NOW - 25 * HOURS)
     late = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW - 23 * HOURS)
 
-    assert dispatch.expire(NOW) == (1, 0)
+    assert dispatch.expire(CHECKINS, NOW) == (1, 0)
 
     overdue.refresh_from_db()
     late.refresh_from_db()
@@ -126,7 +129,7 @@ def test_sent_rows_past_their_link_expiry_expire_unanswered(visit):
         visit=visit, policy_hours=48, sent=True, sent_at=NOW - datetime.timedelta(days=6)
     )
 
-    assert dispatch.expire(NOW) == (0, 1)
+    assert dispatch.expire(CHECKINS, NOW) == (0, 1)
 
     checkin.refresh_from_db()
     fresh.refresh_from_db()
@@ -146,10 +149,10 @@ def test_when_the_broker_is_down_claimed_rows_wait_for_the_sweeper(
     assert mail.outbox == []
     assert "could not enqueue; it will be retried" in caplog.text
 
-    dispatch.sweep(NOW + 11 * MINUTES)
+    dispatch.sweep(CHECKINS, NOW + 11 * MINUTES)
     checkin.refresh_from_db()
     assert (checkin.status, checkin.attempts) == (CheckInStatus.SCHEDULED, 0)
-    assert dispatch.claim_due(NOW + 11 * MINUTES) == [checkin.pk]
+    assert dispatch.claim_due(CHECKINS, NOW + 11 * MINUTES) == [checkin.pk]
 
 
 def test_a_tick_sends_due_checkins_in_process_when_celery_is_eager(frozen, visit, committed):
@@ -169,10 +172,10 @@ def test_the_beat_task_and_the_command_run_the_same_tick(frozen, visit, committe
 
     frozen.move_to(NOW + 24 * HOURS)
     with committed():
-        tasks.dispatch_due.delay()
+        dispatch_due.delay()
     frozen.move_to(NOW + 48 * HOURS)
     with committed():
-        call_command("sendfollowups", stdout=io.StringIO())
+        call_command("sendmessages", stdout=io.StringIO())
 
     assert statuses(visit) == ["sent", "sent", "scheduled"]
     assert len(mail.outbox) == 2
@@ -181,18 +184,18 @@ def test_the_beat_task_and_the_command_run_the_same_tick(frozen, visit, committe
 def test_the_send_task_does_nothing_unless_the_row_is_sending(frozen, visit):
     checkin = CheckInFactory(visit=visit, due_at=NOW)
 
-    tasks.send_checkins([checkin.pk, 123456])
+    send_links("checkin", [checkin.pk, 123456])
 
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.SCHEDULED
     assert mail.outbox == []
 
 
-def test_sendfollowups_rejects_a_non_positive_interval():
+def test_sendmessages_rejects_a_non_positive_interval():
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError):
-        call_command("sendfollowups", "--loop", "--interval", "0")
+        call_command("sendmessages", "--loop", "--interval", "0")
 
 
 def test_a_visit_completed_in_a_demo_with_minute_offsets_is_sent_minutes_later(
@@ -216,7 +219,7 @@ def test_a_claimed_batch_is_sent_by_one_task(frozen, visit, committed, task_runs
     with committed():
         dispatch.tick(NOW)
 
-    assert task_runs == [("followup.tasks.send_checkins", [row.pk for row in rows])]
+    assert task_runs == [("messaging.tasks.send_links", ("checkin", [row.pk for row in rows]))]
     assert statuses(visit) == ["sent", "sent", "sent"]
 
 
@@ -231,7 +234,7 @@ def test_a_tick_keeps_claiming_batches_while_rows_are_due(
         result = dispatch.tick(NOW)
 
     assert result.claimed == 5
-    assert [len(ids) for _, ids in task_runs] == [2, 2, 1]
+    assert [len(ids) for _, (_kind, ids) in task_runs] == [2, 2, 1]
     assert len(mail.outbox) == 5
 
 
@@ -255,16 +258,16 @@ def test_a_tick_leaves_rows_due_once_enough_are_in_flight(
 def test_the_tick_publishes_the_tasks_it_names():
     from followup import escalations
 
-    assert tasks.send_checkins.name == dispatch.SEND_CHECKINS_TASK
+    assert send_links.name == dispatch.SEND_TASK
     assert tasks.notify_escalation.name == escalations.NOTIFY_TASK
 
 
 def test_the_batch_task_sends_only_rows_still_sending(frozen, visit):
     due = CheckInFactory(visit=visit, due_at=NOW)
     scheduled = CheckInFactory(visit=visit, policy_hours=48, due_at=NOW)
-    dispatch.claim_due(NOW, limit=1)
+    dispatch.claim_due(CHECKINS, NOW, limit=1)
 
-    tasks.send_checkins([due.pk, scheduled.pk, 123456])
+    send_links("checkin", [due.pk, scheduled.pk, 123456])
 
     assert statuses(visit) == ["sent", "scheduled"]
     assert len(mail.outbox) == 1

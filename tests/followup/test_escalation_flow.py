@@ -10,11 +10,11 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
-from followup import dispatch
 from followup.answers import evaluate_visit, record_answer
-from followup.channels import LocmemSMSBackend
 from followup.escalations import NOTIFY_GRACE
 from followup.models import Escalation, NotifyStatus
+from messaging import dispatch
+from messaging.channels import LocmemSMSBackend
 from tests.factories import CheckInFactory
 from tests.followup.conftest import NOW, answer_data
 
@@ -111,7 +111,7 @@ def test_a_failed_alert_is_recorded_and_the_tick_retries_it(
         result = dispatch.tick()
 
     escalation.refresh_from_db()
-    assert result.alerts == 1
+    assert result.steps["therapist alerts"] == 1
     assert (escalation.notify_status, escalation.notify_attempts) == (NotifyStatus.SENT, 2)
     assert len(mail.outbox) == 1
 
@@ -140,10 +140,12 @@ def test_an_alert_left_pending_by_a_broker_outage_goes_out_on_a_later_tick(
     assert escalation.notify_status == NotifyStatus.PENDING
 
     with committed():
-        assert dispatch.tick().alerts == 0  # still within the grace of the immediate alert
+        assert (
+            dispatch.tick().steps["therapist alerts"] == 0
+        )  # still within the grace of the immediate alert
     frozen.shift(NOTIFY_GRACE)
     with committed():
-        assert dispatch.tick().alerts == 1
+        assert dispatch.tick().steps["therapist alerts"] == 1
 
     escalation.refresh_from_db()
     assert escalation.notify_status == NotifyStatus.SENT

@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from followup import dispatch
-from followup.channels import LocmemSMSBackend
 from followup.scheduling import schedule_checkins
+from messaging import dispatch
+from messaging.channels import LocmemSMSBackend
 from tests.factories import ClientFactory
 from tests.followup.conftest import (
     CONDITION,

@@ -4,9 +4,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from followup import dispatch, tasks
 from followup.models import CheckIn, CheckInStatus
 from followup.scheduling import schedule_checkins
+from followup.sending import CHECKINS
+from messaging import dispatch
+from messaging.tasks import send_links
 from tests.factories import CheckInFactory
 from tests.followup.conftest import HOURS, NOW, links_in
 
@@ -32,7 +34,7 @@ def test_opt_out_get_asks_to_confirm_and_changes_nothing(client, visit):
 def test_opt_out_post_stops_the_clients_remaining_checkins(client, visit):
     schedule_checkins(visit=visit)
     # The first check-in goes out, as the tick and its task send it: the client holds it.
-    tasks.send_checkins(dispatch.claim_due(NOW + 24 * HOURS))
+    send_links("checkin", dispatch.claim_due(CHECKINS, NOW + 24 * HOURS))
     token = links_in(mail.outbox[0].body)[0]
 
     response = client.post(reverse("followup:opt_out", args=[token]))

@@ -8,20 +8,22 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from followup import dispatch, tasks
 from followup.models import CheckIn, CheckInStatus
+from followup.sending import CHECKINS
+from messaging import dispatch
+from messaging.tasks import send_links
 from tests.factories import CheckInFactory
 from tests.followup.conftest import NOW, make_visit
 from tests.services import require_postgres
 
-CHECKINS = 60
+DUE = 60
 DISPATCHERS = 4
 
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_dispatchers_send_each_due_checkin_exactly_once():
     require_postgres()
-    for _ in range(CHECKINS // 3):
+    for _ in range(DUE // 3):
         visit = make_visit()
         for hours in (24, 48, 72):
             CheckInFactory(visit=visit, policy_hours=hours, due_at=NOW)
@@ -34,9 +36,9 @@ def test_racing_dispatchers_send_each_due_checkin_exactly_once():
             start.wait()
             # Small batches so the dispatchers interleave over the same rows.
             mine: list[int] = []
-            while batch := dispatch.claim_due(NOW, limit=5):
+            while batch := dispatch.claim_due(CHECKINS, NOW, limit=5):
                 mine.extend(batch)
-                tasks.send_checkins(batch)  # the batch's task, run by this dispatcher
+                send_links("checkin", batch)  # the batch's task, run by this dispatcher
             claimed.append(mine)
         except BaseException as exc:
             errors.append(exc)
@@ -51,8 +53,8 @@ def test_racing_dispatchers_send_each_due_checkin_exactly_once():
 
     assert errors == []
     every_claim = [pk for mine in claimed for pk in mine]
-    assert len(every_claim) == len(set(every_claim)) == CHECKINS
+    assert len(every_claim) == len(set(every_claim)) == DUE
     assert set(CheckIn.objects.values_list("status", flat=True)) == {CheckInStatus.SENT}
     recipients = [m.to[0] for m in mail.outbox]
-    assert len(recipients) == CHECKINS
-    assert len(set(recipients)) == CHECKINS // 3
+    assert len(recipients) == DUE
+    assert len(set(recipients)) == DUE // 3

@@ -10,9 +10,13 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
 
-from followup import dispatch, sending, tasks
-from followup.channels import LocmemSMSBackend
-from followup.models import CheckIn, CheckInStatus, hash_token
+from followup.models import CheckIn, CheckInStatus
+from followup.sending import CHECKINS
+from messaging import dispatch
+from messaging.channels import LocmemSMSBackend
+from messaging.links import hash_token
+from messaging.sending import SendSummary, send_batch
+from messaging.tasks import send_links
 from tests.factories import CheckInFactory, ClientFactory
 from tests.followup.conftest import NOW, links_in, make_visit
 
@@ -32,13 +36,13 @@ class RefusingEmailBackend(BaseEmailBackend):
 def claimed(visit, **fields) -> CheckIn:
     """Add a due check-in and claim it, as the tick does."""
     checkin = CheckInFactory(visit=visit, due_at=NOW, **fields)
-    assert dispatch.claim_due(NOW) == [checkin.pk]
+    assert dispatch.claim_due(CHECKINS, NOW) == [checkin.pk]
     return checkin
 
 
-def send(*checkins: CheckIn) -> sending.SendSummary:
+def send(*checkins: CheckIn) -> SendSummary:
     """Send claimed check-ins as one batch, as the tick's `send_checkins` task does."""
-    return sending.send_checkins(checkin_ids=[checkin.pk for checkin in checkins])
+    return send_batch(kind=CHECKINS, ids=[checkin.pk for checkin in checkins])
 
 
 def test_sending_stores_only_the_hash_of_a_fresh_link_built_on_site_url(frozen, visit, settings):
@@ -221,10 +225,10 @@ def test_each_row_of_a_batch_ends_in_its_own_state(frozen, by_recipient):
 def test_a_batch_delivered_twice_sends_each_checkin_once(frozen):
     for _ in range(3):
         CheckInFactory(visit=make_visit(), due_at=NOW)
-    ids = dispatch.claim_due(NOW)
+    ids = dispatch.claim_due(CHECKINS, NOW)
 
-    tasks.send_checkins(ids)
-    tasks.send_checkins(ids)
+    send_links("checkin", ids)
+    send_links("checkin", ids)
 
     assert len(mail.outbox) == 3
     assert set(CheckIn.objects.values_list("status", "attempts")) == {(CheckInStatus.SENT, 1)}
@@ -238,7 +242,7 @@ class LateCopyEmailBackend(locmem.EmailBackend):
     def send_messages(self, messages):
         late, type(self).late_batch = type(self).late_batch, []
         if late:
-            tasks.send_checkins(late)
+            send_links("checkin", late)
         return super().send_messages(messages)
 
 
@@ -249,7 +253,7 @@ def test_a_late_copy_of_a_batch_cannot_resend_rows_another_worker_is_sending(fro
     checkin = claimed(make_visit())
     LateCopyEmailBackend.late_batch = [checkin.pk]
 
-    tasks.send_checkins([checkin.pk])
+    send_links("checkin", [checkin.pk])
 
     assert LateCopyEmailBackend.late_batch == []  # the late copy ran, mid-send
     assert len(mail.outbox) == 1

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from followup.answers import record_answer
-from followup.models import CheckInAnswer, Escalation, OutboxMessage
+from followup.models import CheckInAnswer, Escalation
 from intake.models import HealthRecordAccess
 from tests.factories import CheckInFactory, EscalationFactory
 from tests.followup.conftest import NOW, make_visit
@@ -173,29 +173,6 @@ def test_front_desk_never_sees_the_pain_chart(front_desk_client, front_desk, esc
 
     assert response.status_code == 403
     assert "<svg" not in included
-
-
-def test_the_dev_outbox_lists_messages_with_clickable_links_only_in_debug(
-    therapist_client, settings
-):
-    OutboxMessage.objects.create(
-        channel="sms", to="+447700900123", body="Hi https://clinic.example/f/abc/"
-    )
-    OutboxMessage.objects.create(
-        channel="email",
-        to="a@example.com",
-        subject="Newer",
-        body="x",
-        created_at=NOW + datetime.timedelta(minutes=1),
-    )
-
-    settings.DEBUG = False
-    assert therapist_client.get(reverse("followup:outbox")).status_code == 404
-
-    settings.DEBUG = True
-    content = therapist_client.get(reverse("followup:outbox")).content.decode()
-    assert '<a href="https://clinic.example/f/abc/"' in content
-    assert content.index("Newer") < content.index("+447700900123")
 
 
 def test_no_response_lists_visits_of_the_last_30_days_only(front_desk_client):

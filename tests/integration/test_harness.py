@@ -47,5 +47,5 @@ def test_worker_beat_and_web_share_the_test_database_and_reach_the_sink(stack):
 
     # Beat ticks at FOLLOWUP_TICK_SECONDS: the dispatch task goes out about once a second.
     stack.services["beat"].wait_for_log(
-        r"Sending due task \S+ \(followup\.tasks\.dispatch_due\)", timeout=10
+        r"Sending due task \S+ \(messaging\.tasks\.dispatch_due\)", timeout=10
     )

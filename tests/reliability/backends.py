@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from django.core.mail.backends.smtp import EmailBackend
 
-from followup.channels import LocmemSMSBackend, TransportError
+from messaging.channels import LocmemSMSBackend, TransportError
 
 
 def _journal(event: str, to: str) -> None:

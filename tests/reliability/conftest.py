@@ -32,10 +32,12 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from followup import dispatch
 from followup.answers import evaluate_visit
-from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus, hash_token
+from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus
+from followup.sending import CHECKINS
 from intake.models import Client, Visit, VisitStatus
+from messaging import dispatch
+from messaging.links import hash_token
 from tests.factories import CheckInFactory, UserFactory
 from tests.integration import conftest as integration
 from tests.support.environment import free_port, stack_env
@@ -48,7 +50,7 @@ for _name in ("artifacts", "smtp_sink", "stack", "pytest_runtest_makereport"):
     globals()[_name] = getattr(integration, _name)
 
 SEND_DELAY = "0.4"  # seconds per message in the slow transport: room to strike mid-batch
-# Check-ins per `send_checkins` task: a two-process worker holds two batches, the rest wait.
+# Check-ins per `send_links` task: a two-process worker holds two batches, the rest wait.
 TASK_BATCH = 3
 TOKEN = re.compile(r"/f/([A-Za-z0-9_-]{20,})/")
 FINISHED = (CheckInStatus.SENT, CheckInStatus.ANSWERED)
@@ -185,13 +187,13 @@ def claim_and_publish(stack, *, now: datetime.datetime | None = None) -> list[in
     """Claim the due check-ins as the tick does and publish each batch to the stack's broker.
 
     The tick's own publish goes to the broker of this test process, not to the stack's, so
-    the test runs the tick's two steps itself: `claim_due`, then one `send_checkins` task per
+    the test runs the tick's two steps itself: `claim_due`, then one `send_links` task per
     claimed batch. Batches are small, so a worker holds some while others wait on the broker.
     """
     now = now or timezone.now()
     claimed = []
-    while batch := dispatch.claim_due(now, limit=TASK_BATCH):
-        stack.send_task(dispatch.SEND_CHECKINS_TASK, batch)
+    while batch := dispatch.claim_due(CHECKINS, now, limit=TASK_BATCH):
+        stack.send_task(dispatch.SEND_TASK, CHECKINS.name, batch)
         claimed += batch
     return claimed
 
@@ -202,7 +204,7 @@ def sweep_after_the_window(stack) -> int:
     The sweeper returns the rows stuck in `sending`, and they are claimed and published again.
     """
     later = timezone.now() + dispatch.SWEEP_AFTER + datetime.timedelta(seconds=1)
-    returned, _failed = dispatch.sweep(later)
+    returned, _failed = dispatch.sweep(CHECKINS, later)
     claim_and_publish(stack, now=later)
     return returned
 
@@ -326,7 +328,7 @@ def from_sink(sink: SmtpSink) -> list[Delivered]:
 
 
 def from_outbox() -> list[Delivered]:
-    from followup.models import OutboxMessage
+    from messaging.models import OutboxMessage
 
     return [Delivered(m.channel, m.to, m.body) for m in OutboxMessage.objects.all()]
 
@@ -334,7 +336,7 @@ def from_outbox() -> list[Delivered]:
 def from_locmem() -> list[Delivered]:
     from django.core import mail
 
-    from followup.channels import LocmemSMSBackend
+    from messaging.channels import LocmemSMSBackend
 
     emails = [Delivered("email", to, m.body) for m in mail.outbox for to in m.recipients()]
     return emails + [Delivered("sms", to, body) for to, body in LocmemSMSBackend.outbox]
@@ -345,7 +347,7 @@ def assert_followup_invariant(delivered: list[Delivered], *, alerts_checked: boo
     # 1. The sweeper, run once its window has passed, finds nothing stuck in `sending`.
     later = timezone.now() + dispatch.SWEEP_AFTER + datetime.timedelta(seconds=1)
     stuck = list(CheckIn.objects.filter(status=CheckInStatus.SENDING).values("id", "attempts"))
-    swept = dispatch.sweep(later)
+    swept = dispatch.sweep(CHECKINS, later)
     assert swept == (0, 0) and not stuck, f"rows stuck in sending past the sweep window: {stuck}"
 
     # 2. Each due check-in: sent exactly once, or ended with a reason.

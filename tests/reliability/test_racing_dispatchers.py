@@ -1,6 +1,6 @@
 """Two beat ticks and two workers racing over 1,000 due check-ins: each is sent exactly once.
 
-The two dispatchers are `manage.py sendfollowups --loop` processes (the same `tick()` the beat
+The two dispatchers are `manage.py sendmessages --loop` processes (the same `tick()` the beat
 runs) publishing to the broker; the two workers send into the outbox table (EMAIL_URL=outbox:),
 so every message from every process is counted in one place.
 """
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from followup.models import CheckIn, CheckInStatus, OutboxMessage
+from followup.models import CheckIn, CheckInStatus
+from messaging.models import OutboxMessage
 from tests.reliability.conftest import (
     assert_followup_invariant,
     from_outbox,
@@ -27,7 +28,7 @@ DUE = 1000
 
 
 def _dispatcher(stack, name: str) -> Service:
-    argv = python_module("django", "sendfollowups", "--loop", "--interval", "0.3")
+    argv = python_module("django", "sendmessages", "--loop", "--interval", "0.3")
     return Service(
         name=name, argv=argv, env=dict(stack.env), log_path=stack.artifacts / f"{name}.log"
     )
@@ -43,7 +44,7 @@ def test_two_dispatchers_and_two_workers_send_each_of_1000_checkins_once(reliabi
     stack.start(web=False, worker=True, beat=False)
     start_worker(stack, "worker-b")
     for dispatcher in dispatchers:
-        dispatcher.wait_for_log(r"sendfollowups is running", timeout=30)
+        dispatcher.wait_for_log(r"sendmessages is running", timeout=30)
 
     # The rows appear at once while both dispatchers are ticking every 0.3 s.
     make_due_checkins(DUE)
@@ -56,6 +57,6 @@ def test_two_dispatchers_and_two_workers_send_each_of_1000_checkins_once(reliabi
     assert OutboxMessage.objects.count() == DUE
     # Both workers took part (the dispatchers' shares are in their logs).
     for name in ("worker", "worker-b"):
-        assert "followup.tasks.send_checkins" in stack.services[name].log(), f"{name} sent nothing"
+        assert "messaging.tasks.send_links" in stack.services[name].log(), f"{name} sent nothing"
     assert CheckIn.objects.filter(attempts__gt=1).count() == 0
     assert_followup_invariant(from_outbox())

@@ -126,7 +126,7 @@ def test_intake_and_visit_completion_work_with_redis_down_and_checkins_follow(
 
 
 def _link_for(mails, checkin: CheckIn) -> str:
-    from followup.models import hash_token
+    from messaging.links import hash_token
 
     for mail in mails:
         link = first_link(mail.text, "/f/")

@@ -13,9 +13,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from followup import dispatch
 from followup.models import CheckIn, CheckInStatus
 from intake.models import Client
+from messaging import dispatch
 from tests.reliability.backends import FlakySMSBackend
 from tests.reliability.conftest import (
     assert_followup_invariant,

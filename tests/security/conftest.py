@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as WebClient
 from django.utils import timezone
 
-from followup.channels import LocmemSMSBackend
 from followup.models import CheckInStatus
 from intake.models import HealthRecordAccess
+from messaging.channels import LocmemSMSBackend
 from tests.factories import (
     CheckInAnswerFactory,
     CheckInFactory,

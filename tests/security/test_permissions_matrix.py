@@ -64,7 +64,7 @@ VIEWS = {
     "followup:no_response": ("GET", {}, STAFF),
     "followup:mark_called": ("POST", {"pk": "silent_visit"}, STAFF),
     "followup:pain_chart": ("GET", {"pk": "done_visit"}, HEALTH),
-    "followup:outbox": ("GET", {}, NOWHERE),
+    "messaging:outbox": ("GET", {}, NOWHERE),
 }
 
 #                         changelist, change, add  for front desk / therapist / superuser
@@ -97,8 +97,8 @@ def _named_views() -> set[str]:
                 names.add(f"{namespace}:{pattern.name}")
 
     walk(get_resolver().url_patterns, None)
-    return {n for n in names if n.split(":")[0] in ("home", "health", "login", "intake",
-                                                     "screening", "followup")}  # fmt: skip
+    apps = ("home", "health", "login", "intake", "screening", "followup", "messaging")
+    return {n for n in names if n.split(":")[0] in apps}
 
 
 def test_every_view_has_a_row_in_the_table():

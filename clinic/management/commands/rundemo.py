@@ -21,7 +21,7 @@ POLL_SECONDS = 0.5
 
 
 class Command(BaseCommand):
-    help = "Run the development web server and `sendfollowups --loop` together."
+    help = "Run the development web server and `sendmessages --loop` together."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         manage = [sys.executable, "manage.py"]
         children = {
             # The tick runs in its own process, as in production.
-            "follow-up loop": [*manage, "sendfollowups", "--loop", "--interval", str(interval)],
+            "follow-up loop": [*manage, "sendmessages", "--loop", "--interval", str(interval)],
             "web server": [*manage, "runserver", f"{host}:{port}", "--noreload"],
         }
         running = {}

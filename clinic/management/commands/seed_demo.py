@@ -25,10 +25,12 @@ from django.utils import timezone
 
 from clinical.intake import parse_intake
 from followup.answers import record_answer
-from followup.models import CheckInStatus, OutboxMessage
-from followup.sending import send_checkins
+from followup.models import CheckInStatus
+from followup.sending import CHECKINS
 from intake.models import Channel, Client
 from intake.services import intake_record, visit_complete, visit_schedule
+from messaging.models import OutboxMessage
+from messaging.sending import send_batch
 
 DEMO_LOGINS = [
     # (username, password, group or None for the owner, first name, last name); each demo
@@ -289,7 +291,7 @@ class Command(BaseCommand):
         # would claim them, then sent as its task would.
         checkins = visit.checkins.all()
         checkins.update(status=CheckInStatus.SENDING, claimed_at=timezone.now())
-        send_checkins(checkin_ids=list(checkins.values_list("pk", flat=True)))
+        send_batch(kind=CHECKINS, ids=list(checkins.values_list("pk", flat=True)))
         first, second = visit.checkins.order_by("offset_seconds")[:2]
         record_answer(
             checkin=first,

@@ -1,4 +1,5 @@
-"""Send due follow-up check-ins: one tick, or `--loop` forever (the embedded default).
+"""Send due messages (check-ins and every other kind of link message, and the therapist
+alerts' retries): one tick, or `--loop` forever (the embedded default).
 
 Like healthchecks' `sendalerts`: a plain loop around the same `dispatch.tick()` that Celery
 beat runs in production. With no broker (CELERY_TASK_ALWAYS_EAGER) the sends run in this
@@ -15,11 +16,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from followup import dispatch
+from messaging import dispatch
 
 
 class Command(BaseCommand):
-    help = "Send due follow-up check-ins (once, or with --loop every --interval seconds)."
+    help = "Send due messages (once, or with --loop every --interval seconds)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--loop", action="store_true", help="Keep running until stopped.")
@@ -39,18 +40,18 @@ class Command(BaseCommand):
         self.stopping = False
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        self.stdout.write(f"sendfollowups is running (every {interval:g} s)")
+        self.stdout.write(f"sendmessages is running (every {interval:g} s)")
         while not self.stopping:
             # A database restart must not end the loop: drop dead connections each round.
             close_old_connections()
             try:
                 result = dispatch.tick()
-                if result.claimed or result.returned or result.failed_stuck or result.alerts:
+                if result.busy():
                     self.stdout.write(str(result))
             except Exception as exc:
                 self.stderr.write(f"tick failed ({type(exc).__name__}); trying again")
             self._sleep(interval)
-        self.stdout.write("sendfollowups stopped")
+        self.stdout.write("sendmessages stopped")
 
     def _stop(self, signum: int, frame: Any) -> None:
         self.stdout.write(f"{signal.strsignal(signum)}, finishing...")

@@ -1,13 +1,13 @@
 """Delivery channels: email through Django's email backends, SMS through small backends.
 
 Every channel has one `send()` that either returns or raises `TransportError`, which says
-whether trying again could help (`permanent`). `notify()` is the one notification layer the
-follow-up services call: it sends a `Notice` over the chosen channels and reports what
-happened per channel, never raising for a transport failure. Retrying is the caller's job
-(the check-in row and the escalation row remember attempts).
+whether trying again could help (`permanent`). `notify()` is the one notification layer every
+app sends through: it sends a `Notice` over the chosen channels and reports what happened per
+channel, never raising for a transport failure. Retrying is the caller's job (the rows being
+sent remember their attempts: messaging.sending, and the alerts' own rows).
 
-Messages passed through here carry no health data (see followup/messages.py), so backends may
-log or store their bodies.
+Messages passed through here carry no health data (their builders take links only, see
+followup/messages.py), so backends may log or store their bodies.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class OutboxEmailBackend(BaseEmailBackend):
     """Store each email as an OutboxMessage (the development outbox, EMAIL_URL=outbox:)."""
 
     def send_messages(self, email_messages) -> int:
-        from followup.models import OutboxMessage
+        from messaging.models import OutboxMessage
 
         count = 0
         for message in email_messages:
@@ -159,7 +159,7 @@ class OutboxSMSBackend:
     """Store each SMS as an OutboxMessage (the development outbox)."""
 
     def send(self, to: str, body: str) -> None:
-        from followup.models import OutboxMessage
+        from messaging.models import OutboxMessage
 
         OutboxMessage.objects.create(channel=SMS, to=to, body=body)
 

@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail.backends.base import BaseEmailBackend
 
-from followup.channels import (
+from messaging.channels import (
     ConsoleSMSBackend,
     LocmemSMSBackend,
     Notice,
@@ -19,7 +19,7 @@ from followup.channels import (
     TwilioSMSBackend,
     notify,
 )
-from followup.models import OutboxMessage
+from messaging.models import OutboxMessage
 
 NOTICE = Notice(subject="Hello", email_body="Email body", sms_body="SMS body")
 
@@ -93,7 +93,7 @@ def test_email_errors_say_whether_they_are_permanent(settings, backend, permanen
 
 @pytest.mark.django_db
 def test_the_outbox_email_backend_stores_each_message(settings):
-    settings.EMAIL_BACKEND = "followup.channels.OutboxEmailBackend"
+    settings.EMAIL_BACKEND = "messaging.channels.OutboxEmailBackend"
 
     notify(notice=NOTICE, channels=["email"], email="a@example.com")
 
