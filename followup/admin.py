@@ -1,7 +1,8 @@
 """Admin for follow-up: check-ins (resend, cancel), escalations, answers, the dev outbox.
 
-Front desk works here with contact and scheduling data only: answers are visible only with
-`followup.view_checkinanswer` (therapists), and escalation reasons only to therapists.
+Front desk works here with contact and scheduling data only: staff.access declares what
+each role sees (no answers, no escalation reasons or notes for front desk), and the base
+classes of staff.admin apply it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.contrib import admin, messages
 
 from followup import services
 from followup.models import CheckIn, CheckInAnswer, Escalation, OutboxMessage
-from staff.roles import is_therapist
+from staff.admin import RoleAccessAdmin
 
 CHECKIN_FIELDS = (
     "visit",
@@ -45,7 +46,7 @@ class ChannelFilter(admin.SimpleListFilter):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(RoleAccessAdmin):
     list_display = (
         "id",
         "client_name",
@@ -98,7 +99,7 @@ class CheckInAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckInAnswer)
-class CheckInAnswerAdmin(admin.ModelAdmin):
+class CheckInAnswerAdmin(RoleAccessAdmin):
     """Answers are health data: shown only with view_checkinanswer (therapists), read-only."""
 
     list_display = ("checkin", "client_name", "score", "character", "radiating", "answered_at")
@@ -122,7 +123,7 @@ class CheckInAnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(RoleAccessAdmin):
     list_display = (
         "id",
         "client_name",
@@ -136,7 +137,8 @@ class EscalationAdmin(admin.ModelAdmin):
     date_hierarchy = "opened_at"
     search_fields = ("visit__client__first_name", "visit__client__last_name")
     list_select_related = ("visit__client",)
-    readonly_fields = (
+    # Read-only here: acknowledging and resolving happen in the queue, with who and when.
+    fields = readonly_fields = (
         "visit",
         "level",
         "status",
@@ -160,14 +162,6 @@ class EscalationAdmin(admin.ModelAdmin):
     def client_name(self, escalation: Escalation) -> str:
         return escalation.visit.client.full_name
 
-    def get_fields(self, request, obj=None):
-        # Read-only here: acknowledging and resolving happen in the queue, with who and when.
-        fields = list(self.readonly_fields)
-        if not is_therapist(request.user):
-            # Minimum necessary: front desk sees that an escalation exists and its level.
-            fields.remove("reasons")
-        return fields
-
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -176,8 +170,8 @@ class EscalationAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
-    """The development outbox: visible in the admin only with DEBUG."""
+class OutboxMessageAdmin(RoleAccessAdmin):
+    """The development outbox: visible in the admin only with DEBUG (and to the owner)."""
 
     list_display = ("created_at", "channel", "to", "subject")
     list_filter = ("channel",)

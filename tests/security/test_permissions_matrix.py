@@ -29,7 +29,9 @@ HEALTH = dict(zip(ROLES, (LOGIN, LOGIN, DENIED, OK, OK), strict=True))
 STAFF = dict(zip(ROLES, (LOGIN, LOGIN, OK, OK, OK), strict=True))
 LINK = dict(zip(ROLES, (GONE, OK, OK, OK, OK), strict=True))  # anonymous: an unknown token
 PUBLIC = dict(zip(ROLES, (OK, OK, OK, OK, OK), strict=True))
-NOWHERE = dict(zip(ROLES, (GONE, GONE, GONE, GONE, GONE), strict=True))
+# The development outbox: 404 with DEBUG off for the roles that may open it in development;
+# the others are refused before that (staff.access, deny by default).
+DEV_ONLY = dict(zip(ROLES, (LOGIN, LOGIN, DENIED, GONE, GONE), strict=True))
 
 # view name: (method, kwargs built from the cast, expected outcome per role)
 VIEWS = {
@@ -64,7 +66,7 @@ VIEWS = {
     "followup:no_response": ("GET", {}, STAFF),
     "followup:mark_called": ("POST", {"pk": "silent_visit"}, STAFF),
     "followup:pain_chart": ("GET", {"pk": "done_visit"}, HEALTH),
-    "followup:outbox": ("GET", {}, NOWHERE),
+    "followup:outbox": ("GET", {}, DEV_ONLY),
 }
 
 #                         changelist, change, add  for front desk / therapist / superuser
