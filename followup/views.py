@@ -26,7 +26,7 @@ from followup import services
 from followup.advice import advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
 from followup.models import Escalation, EscalationLevel, EscalationStatus, OutboxMessage
-from intake.audit import record_health_read
+from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
 from staff.roles import is_front_desk, is_therapist
 
@@ -194,11 +194,15 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
     if status == EscalationStatus.RESOLVED:
         escalations = escalations.order_by("-resolved_at", "-id")[:100]
     page = Paginator(escalations, ESCALATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    clinical = is_therapist(request.user)
+    if clinical:
+        # Reasons and notes are health data: one read-log row per client on the page.
+        record_health_reads(request, [e.visit.client_id for e in page], "escalation queue")
     context = {
         "escalations": page,
         "status": status,
         "tabs": EscalationStatus.choices,
-        "clinical": is_therapist(request.user),
+        "clinical": clinical,
         "note_form": EscalationNoteForm(),
     }
     return render(request, "followup/escalation_queue.html", context)

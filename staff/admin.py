@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable
 from django.contrib import admin
 from django.contrib.admin.filters import SimpleListFilter
 from django.contrib.admin.utils import unquote
-from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -230,16 +228,20 @@ class RoleAccessInline(RoleAccessMixin):
     """Mixed into inlines: an inline shows only what the role declares of its model."""
 
 
-# Django's own admins for users and groups, under the same rules (the owner's alone).
-admin.site.unregister(User)
-admin.site.unregister(Group)
+def _adopt_registered_admins(site: admin.AdminSite) -> None:
+    """Put the admins registered before ours (Django's users and groups, axes' login
+    records, the two-factor devices) under staff.access too: the owner's alone."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, RoleAccessMixin):
+            continue
+        cls = type(model_admin)
+        base = (
+            RoleAccessHistoryAdmin
+            if isinstance(model_admin, SimpleHistoryAdmin)
+            else RoleAccessAdmin
+        )
+        site.unregister(model)
+        site.register(model, type(cls.__name__, (base, cls), {"__module__": __name__}))
 
 
-@admin.register(User)
-class StaffUserAdmin(RoleAccessAdmin, UserAdmin):
-    pass
-
-
-@admin.register(Group)
-class StaffGroupAdmin(RoleAccessAdmin, GroupAdmin):
-    pass
+_adopt_registered_admins(admin.site)
