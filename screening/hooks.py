@@ -7,8 +7,6 @@ page, the client page and the intake page show what screening knows.
 
 from __future__ import annotations
 
-import logging
-
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
@@ -17,8 +15,6 @@ from intake import extensions, signals
 from intake.models import Visit
 from screening import services
 from screening.queries import with_screening_decision
-
-logger = logging.getLogger(__name__)
 
 
 @receiver(signals.visit_changed, sender=Visit, dispatch_uid="screening-visit-changed")
@@ -33,7 +29,7 @@ def screen_changed_visit(sender, visit: Visit, **kwargs) -> list[str]:
     try:
         services.screen_visit(visit=visit)
     except IntakeError as exc:
-        logger.info("visit %s: booked but not screened; its intake does not fit the plan", visit.pk)
+        # Not logged either: a log line only for such visits would say something too.
         return [f"The intake cannot be screened for this plan: {exc}"]
     return []
 
