@@ -6,6 +6,7 @@ variable's name in the message.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -311,6 +312,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# The same client address as the rate limit: X-Forwarded-For only from TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "staff.addresses.client_address"
 
 # Idle staff sessions end after SESSION_IDLE_MINUTES (the cookie is refreshed on each request).
 SESSION_COOKIE_AGE = _env_value("SESSION_IDLE_MINUTES", env.int, 30) * 60
@@ -332,6 +335,26 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if _strict_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def parse_trusted_proxies(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Turn `10.0.0.1,172.16.0.0/12,fd00::/8` into networks, loud on anything else."""
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXIES: {part!r} is not an IP address or CIDR ({exc})"
+            ) from exc
+    return networks
+
+
+# The reverse proxies whose X-Forwarded-For is believed (staff.addresses.client_address, used
+# by the check-in rate limit and by axes). Empty: the peer's own address counts.
+TRUSTED_PROXIES = parse_trusted_proxies(_env_value("TRUSTED_PROXIES", env.str, ""))
 
 # A strict Content-Security-Policy: no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = {

@@ -23,6 +23,7 @@ from intake.forms import (
     VisitReasonForm,
 )
 from intake.models import Client, Intake, Visit, VisitStatus
+from staff.addresses import client_address
 from staff.decorators import therapist_required
 
 CLIENTS_PER_PAGE = 25
@@ -115,7 +116,7 @@ def intake_create(request, client_id: int):
                 client=client,
                 data=form.cleaned_data["intake"],
                 by=request.user,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_address(request),
                 signature_name=form.cleaned_data["signature_name"],
             )
             messages.success(request, "Health history recorded.")
