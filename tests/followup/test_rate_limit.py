@@ -51,7 +51,9 @@ def test_the_window_resets_after_it_passes(client, frozen, settings):
     assert client.get(url).status_code == 404
 
 
-def test_on_redis_each_request_is_counted_in_two_round_trips_through_the_public_api(client, settings, monkeypatch):
+def test_on_redis_each_request_is_counted_in_two_round_trips_through_the_public_api(
+    client, settings, monkeypatch
+):
     import redis
 
     from tests.services import require_redis
