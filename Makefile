@@ -28,11 +28,15 @@ lock: venv
 		-o requirements-dev.lock requirements-dev.in
 
 # The embedded default: SQLite under var/, no Redis, follow-ups sent to the development
-# outbox every few minutes, web on http://$(HOST):$(PORT)/.
+# outbox every few minutes, web on http://$(HOST):$(PORT)/. Two-factor sign-in is on as in
+# production, with the printed demo logins exempt (here only: settings refuse an exemption
+# when DEBUG is off); any other staff account sets up an authenticator at first sign-in.
+DEMO_LOGINS := therapist,frontdesk,owner
 run: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py seed_demo
 	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} FOLLOWUP_OFFSETS=$${FOLLOWUP_OFFSETS:-2m,4m,6m} FOLLOWUP_QUIET_HOURS=$${FOLLOWUP_QUIET_HOURS:-none} \
+		STAFF_2FA_REQUIRED=1 STAFF_2FA_EXEMPT=$(DEMO_LOGINS) \
 		$(PY) manage.py rundemo --host $(HOST) --port $(PORT)
 
 test: venv

@@ -104,6 +104,9 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "staff",
     "intake",
     "screening",
@@ -118,7 +121,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Deny by default: a named page the user's role does not declare (staff.access) is refused.
+    "django_otp.middleware.OTPMiddleware",
+    # The second sign-in step (STAFF_2FA_REQUIRED), then deny by default: a named page the
+    # user's role does not declare (staff.access) is refused.
+    "staff.middleware.TwoFactorMiddleware",
     "staff.middleware.PageAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -306,6 +312,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Two-factor sign-in (staff.two_factor): required for every staff account unless DEBUG is on.
+STAFF_2FA_REQUIRED = _strict_bool("STAFF_2FA_REQUIRED", not DEBUG)
+# Usernames spared the second step: the demo logins of `make run`; never in production.
+STAFF_2FA_EXEMPT = _env_value("STAFF_2FA_EXEMPT", env.list, [])
+if STAFF_2FA_EXEMPT and not DEBUG:
+    raise ImproperlyConfigured("STAFF_2FA_EXEMPT: only allowed with DEBUG=1 (the demo)")
+OTP_TOTP_ISSUER = CLINIC_NAME
 AXES_FAILURE_LIMIT = _env_value("AXES_FAILURE_LIMIT", env.int, 5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

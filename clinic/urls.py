@@ -20,6 +20,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("staff.urls")),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
     path("screening/", include("screening.urls")),

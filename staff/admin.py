@@ -240,8 +240,15 @@ def _adopt_registered_admins(site: admin.AdminSite) -> None:
             if isinstance(model_admin, SimpleHistoryAdmin)
             else RoleAccessAdmin
         )
+        inlines = [
+            inline
+            if issubclass(inline, RoleAccessInline)
+            else type(inline.__name__, (RoleAccessInline, inline), {"__module__": __name__})
+            for inline in cls.inlines
+        ]
         site.unregister(model)
-        site.register(model, type(cls.__name__, (base, cls), {"__module__": __name__}))
+        attrs = {"__module__": __name__, "inlines": inlines}
+        site.register(model, type(cls.__name__, (base, cls), attrs))
 
 
 _adopt_registered_admins(admin.site)
