@@ -215,6 +215,24 @@ class RoleAccessAdmin(RoleAccessMixin, admin.ModelAdmin):
 class RoleAccessHistoryAdmin(RoleAccessAdmin, SimpleHistoryAdmin):
     """RoleAccessAdmin for models with a change history (django-simple-history)."""
 
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Show each version's changes to the fields the role may see, and no others."""
+        declared = self.access(request)
+        if declared is None:
+            return
+        included = None
+        if declared.fields != access.EVERYTHING:
+            included = [f.name for f in self.model._meta.fields if f.name in declared.fields]
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(
+                    current, foreign_keys_are_objs=foreign_keys_are_objs, included_fields=included
+                )
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not self._page(request, access.HISTORY):
             raise PermissionDenied

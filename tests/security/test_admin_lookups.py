@@ -11,6 +11,8 @@ touch no health field.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
@@ -240,3 +242,24 @@ def test_front_desk_does_not_see_therapists_notes(world, front_desk_client, ther
         response = front_desk_client.get(url)
         assert response.status_code == 200, url
         assert "DVT suspected" not in response.content.decode(), url
+
+
+def test_history_pages_show_front_desk_changes_to_declared_fields_only(world, front_desk_client):
+    from intake.models import Visit
+
+    visit = Visit.objects.get(pk=world.visit.pk)
+    visit.status_reason = "31 weeks pregnant"
+    visit.focus_regions = ["lumbar"]
+    visit.save()
+    visit.scheduled_at += datetime.timedelta(hours=1)
+    visit.save()
+    url = reverse("admin:intake_visit_history", args=[visit.pk])
+    body = front_desk_client.get(url).content.decode()
+    assert "31 weeks" not in body and "lumbar" not in body.lower()
+    assert "scheduled at" in body.lower()  # the declared field's change is shown
+    version = visit.history.latest().history_id
+    page = front_desk_client.get(
+        reverse("admin:intake_visit_simple_history", args=[visit.pk, version])
+    )
+    assert page.status_code == 200
+    assert "31 weeks" not in page.content.decode()
