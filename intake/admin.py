@@ -128,9 +128,10 @@ class ClientAdmin(RoleAccessHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Consent is recorded with its source on its own page, never ticked on the record;
         # an opt-out is the client's, so no date field edits it away.
-        if obj is None:
-            return ("followup_consent_at", "followup_consent_by", "opted_out_at")
-        return (*CONSENT_READONLY, "consent_link")
+        fields = ("followup_consent_at", "followup_consent_by", "opted_out_at")
+        if obj is not None:
+            fields = (*CONSENT_READONLY, "consent_link")
+        return self._allowed(request, "fields", fields)
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)

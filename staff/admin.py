@@ -51,15 +51,15 @@ def _filter_parameter(item) -> str:
 class RoleAccessMixin:
     """Restrict a ModelAdmin (or inline) to what the user's role declares in staff.access."""
 
-    def access(self, request) -> access.ModelAccess | None:
+    def declared_access(self, request) -> access.ModelAccess | None:
         return access.model_access(request_role(request), self.model._meta.label)
 
     def _page(self, request, page: str) -> bool:
-        declared = self.access(request)
+        declared = self.declared_access(request)
         return declared is not None and page in declared.pages
 
     def _allowed(self, request, kind: str, names: Iterable) -> list:
-        declared = self.access(request)
+        declared = self.declared_access(request)
         if declared is None:
             return []
         return [item for item in names if declared.allows(kind, _name(item))]
@@ -119,7 +119,7 @@ class RoleAccessMixin:
         return kept or list(list_display)[:1]
 
     def get_list_filter(self, request):
-        declared = self.access(request)
+        declared = self.declared_access(request)
         if declared is None:
             return []
         if declared.lookups == access.EVERYTHING:
@@ -139,14 +139,14 @@ class RoleAccessMixin:
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        declared = self.access(request)
+        declared = self.declared_access(request)
         if declared is None:
             return {}
         return {name: a for name, a in actions.items() if declared.allows("actions", name)}
 
     def lookup_allowed(self, lookup, value, request=None):
         """Allow only the query-string parameters the role declares (deny by default)."""
-        declared = self.access(request) if request is not None else None
+        declared = self.declared_access(request) if request is not None else None
         if declared is None:
             return False
         if declared.lookups == access.EVERYTHING:
@@ -185,6 +185,8 @@ class RoleAccessAdmin(RoleAccessMixin, admin.ModelAdmin):
     """A ModelAdmin restricted by staff.access, with its health reads logged."""
 
     def changelist_view(self, request, extra_context=None):
+        if not self._page(request, access.LIST):
+            raise PermissionDenied
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if changelist is not None and response.status_code == 200:
@@ -217,7 +219,7 @@ class RoleAccessHistoryAdmin(RoleAccessAdmin, SimpleHistoryAdmin):
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         """Show each version's changes to the fields the role may see, and no others."""
-        declared = self.access(request)
+        declared = self.declared_access(request)
         if declared is None:
             return
         included = None
