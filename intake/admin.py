@@ -181,8 +181,8 @@ class ClientAdmin(RoleAccessHistoryAdmin):
         if not change and obj.followup_consent:
             obj.followup_consent_at = obj.followup_consent_at or timezone.now()
             obj.followup_consent_by = request.user
-        if not obj.followup_consent:
-            obj.followup_consent_at = None
+        elif not change:
+            obj.followup_consent_at, obj.followup_consent_source = None, ""
         super().save_model(request, obj, form, change)
 
 
