@@ -6,7 +6,8 @@ therapist, superuser. Outcomes:
 - OK: the view ran (200, a redirect elsewhere than the login page, or a form error 400/409);
 - LOGIN: a redirect to a login page;
 - DENIED: 403 or 404, with no health data in the body;
-- GONE: 404 for everyone (the development outbox with DEBUG off; an unknown link).
+- GONE: 404 (the development outbox with DEBUG off, for the roles that may open it in
+  development; an unknown link).
 
 Every named URL of intake, screening and followup, plus health and login, must have a row:
 a new view without one fails `test_every_view_has_a_row_in_the_table`.
