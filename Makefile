@@ -24,10 +24,16 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' \
 		$(firstword $(MAKEFILE_LIST))
 
+# The embedded default: SQLite under var/, no Redis, follow-ups sent to the development
+# outbox every few minutes, web on http://$(HOST):$(PORT)/. Two-factor sign-in is on as in
+# production, with the printed demo logins exempt (here only: settings refuse an exemption
+# when DEBUG is off); any other staff account sets up an authenticator at first sign-in.
+DEMO_LOGINS := therapist,frontdesk,owner
 run: venv ## the app with demo data on http://127.0.0.1:8000/ (SQLite, no Redis; PORT=8001)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py seed_demo
 	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} FOLLOWUP_OFFSETS=$${FOLLOWUP_OFFSETS:-2m,4m,6m} FOLLOWUP_QUIET_HOURS=$${FOLLOWUP_QUIET_HOURS:-none} \
+		STAFF_2FA_REQUIRED=1 STAFF_2FA_EXEMPT=$(DEMO_LOGINS) \
 		$(PY) manage.py rundemo --host $(HOST) --port $(PORT)
 
 test: venv ## the test suite (PYTEST_ARGS=... passes options to pytest)

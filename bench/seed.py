@@ -81,6 +81,7 @@ def _client(rng: random.Random, i: int) -> Client:
         preferred_channel="email",
         followup_consent=True,
         followup_consent_at=timezone.now(),
+        followup_consent_source="paper",
     )
 
 

@@ -142,6 +142,9 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "staff",
     "messaging",
     "intake",
@@ -157,6 +160,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # The second sign-in step (STAFF_2FA_REQUIRED), then deny by default: a named page the
+    # user's role does not declare (staff.access) is refused.
+    "staff.middleware.TwoFactorMiddleware",
+    "staff.middleware.PageAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -411,12 +419,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Two-factor sign-in (staff.two_factor): required for every staff account unless DEBUG is on.
+STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", not DEBUG)
+# Usernames spared the second step: the demo logins of `make run`; never in production.
+STAFF_2FA_EXEMPT = env_list("STAFF_2FA_EXEMPT", [])
+if STAFF_2FA_EXEMPT and not DEBUG:
+    raise ImproperlyConfigured("STAFF_2FA_EXEMPT: only allowed with DEBUG=1 (the demo)")
+OTP_TOTP_ISSUER = CLINIC_NAME
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# The same client address as the rate limit: X-Forwarded-For only from TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "staff.addresses.client_address"
 
 # Idle staff sessions end after SESSION_IDLE_MINUTES (the cookie is refreshed on each request).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1, maximum=1440) * 60
@@ -447,6 +464,7 @@ if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 TRUSTED_PROXIES = tuple(env_list("TRUSTED_PROXIES", [], item=ip_network))
 
+
 # A strict Content-Security-Policy: no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -463,16 +481,23 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Logs carry ids and states, never health details (see README, "Security and reliability").
+# Logs carry ids and states, never health details (see README, "Security and reliability"),
+# and never a link token: every handler scrubs them (clinic.scrub). Django's own loggers
+# ("django", "django.server" for runserver) lose their default handlers and go through ours.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, case_sensitive=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "clinic.scrub.ScrubFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },

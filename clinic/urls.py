@@ -9,13 +9,18 @@ from clinic import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
-    path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url="/static/favicon.svg", permanent=True),
+        name="favicon",
+    ),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("staff.urls")),
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
     path("screening/", include("screening.urls")),

@@ -1,7 +1,8 @@
 """Admin for follow-up: check-ins (resend, cancel), escalations and answers.
 
-Front desk works here with contact and scheduling data only: answers are visible only with
-`followup.view_checkinanswer` (therapists), and escalation reasons only to therapists.
+Front desk works here with contact and scheduling data only: staff.access declares what
+each role sees (no answers, no escalation reasons or notes for front desk), and the base
+classes of staff.admin apply it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from django.contrib import admin, messages
 
 from followup.models import CheckIn, CheckInAnswer, Escalation
 from followup.scheduling import cancel_checkins, resend_checkins
-from staff.roles import is_therapist
+from staff.admin import RoleAccessAdmin
 
 CHECKIN_FIELDS = (
     "visit",
@@ -44,7 +45,7 @@ class ChannelFilter(admin.SimpleListFilter):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(RoleAccessAdmin):
     list_display = (
         "id",
         "client_name",
@@ -97,7 +98,7 @@ class CheckInAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckInAnswer)
-class CheckInAnswerAdmin(admin.ModelAdmin):
+class CheckInAnswerAdmin(RoleAccessAdmin):
     """Answers are health data: shown only with view_checkinanswer (therapists), read-only."""
 
     list_display = ("checkin", "client_name", "score", "character", "radiating", "answered_at")
@@ -121,7 +122,7 @@ class CheckInAnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(RoleAccessAdmin):
     list_display = (
         "id",
         "client_name",
@@ -135,7 +136,8 @@ class EscalationAdmin(admin.ModelAdmin):
     date_hierarchy = "opened_at"
     search_fields = ("visit__client__first_name", "visit__client__last_name")
     list_select_related = ("visit__client",)
-    readonly_fields = (
+    # Read-only here: acknowledging and resolving happen in the queue, with who and when.
+    fields = readonly_fields = (
         "visit",
         "level",
         "status",
@@ -158,14 +160,6 @@ class EscalationAdmin(admin.ModelAdmin):
     @admin.display(description="client", ordering="visit__client__last_name")
     def client_name(self, escalation: Escalation) -> str:
         return escalation.visit.client.full_name
-
-    def get_fields(self, request, obj=None):
-        # Read-only here: acknowledging and resolving happen in the queue, with who and when.
-        fields = list(self.readonly_fields)
-        if not is_therapist(request.user):
-            # Minimum necessary: front desk sees that an escalation exists and its level.
-            fields.remove("reasons")
-        return fields
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
@@ -26,8 +25,9 @@ from followup import answers, escalations, scheduling
 from followup.advice import advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
 from followup.models import Escalation, EscalationLevel, EscalationStatus
-from intake.audit import record_health_read
+from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
+from staff.addresses import client_address
 from staff.roles import is_front_desk, is_therapist
 
 logger = logging.getLogger(__name__)
@@ -45,17 +45,8 @@ ESCALATIONS_PER_PAGE = 50
 # ---- client pages ------------------------------------------------------------------------
 
 
-def _client_ip(request: HttpRequest) -> str:
-    # Behind our proxy (BEHIND_PROXY=1) the last X-Forwarded-For entry is the address the
-    # proxy saw; earlier entries are whatever the client sent and cannot be trusted.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and forwarded:
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _over_rate_limit(request: HttpRequest) -> bool:
-    key = f"followup:rate:{_client_ip(request)}"
+    key = f"followup:rate:{client_address(request)}"
     try:
         return _count_request(key) > RATE_LIMIT_REQUESTS
     except Exception:
@@ -65,21 +56,21 @@ def _over_rate_limit(request: HttpRequest) -> bool:
 
 
 def _count_request(key: str) -> int:
-    """Count a request in its IP's window and return the count so far.
+    """Count a request in its address's window and return the count so far.
 
-    The window starts with the first request (the count's expiry is set then and never
-    moved). On Redis that is one round trip: SET NX with the expiry, then INCR, pipelined.
-    Other caches (tests, the embedded default) use add + incr, which mean the same.
+    The window starts with the first request (`add` sets the count with its expiry, which
+    `incr` never moves). Through the cache's public API, a request already counted in its
+    window costs `incr` alone: on Redis that is two round trips (Django's incr checks the
+    key exists, then INCR); the first of a window adds one more. A race between two first
+    requests is settled by `add`, which only one of them wins.
     """
     backend = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(backend, RedisCache):
-        redis_key = backend.make_and_validate_key(key)
-        pipeline = backend._cache.get_client(redis_key, write=True).pipeline(transaction=False)
-        pipeline.set(redis_key, 0, ex=RATE_LIMIT_WINDOW, nx=True)
-        pipeline.incr(redis_key)
-        return pipeline.execute()[1]
-    backend.add(key, 0, timeout=RATE_LIMIT_WINDOW)
-    return backend.incr(key)
+    try:
+        return backend.incr(key)
+    except ValueError:
+        if backend.add(key, 1, timeout=RATE_LIMIT_WINDOW):
+            return 1
+        return backend.incr(key)
 
 
 def token_endpoint(view):
@@ -194,11 +185,15 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
     if status == EscalationStatus.RESOLVED:
         queue = queue.order_by("-resolved_at", "-id")[:100]
     page = Paginator(queue, ESCALATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    clinical = is_therapist(request.user)
+    if clinical:
+        # Reasons and notes are health data: one read-log row per client on the page.
+        record_health_reads(request, [e.visit.client_id for e in page], "escalation queue")
     context = {
         "escalations": page,
         "status": status,
         "tabs": EscalationStatus.choices,
-        "clinical": is_therapist(request.user),
+        "clinical": clinical,
         "note_form": EscalationNoteForm(),
     }
     return render(request, "followup/escalation_queue.html", context)

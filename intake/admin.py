@@ -1,27 +1,35 @@
-"""The front-desk admin: contact and scheduling data, never the health history.
+"""The clinic's admin for clients, visits, intakes and the read log.
 
-Who sees what is decided per user from permissions: front desk lacks
-`intake.view_health_history`, so health fields are left out of their forms and lists, and
-the Intake admin refuses them outright.
+Who sees which fields, columns, filters, searches and actions is declared once per role
+in staff.access and applied by staff.admin's base classes: front desk never gets a health
+field, and a query-string lookup that is not declared is refused.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from simple_history.admin import SimpleHistoryAdmin
 
 from clinical import vocabulary
 from intake import extensions, services
-from intake.forms import CatalogueChoiceField, therapist_queryset
+from intake.forms import (
+    CONSENT_SOURCES,
+    CatalogueChoiceField,
+    ConsentForm,
+    ConsentSourceMixin,
+    scheduling_errors,
+    therapist_queryset,
+)
 from intake.models import Client, HealthRecordAccess, Intake, Visit, VisitStatus
+from staff.admin import RoleAccessAdmin, RoleAccessHistoryAdmin
 
-HEALTH_PERMISSION = "intake.view_health_history"
-# Visit fields that reveal health information: the intake it was screened on, the pain the
-# client came with, the body areas worked on, and why it was deferred (often clinical).
-VISIT_HEALTH_FIELDS = ("intake", "baseline_pain", "focus_regions", "status_reason")
 VISIT_FIELDS = (
     "client",
     "therapist",
@@ -48,10 +56,13 @@ VISIT_READONLY = (
     "baseline_pain",
     "followup_called_at",
 )
-
-
-def _sees_health(request) -> bool:
-    return request.user.has_perm(HEALTH_PERMISSION)
+CONSENT_READONLY = (
+    "followup_consent",
+    "followup_consent_at",
+    "followup_consent_source",
+    "followup_consent_by",
+    "opted_out_at",
+)
 
 
 def _admin_column(column: extensions.VisitColumn):
@@ -63,8 +74,28 @@ def _admin_column(column: extensions.VisitColumn):
     return cell
 
 
+class ClientAdminForm(ConsentSourceMixin, forms.ModelForm):
+    followup_consent_source = forms.ChoiceField(
+        label="Consent given", choices=[("", "—"), *CONSENT_SOURCES], required=False
+    )
+
+    class Meta:
+        model = Client
+        fields = (
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "preferred_channel",
+            "followup_consent",
+            "followup_consent_source",
+        )
+
+
 @admin.register(Client)
-class ClientAdmin(SimpleHistoryAdmin):
+class ClientAdmin(RoleAccessHistoryAdmin):
+    form = ClientAdminForm
     list_display = (
         "last_name",
         "first_name",
@@ -88,17 +119,70 @@ class ClientAdmin(SimpleHistoryAdmin):
         "date_of_birth",
         ("email", "phone"),
         "preferred_channel",
-        ("followup_consent", "followup_consent_at"),
+        ("followup_consent", "followup_consent_source"),
+        ("followup_consent_at", "followup_consent_by"),
         "opted_out_at",
+        "consent_link",
     )
-    readonly_fields = ("followup_consent_at",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Consent is recorded with its source on its own page, never ticked on the record;
+        # an opt-out is the client's, so no date field edits it away.
+        fields = ("followup_consent_at", "followup_consent_by", "opted_out_at")
+        if obj is not None:
+            fields = (*CONSENT_READONLY, "consent_link")
+        return self._allowed(request, "fields", fields)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            fields = [f for f in fields if f not in ("consent_link", "opted_out_at")]
+        return fields
+
+    @admin.display(description="follow-up consent")
+    def consent_link(self, obj: Client) -> str:
+        url = reverse("admin:intake_client_consent", args=[obj.pk])
+        return format_html('<a href="{}">Record the client\'s consent or its withdrawal</a>', url)
+
+    def get_urls(self):
+        consent = self.admin_site.admin_view(self.consent_view)
+        return [
+            path("<int:pk>/consent/", consent, name="intake_client_consent"),
+            *super().get_urls(),
+        ]
+
+    def consent_view(self, request, pk: int):
+        """Record a consent (or a withdrawal) the client gave on paper, by phone or in person."""
+        client = get_object_or_404(Client, pk=pk)
+        if not self.has_change_permission(request, client):
+            raise PermissionDenied
+        form = ConsentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.consent_record(
+                client=client,
+                by=request.user,
+                source=form.cleaned_data["source"],
+                given=form.cleaned_data["given"],
+            )
+            self.message_user(request, f"Follow-up consent of {client} recorded.", messages.SUCCESS)
+            return redirect("admin:intake_client_change", client.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Follow-up consent of {client}",
+            "client": client,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        status = 400 if form.is_bound else 200
+        return TemplateResponse(request, "admin/intake/client/consent.html", context, status=status)
 
     def save_model(self, request, obj, form, change):
-        # Consent needs its moment on record (and the database insists).
-        if obj.followup_consent and obj.followup_consent_at is None:
-            obj.followup_consent_at = timezone.now()
-        if not obj.followup_consent:
-            obj.followup_consent_at = None
+        # A consent ticked when the client is added is recorded with who and when.
+        if not change and obj.followup_consent:
+            obj.followup_consent_at = obj.followup_consent_at or timezone.now()
+            obj.followup_consent_by = request.user
+        elif not change:
+            obj.followup_consent_at, obj.followup_consent_source = None, ""
         super().save_model(request, obj, form, change)
 
 
@@ -121,9 +205,16 @@ class VisitAdminForm(forms.ModelForm):
             codes.append(code)
         return list(dict.fromkeys(codes))
 
+    def clean(self):
+        cleaned = super().clean()
+        # The therapist's form's rules: no past day, no double booking.
+        if "scheduled_at" in self.fields:
+            scheduling_errors(self, visit=self.instance)
+        return cleaned
+
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(RoleAccessHistoryAdmin):
     form = VisitAdminForm
     list_display = ("scheduled_at", "client", "therapist", "planned_modality", "status")
     list_select_related = ("client", "therapist")
@@ -131,32 +222,21 @@ class VisitAdmin(admin.ModelAdmin):
     search_fields = ("client__first_name", "client__last_name", "client__email", "client__phone")
     date_hierarchy = "scheduled_at"
     autocomplete_fields = ("client",)
+    fields = VISIT_FIELDS
+    readonly_fields = VISIT_READONLY
 
     @property
     def actions(self):
-        # Screening and follow-up own their actions on visits (intake.extensions).
+        # Screening and follow-up own their actions on visits (intake.extensions); the
+        # roles' declarations in staff.access decide who gets which.
         return tuple(extensions.visit_admin_actions)
 
-    def get_list_display(self, request):
+    def offered_list_display(self, request):
         # ... and their columns (the decision level, the follow-up summary).
         return (*self.list_display, *(_admin_column(c) for c in extensions.columns("admin")))
 
     def get_queryset(self, request):
         return extensions.annotate_visits(super().get_queryset(request), place="admin")
-
-    def get_fields(self, request, obj=None):
-        if _sees_health(request):
-            return VISIT_FIELDS
-        return tuple(f for f in VISIT_FIELDS if f not in VISIT_HEALTH_FIELDS)
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = VISIT_READONLY
-        if not _sees_health(request):
-            fields = tuple(f for f in fields if f not in VISIT_HEALTH_FIELDS)
-        return fields
-
-    def get_exclude(self, request, obj=None):
-        return () if _sees_health(request) else VISIT_HEALTH_FIELDS
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "therapist":
@@ -172,11 +252,16 @@ class VisitAdmin(admin.ModelAdmin):
             "by": request.user,
         }
         if change:
-            services.visit_change_plan(visit=obj, therapist=obj.therapist, **plan)
+            saved = services.visit_change_plan(visit=obj, therapist=obj.therapist, **plan)
         else:
             saved = services.visit_schedule(client=obj.client, therapist=obj.therapist, **plan)
             obj.pk = saved.pk
             obj.intake_id = saved.intake_id
+        if self.shows_health(request):
+            # Only to those who read health histories: front desk gets the same plain
+            # confirmation whatever the client's history holds.
+            for problem in saved.plan_problems:
+                self.message_user(request, problem, messages.WARNING)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status != VisitStatus.SCHEDULED:
@@ -186,19 +271,13 @@ class VisitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Intake)
-class IntakeAdmin(admin.ModelAdmin):
-    """Read-only health histories for users allowed to read them; everyone else gets 403."""
+class IntakeAdmin(RoleAccessHistoryAdmin):
+    """Read-only health histories for the roles staff.access gives them to."""
 
     list_display = ("client", "created_at", "visit_date", "planned_modality", "entered_by")
     list_select_related = ("client", "entered_by")
     search_fields = ("client__first_name", "client__last_name")
     date_hierarchy = "created_at"
-
-    def has_module_permission(self, request):
-        return _sees_health(request) and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _sees_health(request) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request):
         # Intakes are recorded on the therapist's intake form (consent and signature).
@@ -212,20 +291,14 @@ class IntakeAdmin(admin.ModelAdmin):
 
 
 @admin.register(HealthRecordAccess)
-class HealthRecordAccessAdmin(admin.ModelAdmin):
-    """The audit log of health-history reads: superusers only, read-only."""
+class HealthRecordAccessAdmin(RoleAccessAdmin):
+    """The audit log of health-history reads: the owner's only (staff.access), read-only."""
 
     list_display = ("at", "user", "client", "what", "path")
     list_select_related = ("user", "client")
     list_filter = ("what",)
     search_fields = ("user__username", "client__first_name", "client__last_name")
     date_hierarchy = "at"
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
 
     def has_add_permission(self, request):
         return False

@@ -13,8 +13,13 @@ from clinical import vocabulary
 from clinical.catalogue import Catalogue, get_catalogue
 from clinical.intake import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
 from intake import codec
-from intake.models import CONSENT_TEXT, Client
-from intake.services import check_intake_for_record, signature_matches
+from intake.models import CONSENT_TEXT, Client, ConsentSource
+from intake.services import (
+    check_intake_for_record,
+    completion_time_problem,
+    scheduling_problem,
+    signature_matches,
+)
 from staff.forms import SingleValueMixin
 from staff.roles import THERAPIST_GROUPS
 
@@ -124,7 +129,29 @@ class ClientSearchForm(forms.Form):
     q = forms.CharField(label="Search", max_length=100, required=False)
 
 
-class ClientForm(SingleValueMixin, forms.ModelForm):
+CONSENT_SOURCES = [(c.value, c.label) for c in ConsentSource if c != ConsentSource.UNRECORDED]
+
+
+class ConsentSourceMixin:
+    """A follow-up consent ticked on a form must say how the client gave it."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("followup_consent") and not cleaned.get("followup_consent_source"):
+            self.add_error(
+                "followup_consent_source",
+                "Say how the client gave their consent (in person, on paper or by phone).",
+            )
+        return cleaned
+
+
+class ClientForm(ConsentSourceMixin, SingleValueMixin, forms.ModelForm):
+    followup_consent_source = forms.ChoiceField(
+        label="Consent given",
+        choices=[("", "—"), *CONSENT_SOURCES],
+        required=False,
+    )
+
     class Meta:
         model = Client
         fields = [
@@ -135,6 +162,7 @@ class ClientForm(SingleValueMixin, forms.ModelForm):
             "phone",
             "preferred_channel",
             "followup_consent",
+            "followup_consent_source",
         ]
         widgets = {"date_of_birth": DateInput()}
 
@@ -372,21 +400,35 @@ class TherapistChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.username
 
 
+def scheduling_errors(form: forms.BaseForm, *, visit=None) -> None:
+    """Add the scheduling rules' error (past day, double booking) to `scheduled_at`.
+
+    Shared by the therapist's visit form and the admin's, so both refuse the same times.
+    """
+    scheduled_at = form.cleaned_data.get("scheduled_at")
+    therapist = form.cleaned_data.get("therapist")
+    if scheduled_at is None or therapist is None:
+        return
+    problem = scheduling_problem(therapist=therapist, scheduled_at=scheduled_at, visit=visit)
+    if problem:
+        form.add_error("scheduled_at", problem)
+
+
 class VisitForm(SingleValueMixin, forms.Form):
     scheduled_at = forms.DateTimeField(widget=DateTimeInput(), label="Date and time")
     therapist = TherapistChoiceField(queryset=None)
     planned_modality = CatalogueChoiceField()
     focus_regions = RegionsField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, visit=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.visit = visit
         self.fields["therapist"].queryset = therapist_queryset()
 
-    def clean_scheduled_at(self):
-        value = self.cleaned_data["scheduled_at"]
-        if timezone.localtime(value).date() < timezone.localdate():
-            raise forms.ValidationError("The visit cannot be scheduled in the past.")
-        return value
+    def clean(self):
+        cleaned = super().clean()
+        scheduling_errors(self, visit=self.visit)
+        return cleaned
 
 
 class VisitCompleteForm(SingleValueMixin, forms.Form):
@@ -398,11 +440,35 @@ class VisitCompleteForm(SingleValueMixin, forms.Form):
         help_text="Leave empty for now.",
     )
 
+    def __init__(self, *args, visit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visit = visit
+
     def clean_completed_at(self):
         value = self.cleaned_data.get("completed_at")
-        if value and value > timezone.now() + dt.timedelta(minutes=5):
+        # A minute of slack: the form's time has no seconds and clocks differ a little.
+        if value and value > timezone.now() + dt.timedelta(minutes=1):
             raise forms.ValidationError("The visit cannot finish in the future.")
-        return value
+        if value and self.visit is not None:
+            problem = completion_time_problem(self.visit, min(value, timezone.now()))
+            if problem:
+                raise forms.ValidationError(problem)
+        return value and min(value, timezone.now())
+
+
+class ConsentForm(SingleValueMixin, forms.Form):
+    """Front desk or a therapist records a consent the client gave, or withdrew, themselves."""
+
+    given = forms.TypedChoiceField(
+        label="The client",
+        choices=[("yes", "agrees to follow-up messages"), ("no", "withdraws their consent")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    source = forms.ChoiceField(label="How", choices=CONSENT_SOURCES, widget=forms.RadioSelect)
+    confirm = forms.BooleanField(
+        label="The client told us this themselves (not a relative, not a guess)",
+    )
 
 
 class VisitReasonForm(SingleValueMixin, forms.Form):

@@ -32,6 +32,16 @@ class Channel(models.TextChoices):
     BOTH = "both", "Email and text message"
 
 
+class ConsentSource(models.TextChoices):
+    """Where a client's follow-up consent (or its withdrawal) came from."""
+
+    IN_PERSON = "in_person", "In person at the clinic"
+    PAPER = "paper", "On a signed paper form"
+    PHONE = "phone", "By phone"
+    # Consents recorded before their source was kept.
+    UNRECORDED = "unrecorded", "Not recorded"
+
+
 class Client(models.Model):
     """A person who comes for massage. Contact and scheduling data; health data is in Intake."""
 
@@ -45,6 +55,20 @@ class Client(models.Model):
     )
     followup_consent = models.BooleanField("agrees to follow-up messages", default=False)
     followup_consent_at = models.DateTimeField(null=True, blank=True)
+    # Provenance of the consent as it stands (the history keeps every earlier one): how the
+    # client gave (or withdrew) it and which staff member recorded it.
+    followup_consent_source = models.CharField(
+        "consent given", max_length=10, choices=ConsentSource.choices, blank=True
+    )
+    followup_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="consent recorded by",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Set by the client's own opt-out link; only a new consent from the client clears it.
     opted_out_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -67,6 +91,10 @@ class Client(models.Model):
             models.CheckConstraint(
                 condition=Q(followup_consent=False) | Q(followup_consent_at__isnull=False),
                 name="client_consent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(followup_consent=False) | ~Q(followup_consent_source=""),
+                name="client_consent_has_source",
             ),
         ]
 

@@ -16,15 +16,66 @@ from django.utils import timezone
 from clinical import vocabulary
 from clinical.intake import IntakeData, IntakeError
 from intake import signals
-from intake.models import Client, Intake, Visit, VisitStatus
+from intake.models import Client, ConsentSource, Intake, Visit, VisitStatus
+
+# A visit may be recorded as finished up to this long before its scheduled time (a visit
+# brought forward on the day); never later than now.
+COMPLETED_BEFORE_SCHEDULED = dt.timedelta(days=1)
+# Two open visits of one therapist closer than this are a double booking.
+VISIT_SLOT = dt.timedelta(minutes=60)
 
 
 class VisitError(Exception):
-    """Raise when a visit cannot move on; `problems` lists each reason in plain words."""
+    """Raise when a visit cannot move on; `problems` lists each reason in plain words.
+
+    The problems may name a client's conditions (they are shown to the therapist), so the
+    exception's own message, which a log or a traceback would carry, only counts them.
+    """
 
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("; ".join(self.problems))
+        super().__init__(f"the visit cannot move on ({len(self.problems)} problem(s))")
+
+
+def completion_time_problem(visit: Visit, completed_at: dt.datetime) -> str | None:
+    """Return why `completed_at` cannot be the visit's finish time, or None if it can.
+
+    It lies between the scheduled time minus COMPLETED_BEFORE_SCHEDULED and now: a finish
+    time in 1999 would expire every check-in at once, and the visit would never reach the
+    no-response list.
+    """
+    if completed_at > timezone.now():
+        return "The visit cannot finish in the future."
+    earliest = visit.scheduled_at - COMPLETED_BEFORE_SCHEDULED
+    if completed_at < earliest:
+        when = timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")
+        return f"The visit cannot finish before {when} (a day before it was scheduled)."
+    return None
+
+
+def scheduling_problem(
+    *, therapist, scheduled_at: dt.datetime, visit: Visit | None = None
+) -> str | None:
+    """Return why a visit cannot be booked (or moved) to `scheduled_at`, or None if it can.
+
+    Checks scheduling data only, the same for every client: not on a past day, and not
+    within VISIT_SLOT of another open visit of the same therapist.
+    """
+    if timezone.localtime(scheduled_at).date() < timezone.localdate():
+        return "The visit cannot be scheduled in the past."
+    clashes = Visit.objects.filter(
+        therapist=therapist,
+        status=VisitStatus.SCHEDULED,
+        scheduled_at__gt=scheduled_at - VISIT_SLOT,
+        scheduled_at__lt=scheduled_at + VISIT_SLOT,
+    )
+    if visit is not None and visit.pk is not None:
+        clashes = clashes.exclude(pk=visit.pk)
+    clash = clashes.order_by("scheduled_at").first()
+    if clash is not None:
+        when = timezone.localtime(clash.scheduled_at).strftime("%H:%M")
+        return f"The therapist already has a visit at {when}; choose another time."
+    return None
 
 
 def normalise_name(name: str) -> str:
@@ -37,6 +88,28 @@ def signature_matches(signature_name: str, client: Client) -> bool:
     return bool(signature_name.strip()) and normalise_name(signature_name) == normalise_name(
         client.full_name
     )
+
+
+def consent_record(*, client: Client, by, source: str, given: bool = True) -> Client:
+    """Record the client's follow-up consent (or its withdrawal), saying how they gave it.
+
+    A new consent is the client's own decision, so it also ends an opt-out they made with
+    their link; nobody clears an opt-out any other way. Who recorded it, when and how are
+    kept on the client and, with every earlier consent, in its change history.
+    """
+    if source not in ConsentSource.values or source == ConsentSource.UNRECORDED:
+        raise ValueError(f"Unknown consent source {source!r}.")
+    with transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        client.followup_consent = given
+        client.followup_consent_at = timezone.now() if given else None
+        client.followup_consent_source = source
+        client.followup_consent_by = by
+        if given:
+            client.opted_out_at = None
+        client._history_user = by
+        client.save()
+    return client
 
 
 def check_intake_for_record(data: IntakeData, *, today: dt.date | None = None) -> None:
@@ -101,7 +174,12 @@ def visit_schedule(
     focus_regions: list[str],
     by,
 ) -> Visit:
-    """Book a visit on the client's latest intake and screen the plan."""
+    """Book a visit on the client's latest intake and screen the plan.
+
+    Booking never fails for a reason found in the health history (whoever books must not
+    learn it from a refusal): when the intake cannot be screened for this plan, the visit is
+    booked unscreened and `visit.plan_problems` says why, for a therapist to see.
+    """
     modality, regions = _normalised_plan(planned_modality, focus_regions)
     with transaction.atomic():
         visit = Visit(
@@ -127,7 +205,11 @@ def visit_change_plan(
     focus_regions: list[str],
     therapist=None,
 ) -> Visit:
-    """Change a scheduled visit's time, therapist or plan and screen the new plan."""
+    """Change a scheduled visit's time, therapist or plan and screen the new plan.
+
+    As with visit_schedule, the change is kept even when the new plan cannot be screened;
+    `visit.plan_problems` says why.
+    """
     modality, regions = _normalised_plan(planned_modality, focus_regions)
     with transaction.atomic():
         visit = _locked_open_visit(visit, "changed")
@@ -155,13 +237,17 @@ def visit_complete(
         raise VisitError(f"Unknown modality {modality!r}.")
     with transaction.atomic():
         visit = _locked_open_visit(visit, "completed")
+        completed_at = completed_at or timezone.now()
+        late = completion_time_problem(visit, completed_at)
+        if late:
+            raise VisitError(late)
         problems = signals.completion_problems(visit, performed)
         if problems:
             raise VisitError(problems)
         intake = visit.intake
         visit.status = VisitStatus.COMPLETED
         visit.performed_modality = performed
-        visit.completed_at = completed_at or timezone.now()
+        visit.completed_at = completed_at
         visit.completed_by = by
         # The follow-up compares each answer with this, so "no pain recorded" counts as 0.
         visit.baseline_pain = intake.pain_score if intake and intake.pain_score is not None else 0
@@ -220,5 +306,6 @@ def _normalised_plan(planned_modality: str, focus_regions: list[str]) -> tuple[s
 
 def _screen(visit: Visit) -> None:
     # A visit without an intake has nothing to screen yet; recording one screens it.
+    visit.plan_problems = []
     if visit.intake_id is not None:
-        signals.visit_changed.send(sender=Visit, visit=visit)
+        visit.plan_problems = signals.plan_problems(visit)

@@ -2,7 +2,7 @@
 
 intake imports neither screening nor follow-up; they connect receivers in their AppConfig's
 ready(). Every signal is sent inside the transaction of the change, so a receiver that raises
-undoes the change (a visit is never completed without its check-ins, nor booked unscreened).
+undoes the change (a visit is never completed without its check-ins).
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # Sent (sender=Visit, visit=...) after a scheduled visit's intake, plan, date or therapist
-# changed, or after it was booked: screening stores a new screening for it. A receiver may
-# raise intake.services.VisitError to refuse the change.
+# changed, or after it was booked: screening stores a new screening for it. Each receiver
+# returns a list of problems in plain words ([] when it has none), e.g. an intake that
+# cannot be screened for the new date; the change is kept all the same, so that whoever
+# made it cannot learn something of the health history from a refusal.
 visit_changed = Signal()
 
 # Sent (sender=Visit, visit=..., modality=...) before a visit is completed, with the visit
@@ -21,6 +23,14 @@ visit_completing = Signal()
 # Sent (sender=Visit, visit=...) inside the completion transaction, after the visit is saved
 # as completed: follow-up schedules its check-ins.
 visit_completed = Signal()
+
+
+def plan_problems(visit) -> list[str]:
+    """Send visit_changed and return every receiver's problems with the visit's new plan."""
+    problems: list[str] = []
+    for _receiver, found in visit_changed.send(sender=type(visit), visit=visit):
+        problems.extend(found or ())
+    return problems
 
 
 def completion_problems(visit, modality: str) -> list[str]:

@@ -23,6 +23,7 @@ from intake.forms import (
     VisitReasonForm,
 )
 from intake.models import Client, Intake, Visit, VisitStatus
+from staff.addresses import client_address
 from staff.decorators import therapist_required
 
 CLIENTS_PER_PAGE = 25
@@ -75,7 +76,13 @@ def client_create(request):
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         client = form.save(commit=False)
-        client.followup_consent_at = timezone.now() if client.followup_consent else None
+        given = client.followup_consent
+        client.followup_consent_at = timezone.now() if given else None
+        client.followup_consent_by = request.user if given else None
+        client.followup_consent_source = (
+            form.cleaned_data["followup_consent_source"] if given else ""
+        )
+        client._history_user = request.user
         client.save()
         messages.success(request, f"{client} added. Record their health history next.")
         return redirect("intake:intake_create", client_id=client.pk)
@@ -109,7 +116,7 @@ def intake_create(request, client_id: int):
                 client=client,
                 data=form.cleaned_data["intake"],
                 by=request.user,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_address(request),
                 signature_name=form.cleaned_data["signature_name"],
             )
             messages.success(request, "Health history recorded.")
@@ -159,6 +166,7 @@ def visit_create(request, client_id: int):
     if request.method == "POST" and form.is_valid():
         visit = services.visit_schedule(client=client, by=request.user, **form.cleaned_data)
         messages.success(request, "Visit scheduled.")
+        _warn_plan_problems(request, visit)
         return redirect("intake:visit_detail", visit_id=visit.pk)
     status = 400 if form.is_bound else 200
     context = {"client": client, "form": form, "latest": latest}
@@ -203,15 +211,22 @@ def _render_visit(request, visit: Visit, status: int = 200, **forms):
 def visit_plan(request, visit_id: int):
     """Change a scheduled visit's time, therapist, modality or focus regions."""
     visit = _get_visit(visit_id)
-    form = VisitForm(request.POST, prefix="plan")
+    form = VisitForm(request.POST, prefix="plan", visit=visit)
     if not form.is_valid():
         return _render_visit(request, visit, 400, plan_form=form)
     try:
-        services.visit_change_plan(visit=visit, by=request.user, **form.cleaned_data)
+        changed = services.visit_change_plan(visit=visit, by=request.user, **form.cleaned_data)
     except services.VisitError as exc:
         return _render_visit(request, visit, 409, plan_form=form, problems=exc.problems)
     messages.success(request, "Plan changed and screened again.")
+    _warn_plan_problems(request, changed)
     return redirect("intake:visit_detail", visit_id=visit.pk)
+
+
+def _warn_plan_problems(request, visit: Visit) -> None:
+    # Therapists read health histories: they see why the new plan could not be screened.
+    for problem in getattr(visit, "plan_problems", ()):
+        messages.warning(request, problem)
 
 
 @therapist_required
@@ -219,7 +234,7 @@ def visit_plan(request, visit_id: int):
 def visit_complete(request, visit_id: int):
     """Complete a visit; screening may refuse it (nothing is stored then)."""
     visit = _get_visit(visit_id)
-    form = VisitCompleteForm(request.POST)
+    form = VisitCompleteForm(request.POST, visit=visit)
     if not form.is_valid():
         return _render_visit(request, visit, 400, complete_form=form)
     try:

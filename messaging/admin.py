@@ -6,11 +6,12 @@ from django.conf import settings
 from django.contrib import admin
 
 from messaging.models import OutboxMessage
+from staff.admin import RoleAccessAdmin
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
-    """The development outbox: visible in the admin only with DEBUG."""
+class OutboxMessageAdmin(RoleAccessAdmin):
+    """The development outbox: visible in the admin only with DEBUG (and to the owner)."""
 
     list_display = ("created_at", "channel", "to", "subject")
     list_filter = ("channel",)

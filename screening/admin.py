@@ -1,10 +1,10 @@
-"""Read-only admin for screenings, flags and clearances (therapists and superusers only).
+"""Read-only admin for screenings, flags and clearances (the roles staff.access allows).
 
 Screenings are the engine's output and every change to them (acknowledgement, dismissal,
 a clearance) goes through screening.services from the report page, which checks the rules
 and records who and when. So the admin lists, searches and shows history, and edits
-nothing. Front desk never sees health data (SPEC section 1): they get 403 here even if a
-permission were granted by mistake.
+nothing. Front desk never sees health data (SPEC section 1): staff.access declares none of
+these models for them, so they get 403 here even if a permission were granted by mistake.
 """
 
 from __future__ import annotations
@@ -13,20 +13,13 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from screening.models import Clearance, Screening, ScreeningFlag
-from staff.roles import is_therapist
+from staff.admin import RoleAccessHistoryAdmin, RoleAccessInline
 
 
-class TherapistReadOnlyAdmin(SimpleHistoryAdmin):
-    """Let therapists and superusers view; nobody adds, changes or deletes here."""
-
-    def has_module_permission(self, request) -> bool:
-        return is_therapist(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_therapist(request.user)
+class ReadOnlyAdmin(RoleAccessHistoryAdmin):
+    """Viewing only (for the roles staff.access allows); nobody adds, changes or deletes."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -38,7 +31,7 @@ class TherapistReadOnlyAdmin(SimpleHistoryAdmin):
         return False
 
 
-class ScreeningFlagInline(admin.TabularInline):
+class ScreeningFlagInline(RoleAccessInline, admin.TabularInline):
     model = ScreeningFlag
     fields = [
         "code",
@@ -55,9 +48,6 @@ class ScreeningFlagInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_view_permission(self, request, obj=None) -> bool:
-        return is_therapist(request.user)
-
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -73,7 +63,7 @@ class ScreeningChangeList(ChangeList):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(TherapistReadOnlyAdmin):
+class ScreeningAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "visit",
@@ -109,7 +99,7 @@ class ScreeningAdmin(TherapistReadOnlyAdmin):
 
 
 @admin.register(ScreeningFlag)
-class ScreeningFlagAdmin(TherapistReadOnlyAdmin):
+class ScreeningFlagAdmin(ReadOnlyAdmin):
     list_display = [
         "code",
         "severity",
@@ -124,7 +114,7 @@ class ScreeningFlagAdmin(TherapistReadOnlyAdmin):
 
 
 @admin.register(Clearance)
-class ClearanceAdmin(TherapistReadOnlyAdmin):
+class ClearanceAdmin(ReadOnlyAdmin):
     list_display = [
         "client",
         "doctor_name",

@@ -13,19 +13,25 @@ from django.template.loader import render_to_string
 from clinical.intake import IntakeError
 from intake import extensions, signals
 from intake.models import Visit
-from intake.services import VisitError
 from screening import services
 from screening.queries import with_screening_decision
 
 
 @receiver(signals.visit_changed, sender=Visit, dispatch_uid="screening-visit-changed")
-def screen_changed_visit(sender, visit: Visit, **kwargs) -> None:
-    """Screen a booked or changed visit; refuse the change if its intake cannot be screened."""
+def screen_changed_visit(sender, visit: Visit, **kwargs) -> list[str]:
+    """Screen a booked or changed visit; return why its intake cannot be screened, if so.
+
+    E.g. a visit booked so long before a pregnancy's due date that the intake no longer
+    fits it. The visit keeps its booking and stays unscreened (it cannot be completed
+    until a new intake is recorded): refusing the booking would tell whoever booked it
+    something of the client's health history.
+    """
     try:
         services.screen_visit(visit=visit)
     except IntakeError as exc:
-        # E.g. a visit moved so far that the intake's due date no longer fits: say so.
-        raise VisitError(f"The intake cannot be screened for this plan: {exc}") from exc
+        # Not logged either: a log line only for such visits would say something too.
+        return [f"The intake cannot be screened for this plan: {exc}"]
+    return []
 
 
 @receiver(signals.visit_completing, sender=Visit, dispatch_uid="screening-visit-completing")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django import forms
+
 
 class SingleValueMixin:
     """Reject a field that arrives twice instead of silently keeping the last value."""
@@ -15,3 +17,15 @@ class SingleValueMixin:
                 continue
             if len(self.data.getlist(self.add_prefix(name))) > 1:
                 self.add_error(name, "This field was sent more than once; send one value.")
+
+
+class TokenForm(SingleValueMixin, forms.Form):
+    """A code from the authenticator app (6 digits) or a recovery code."""
+
+    token = forms.CharField(
+        label="Code",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )

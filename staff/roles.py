@@ -13,6 +13,8 @@ CLINICAL_LEAD = "clinical_lead"
 ROLES = (THERAPIST, FRONT_DESK, CLINICAL_LEAD)
 # The groups whose members work as therapists (read health histories, see clients).
 THERAPIST_GROUPS = (THERAPIST, CLINICAL_LEAD)
+# A superuser: the clinic's owner (users, settings, the read log). Not a group.
+OWNER = "owner"
 
 # What each staff group may do. Front desk gets contact and scheduling data only: nothing on
 # intakes, screenings or answers, and not `view_health_history` (minimum necessary).
@@ -96,3 +98,20 @@ def is_therapist(user) -> bool:
 def is_front_desk(user) -> bool:
     """Return whether the user works the front desk (contact and scheduling data only)."""
     return _in_group(user, FRONT_DESK)
+
+
+def role_of(user) -> str | None:
+    """Return the user's role for staff.access: owner, therapist, front desk, or None.
+
+    A user in both groups gets the therapist's role (which includes the front desk's pages).
+    """
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if user.is_superuser:
+        return OWNER
+    groups = set(user.groups.values_list("name", flat=True))
+    if THERAPIST in groups:
+        return THERAPIST
+    if FRONT_DESK in groups:
+        return FRONT_DESK
+    return None

@@ -14,6 +14,14 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_second_sign_in_step(settings):
+    """Two-factor sign-in is not under test here: its own tests turn STAFF_2FA_REQUIRED on
+    (tests/security/test_two_factor.py, tests/browser/test_two_factor.py). Production has it
+    on whenever DEBUG is off."""
+    settings.STAFF_2FA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Hash test passwords cheaply; production keeps Django's default PBKDF2."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

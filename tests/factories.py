@@ -60,6 +60,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     preferred_channel = "email"
     followup_consent = True
     followup_consent_at = factory.LazyFunction(timezone.now)
+    followup_consent_source = "paper"
 
 
 class IntakeFactory(factory.django.DjangoModelFactory):

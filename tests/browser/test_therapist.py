@@ -26,6 +26,7 @@ def _add_client(tab: Tab, first: str, last: str) -> Client:
     page.fill("#id_email", f"{first.lower()}@example.com")
     page.select_option("#id_preferred_channel", "email")
     page.check("#id_followup_consent")
+    page.select_option("#id_followup_consent_source", "in_person")
     with page.expect_navigation():
         page.click("button:has-text('Add client')")
     assert "/intakes/new/" in page.url, "the client form was refused"

@@ -51,7 +51,9 @@ def test_the_window_resets_after_it_passes(client, frozen, settings):
     assert client.get(url).status_code == 404
 
 
-def test_on_redis_each_request_is_counted_in_one_round_trip(client, settings, monkeypatch):
+def test_on_redis_each_request_is_counted_in_two_round_trips_through_the_public_api(
+    client, settings, monkeypatch
+):
     import redis
 
     from tests.services import require_redis
@@ -81,7 +83,10 @@ def test_on_redis_each_request_is_counted_in_one_round_trip(client, settings, mo
     trips.clear()
     for _ in range(views.RATE_LIMIT_REQUESTS):
         assert client.get(page, REMOTE_ADDR="203.0.113.9").status_code == 404
-    assert len(trips) == views.RATE_LIMIT_REQUESTS
+    # Django's incr: EXISTS, then INCR; the first request's EXISTS fails and `add` sets the
+    # count with its expiry instead. (A pipeline would save one, but only through the
+    # backend's private client.)
+    assert len(trips) == 2 * views.RATE_LIMIT_REQUESTS
     assert client.get(page, REMOTE_ADDR="203.0.113.9").status_code == 429
 
     # The window started with the first request and is not moved by the later ones.

@@ -118,7 +118,7 @@ def test_the_client_page_query_count_does_not_grow_with_rows(
     assert len(response.context["visits"]) == 6
 
 
-def test_creating_a_client_records_consent_time(therapist_client):
+def test_creating_a_client_records_consent_time_source_and_who(therapist_client, therapist):
     response = therapist_client.post(
         reverse("intake:client_create"),
         {
@@ -129,13 +129,35 @@ def test_creating_a_client_records_consent_time(therapist_client):
             "phone": "+447911123456",
             "preferred_channel": "both",
             "followup_consent": "on",
+            "followup_consent_source": "in_person",
         },
     )
     client = Client.objects.get()
     assert response.status_code == 302
     assert client.followup_consent_at is not None
+    assert (client.followup_consent_source, client.followup_consent_by) == (
+        "in_person",
+        therapist,
+    )
     page = therapist_client.get(reverse("intake:client_detail", args=[client.pk]))
     assert "مريم حداد" in page.content.decode()
+
+
+def test_a_consent_without_its_source_is_refused_and_nothing_is_stored(therapist_client):
+    response = therapist_client.post(
+        reverse("intake:client_create"),
+        {
+            "first_name": "Ana",
+            "last_name": "Lopez",
+            "date_of_birth": "1985-03-04",
+            "email": "ana@example.com",
+            "preferred_channel": "email",
+            "followup_consent": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "Say how the client gave their consent" in response.content.decode()
+    assert not Client.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,7 @@ def test_a_completed_visit_is_followed_up_and_a_worsening_answer_reaches_the_the
             "phone": "+447911123456",
             "preferred_channel": "email",
             "followup_consent": "on",
+            "followup_consent_source": "in_person",
         },
     )
     client_id = _id_from(created.headers["Location"], r"/clients/(\d+)/intakes/new/")

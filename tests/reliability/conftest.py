@@ -283,6 +283,7 @@ def make_due_checkins(
             preferred_channel="email",
             followup_consent=True,
             followup_consent_at=now,
+            followup_consent_source="paper",
         )
         for i in range(count)
     )

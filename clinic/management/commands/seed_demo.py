@@ -249,6 +249,7 @@ class Command(BaseCommand):
             preferred_channel=Channel.BOTH,
             followup_consent=True,
             followup_consent_at=timezone.now(),
+            followup_consent_source="paper",
         )
 
     def _intake(self, client: Client, spec: dict, therapist, visit_day: dt.date):

@@ -1,0 +1,6 @@
+"""gunicorn settings read from the working directory (the image's and `make`'s): logs that
+never carry a link token. Command-line options still override anything here."""
+
+logger_class = "clinic.gunicorn_logging.ScrubbingLogger"
+# The combined format; every atom is scrubbed of link tokens by the logger class.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
