@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 
 from clinical import vocabulary
 from intake import extensions
+from intake.diff import condition_words
 
 register = template.Library()
 
@@ -95,7 +96,7 @@ def severity(code: str | None) -> vocabulary.Severity:
 @register.filter
 def code_label(code: str) -> str:
     """Show a code that has no vocabulary kind (e.g. a condition typed in) in plain words."""
-    return (code or "").replace("_", " ").capitalize()
+    return condition_words(code or "")
 
 
 @register.simple_tag(takes_context=True)
