@@ -26,8 +26,13 @@
     });
   }
 
-  window.addEventListener("load", function () {
+  function fix() {
     nameAutocompletes();
     roleHelpIcons();
-  });
+  }
+
+  // The widgets are built by other scripts, some after the page has loaded: fix what is
+  // there now and whatever they add later.
+  fix();
+  new MutationObserver(fix).observe(document.body, { childList: true, subtree: true });
 })();
