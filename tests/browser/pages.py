@@ -449,6 +449,12 @@ PAGES: list[Page] = [
         lambda t: f"/admin/intake/client/{t.clear.client_id}/change/",
     ),
     Page("fd-admin-client-add", FRONT_DESK, _admin("intake/client/add")),
+    Page(
+        "fd-admin-client-history",
+        FRONT_DESK,
+        lambda t: f"/admin/intake/client/{t.clear.client_id}/history/",
+    ),
+    Page("fd-admin-password", FRONT_DESK, lambda t: "/admin/password_change/"),
     Page("fd-admin-visits", FRONT_DESK, lambda t: t.with_today("/admin/intake/visit/")),
     Page("fd-admin-visit", FRONT_DESK, lambda t: f"/admin/intake/visit/{t.clear.pk}/change/"),
     Page("fd-admin-visit-add", FRONT_DESK, _admin("intake/visit/add")),
