@@ -21,7 +21,7 @@ LEVEL_COLOURS = {
     **{code: colours[0] for code, colours in vocabulary.ESCALATION_LEVEL_COLOURS.items()},
     None: vocabulary.severity(vocabulary.CLEAR).background,
 }
-BASELINE_COLOUR = "#6c757d"
+BASELINE_COLOUR = "#5c636a"  # Bootstrap's secondary grey, as darkened in clinic.css
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 20, 16, 40
