@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
@@ -190,6 +191,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the templates above, so templates/ can fix a widget's markup (the
+# admin's date and time inputs get labels there).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # Database: SQLite under var/ by default (the embedded mode), PostgreSQL via DATABASE_URL.
 VAR_DIR.mkdir(exist_ok=True)

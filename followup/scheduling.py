@@ -34,6 +34,11 @@ def policy_hours_for(position: int) -> int:
     return POLICY_HOURS_STEP * (position + 1)
 
 
+def checkin_position(policy_hours: int) -> int:
+    """Return the 1-based place of the check-in at `policy_hours` (24 h is the first)."""
+    return max(policy_hours // POLICY_HOURS_STEP, 1)
+
+
 def quiet_until(moment: datetime.datetime) -> datetime.datetime:
     """Return `moment`, or the end of the quiet period it falls in (clinic's local time)."""
     quiet = settings.FOLLOWUP_QUIET_HOURS

@@ -1,13 +1,18 @@
 """Compare two intakes: what changed since the client's previous health history.
 
 Pure Python on intake JSON dicts (the shape of `Intake.to_payload()`), so it is easy to test
-and does not touch the database.
+and does not touch the database. Codes are shown in the vocabulary's words ("Lower back",
+"Deep tissue"); a condition, which has no vocabulary label, in its name's words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from clinical import vocabulary
 
 ADDED = "added"
 REMOVED = "removed"
@@ -53,7 +58,9 @@ def diff_intakes(old: dict[str, Any] | None, new: dict[str, Any]) -> IntakeDiff:
     """Return what changed from `old` to `new`; with no `old` everything recorded is added."""
     old = old or {}
     changes: list[Change] = []
-    changes += _list_changes("Red flags", old.get("red_flags"), new.get("red_flags"))
+    changes += _list_changes(
+        "Red flags", old.get("red_flags"), new.get("red_flags"), words=_words("intake_red_flag")
+    )
     changes += _condition_changes(old.get("conditions") or [], new.get("conditions") or [])
     changes += _pregnancy_changes(old.get("pregnancy"), new.get("pregnancy"))
     changes += _list_changes(
@@ -68,6 +75,15 @@ def diff_intakes(old: dict[str, Any] | None, new: dict[str, Any]) -> IntakeDiff:
     return IntakeDiff(tuple(changes))
 
 
+def _words(kind: str) -> Callable[[str], str]:
+    return partial(vocabulary.label, kind)
+
+
+def condition_words(code: str) -> str:
+    """Return a condition code in words: "brittle_bones" -> "Brittle bones"."""
+    return code.replace("_", " ").strip().capitalize()
+
+
 def _key(item: str) -> str:
     # "Warfarin  5 mg" and "warfarin 5 mg" are the same medication, not a stop and a start.
     return " ".join(item.split()).casefold()
@@ -79,16 +95,18 @@ def _list_changes(
     new: list[str] | None,
     added_word: str = "new",
     removed_word: str = "no longer",
+    *,
+    words: Callable[[str], str] = str,
 ) -> list[Change]:
     old_keys = {_key(item): item for item in old or []}
     new_keys = {_key(item): item for item in new or []}
     changes = [
-        Change(section, ADDED, f"{added_word}: {item}")
+        Change(section, ADDED, f"{added_word}: {words(item)}")
         for key, item in new_keys.items()
         if key not in old_keys
     ]
     changes += [
-        Change(section, REMOVED, f"{removed_word}: {item}")
+        Change(section, REMOVED, f"{removed_word}: {words(item)}")
         for key, item in old_keys.items()
         if key not in new_keys
     ]
@@ -100,19 +118,20 @@ def _condition_changes(old: list[dict], new: list[dict]) -> list[Change]:
     after = {c["code"]: c for c in new}
     changes = []
     for code, condition in after.items():
+        name = condition_words(code)
         acute = " (acute now)" if condition.get("acute") else ""
         if code not in before:
-            changes.append(Change("Conditions", ADDED, f"new: {code}{acute}"))
+            changes.append(Change("Conditions", ADDED, f"new: {name}{acute}"))
             continue
         was = before[code]
         if condition.get("acute") and not was.get("acute"):
-            changes.append(Change("Conditions", CHANGED, f"{code}: now acute"))
+            changes.append(Change("Conditions", CHANGED, f"{name}: now acute"))
         elif was.get("acute") and not condition.get("acute"):
-            changes.append(Change("Conditions", CHANGED, f"{code}: no longer acute"))
+            changes.append(Change("Conditions", CHANGED, f"{name}: no longer acute"))
         if (was.get("notes") or "").strip() != (condition.get("notes") or "").strip():
-            changes.append(Change("Conditions", CHANGED, f"{code}: notes changed"))
+            changes.append(Change("Conditions", CHANGED, f"{name}: notes changed"))
     changes += [
-        Change("Conditions", REMOVED, f"no longer listed: {code}")
+        Change("Conditions", REMOVED, f"no longer listed: {condition_words(code)}")
         for code in before
         if code not in after
     ]
@@ -207,7 +226,7 @@ def _pain_changes(old: dict | None, new: dict | None) -> list[Change]:
             Change(
                 "Current pain",
                 ADDED,
-                f"pain now {new['score']}/10 ({new.get('character') or 'none'})",
+                f"pain now {new['score']}/10 ({_character(new)})",
             )
         ]
     changes = []
@@ -222,16 +241,25 @@ def _pain_changes(old: dict | None, new: dict | None) -> list[Change]:
             Change(
                 "Current pain",
                 CHANGED,
-                f"character: {old.get('character') or 'none'} → {new.get('character') or 'none'}",
+                f"character: {_character(old)} → {_character(new)}",
             )
         )
     if bool(new.get("radiating")) != bool(old.get("radiating")):
         text = "now radiating" if new.get("radiating") else "no longer radiating"
         changes.append(Change("Current pain", CHANGED, text))
     changes += _list_changes(
-        "Current pain", old.get("regions"), new.get("regions"), "new region", "region gone"
+        "Current pain",
+        old.get("regions"),
+        new.get("regions"),
+        "new region",
+        "region gone",
+        words=_words("region"),
     )
     return changes
+
+
+def _character(pain: dict) -> str:
+    return vocabulary.label("pain_character", pain.get("character") or "none").lower()
 
 
 def _plan_changes(old: dict, new: dict) -> list[Change]:
@@ -243,10 +271,20 @@ def _plan_changes(old: dict, new: dict) -> list[Change]:
             Change(
                 "Plan",
                 CHANGED,
-                f"modality: {_show(old.get('planned_modality'))} → {new.get('planned_modality')}",
+                f"modality: {_modality(old)} → {_modality(new)}",
             )
         )
     changes += _list_changes(
-        "Plan", old.get("focus_regions"), new.get("focus_regions"), "new focus", "focus dropped"
+        "Plan",
+        old.get("focus_regions"),
+        new.get("focus_regions"),
+        "new focus",
+        "focus dropped",
+        words=_words("region"),
     )
     return changes
+
+
+def _modality(intake: dict) -> str:
+    code = intake.get("planned_modality")
+    return vocabulary.label("modality", code) if code else _show(code)

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from clinical import vocabulary
 from clinical.catalogue import get_catalogue
 from clinical.intake import IntakeData, IntakeError, parse_intake
 from intake.models import Client, Visit
@@ -153,7 +154,7 @@ def completion_problems(*, visit: Visit, modality: str) -> list[str]:
             continue
         if not any(clearance.covers(flag.code, day) for clearance in clearances):
             problems.append(
-                f"Physician clearance needed for “{flag.title}” ({flag.code}): no valid "
+                f"Physician clearance needed for “{flag.title}”: no valid "
                 f"clearance on file covers it on {day.isoformat()}."
             )
     if effective.flags and not screening.is_acknowledged:
@@ -162,7 +163,7 @@ def completion_problems(*, visit: Visit, modality: str) -> list[str]:
     if performed is None:
         problems.append(f"Unknown modality {modality!r}.")
     elif performed in effective.blocked_modalities:
-        problems.append(f"The modality {performed!r} is blocked by this screening.")
+        problems.append(f"{vocabulary.label('modality', performed)} is blocked by this screening.")
     return problems
 
 

@@ -1,10 +1,17 @@
-"""Template helpers for follow-up pages: the pain chart and readable escalation reasons."""
+"""Template helpers for follow-up pages: the pain chart, check-in names and readable
+escalation reasons.
+
+A check-in is named by its place ("Check-in 1") and its wait after the visit as configured
+("2 minutes after the visit" in a demo, "24 hours after the visit" in a clinic), never by the
+escalation policy's hour mark alone: a demo sends its first check-in after minutes.
+"""
 
 from __future__ import annotations
 
 from django import template
 
 from clinical import vocabulary
+from followup import scheduling
 from followup.answers import evaluate_visit
 from followup.models import CheckInAnswer
 from staff.roles import is_therapist
@@ -15,7 +22,7 @@ LEVEL_COLOURS = {
     **{code: colours[0] for code, colours in vocabulary.ESCALATION_LEVEL_COLOURS.items()},
     None: vocabulary.severity(vocabulary.CLEAR).background,
 }
-BASELINE_COLOUR = "#6c757d"
+BASELINE_COLOUR = "#5c636a"  # Bootstrap's secondary grey, as darkened in clinic.css
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 20, 16, 40
@@ -23,10 +30,29 @@ MIN_HOURS_SHOWN = 72
 
 
 @register.filter
+def checkin_name(policy_hours: int) -> str:
+    """Return "Check-in 1" for the check-in at a policy hour mark (24 h is the first)."""
+    return f"Check-in {scheduling.checkin_position(policy_hours)}"
+
+
+@register.filter
+def wait_after_visit(offset_seconds: int) -> str:
+    """Return "24 hours after the visit" (or "2 minutes...", as configured) for an offset."""
+    for unit, seconds in (("hour", 3_600), ("minute", 60), ("second", 1)):
+        if offset_seconds % seconds == 0:
+            count = offset_seconds // seconds
+            return f"{count} {unit}{'' if count == 1 else 's'} after the visit"
+    return ""
+
+
+@register.filter
 def reason_text(reason: dict) -> str:
-    """Return "Pain spreading down an arm or leg (24 h check-in)" for a stored reason."""
+    """Return "Pain spreading down an arm or leg (check-in 1)" for a stored reason."""
     words = vocabulary.label("escalation_rule", reason.get("rule", ""))
-    return f"{words} ({reason.get('hours', '?')} h check-in)"
+    hours = reason.get("hours")
+    if not isinstance(hours, int):
+        return words
+    return f"{words} ({checkin_name(hours).lower()})"
 
 
 def _rule_level(rule: str) -> str:
@@ -65,6 +91,7 @@ def chart_for(visit) -> dict:
                 "label": "Before the visit",
                 "colour": BASELINE_COLOUR,
                 "level": "baseline",
+                "level_words": "before the visit",
             }
         )
     for answer in answers:
@@ -75,9 +102,12 @@ def chart_for(visit) -> dict:
                 "x": x(hours),
                 "y": y(answer.score),
                 "score": answer.score,
-                "label": f"{hours} h",
+                "label": checkin_name(hours),
                 "colour": LEVEL_COLOURS[level],
-                "level": level or "no escalation",
+                "level": level or "none",
+                "level_words": (
+                    vocabulary.label("escalation_level", level) if level else "no escalation"
+                ),
             }
         )
     return {
@@ -89,7 +119,10 @@ def chart_for(visit) -> dict:
         "points": points,
         "line": " ".join(f"{p['x']},{p['y']}" for p in points),
         "y_ticks": [{"score": s, "y": y(s)} for s in range(0, 11, 2)],
-        "x_ticks": [{"hours": h, "x": x(h)} for h in range(0, max_hours + 1, 24)],
+        "x_ticks": [
+            {"label": checkin_name(h) if h else "Visit", "x": x(h)}
+            for h in range(0, max_hours + 1, scheduling.POLICY_HOURS_STEP)
+        ],
         "label_y": HEIGHT - BOTTOM + 18,
         "colours": {"urgent": LEVEL_COLOURS["urgent"], "review": LEVEL_COLOURS["review"]},
         "none_colour": LEVEL_COLOURS[None],

@@ -7,70 +7,76 @@ from django.utils.safestring import mark_safe
 
 from clinical import vocabulary
 from intake import extensions
+from intake.diff import condition_words
 
 register = template.Library()
 
-# Clickable shapes (x, y, width, height, corner radius) per catalogue region, front figure
-# left and back figure right. Regions without a shape stay plain checkboxes.
+# The body-region map: a front figure (left) and a back figure (right) in a 240 x 262 box.
+# Each part is one region with all its shapes (x, y, width, height, corner radius): the arms
+# are one part, drawn four times. Parts are listed in the order the arrow keys visit them:
+# the trunk from top to bottom, then the limbs. Shapes never overlap, so a click always
+# chooses the part it lands on (the spine has no shape: a strip over the middle of the back
+# took the lower back's clicks; it is a checkbox beside the map, like the other regions
+# without a shape). `text` places a visible label on the parts wide enough for one.
 _FRONT = 60
 _BACK = 180
-_SIDES = (-1, 1)
 
 
-def _pair(region, dx, y, w, h, r, centre):
-    return [(region, centre + side * dx - w / 2, y, w, h, r) for side in _SIDES]
-
-
-def _figure(centre: int, back: bool) -> list[tuple]:
-    shapes = [
-        ("head", centre - 14, 4, 28, 34, 14),
-        ("neck", centre - 7, 38, 14, 11, 3),
-        ("shoulders", centre - 30, 49, 60, 12, 6),
-        *_pair("arms", 29, 61, 13, 60, 6, centre),
-        *_pair("hands", 29, 123, 15, 16, 5, centre),
-        *_pair("legs", 11, 147, 18, 34, 6, centre),
-        *_pair("legs", 11, 196, 16, 38, 6, centre),
-        *_pair("feet", 11, 236, 20, 12, 4, centre),
+def _both(dx: float, y: float, w: float, h: float, r: float) -> list[tuple]:
+    """Return a pair of shapes (left and right of the midline) on both figures."""
+    return [
+        (centre + side * dx - w / 2, y, w, h, r) for centre in (_FRONT, _BACK) for side in (-1, 1)
     ]
-    if back:
-        shapes += [
-            ("upper_back", centre - 22, 61, 44, 18, 3),
-            ("thoracic", centre - 22, 79, 44, 18, 3),
-            ("lumbar", centre - 22, 97, 44, 22, 3),
-            ("sacrum", centre - 10, 119, 20, 10, 3),
-            ("glutes", centre - 22, 129, 44, 18, 6),
-            ("spine", centre - 3, 49, 6, 70, 3),
-        ]
-    else:
-        shapes += [
-            ("chest", centre - 22, 61, 44, 30, 4),
-            ("abdomen", centre - 22, 91, 44, 30, 4),
-            ("hips", centre - 22, 121, 44, 26, 6),
-            *_pair("knees", 11, 181, 18, 15, 6, centre),
-        ]
-    return shapes
 
 
-SHAPES = tuple(_figure(_FRONT, back=False) + _figure(_BACK, back=True))
-MAP_REGIONS = frozenset(shape[0] for shape in SHAPES)
+def _front(dx, y, w, h, r):
+    return (_FRONT + dx, y, w, h, r)
+
+
+def _back(dx, y, w, h, r):
+    return (_BACK + dx, y, w, h, r)
+
+
+BODY_PARTS: tuple[tuple[str, tuple[tuple, ...], tuple | None], ...] = (
+    ("head", (_front(-14, 4, 28, 34, 14), _back(-14, 4, 28, 34, 14)), None),
+    ("neck", (_front(-7, 38, 14, 11, 3), _back(-7, 38, 14, 11, 3)), None),
+    ("shoulders", (_front(-30, 49, 60, 12, 6), _back(-30, 49, 60, 12, 6)), None),
+    ("chest", (_front(-22, 61, 44, 30, 4),), (_FRONT, 79)),
+    ("upper_back", (_back(-22, 61, 44, 18, 3),), (_BACK, 73)),
+    ("thoracic", (_back(-22, 79, 44, 18, 3),), (_BACK, 91)),
+    ("abdomen", (_front(-22, 91, 44, 30, 4),), (_FRONT, 109)),
+    ("lumbar", (_back(-22, 97, 44, 22, 3),), (_BACK, 111)),
+    ("hips", (_front(-22, 121, 44, 26, 6),), (_FRONT, 137)),
+    ("sacrum", (_back(-10, 119, 20, 10, 3),), None),
+    ("glutes", (_back(-22, 129, 44, 18, 6),), (_BACK, 141)),
+    ("arms", tuple(_both(29, 61, 13, 60, 6)), None),
+    ("hands", tuple(_both(30, 123, 15, 16, 5)), None),
+    ("legs", tuple(_both(11, 147, 18, 34, 6) + _both(11, 196, 16, 38, 6)), None),
+    ("knees", (_front(-20, 181, 18, 15, 6), _front(2, 181, 18, 15, 6)), None),
+    ("feet", tuple(_both(11, 236, 20, 12, 4)), None),
+)
+MAP_REGIONS = frozenset(region for region, _, _ in BODY_PARTS)
 
 
 @register.inclusion_tag("intake/_body_map.html")
 def body_map(field):
-    """Render a regions field as a clickable body map over its (still working) checkboxes."""
-    shapes = [
+    """Render a regions field as a body map over its checkboxes (which work without JS)."""
+    parts = [
         {
-            "region": r,
-            "label": vocabulary.label("region", r),
-            "x": x,
-            "y": y,
-            "w": w,
-            "h": h,
-            "r": rx,
+            "region": region,
+            "label": vocabulary.label("region", region),
+            "shapes": [{"x": x, "y": y, "w": w, "h": h, "r": r} for x, y, w, h, r in shapes],
+            "text": {"x": text[0], "y": text[1]} if text else None,
         }
-        for r, x, y, w, h, rx in SHAPES
+        for region, shapes, text in BODY_PARTS
     ]
-    return {"field": field, "shapes": shapes, "on_map": MAP_REGIONS}
+    chosen = [code for code in (field.value() or []) if isinstance(code, str)]
+    return {
+        "field": field,
+        "parts": parts,
+        "on_map": MAP_REGIONS,
+        "chosen": [vocabulary.label("region", code) for code in chosen],
+    }
 
 
 @register.inclusion_tag("intake/_decision_badge.html")
@@ -95,7 +101,7 @@ def severity(code: str | None) -> vocabulary.Severity:
 @register.filter
 def code_label(code: str) -> str:
     """Show a code that has no vocabulary kind (e.g. a condition typed in) in plain words."""
-    return (code or "").replace("_", " ").capitalize()
+    return condition_words(code or "")
 
 
 @register.simple_tag(takes_context=True)

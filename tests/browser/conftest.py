@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 15_000
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
@@ -83,6 +83,7 @@ class Tab:
     name: str
     problems: list[str] = field(default_factory=list)
     expected_statuses: set[tuple[str, int]] = field(default_factory=set)
+    tour: object = None  # the data of a page tour (tests/browser/pages.py), if any
 
     def url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base_url}{path}"
@@ -216,3 +217,108 @@ def log_in(tab: Tab, username: str) -> None:
     with tab.page.expect_navigation():
         tab.page.click("button[type=submit]")
     assert "/accounts/login/" not in tab.page.url, "the login was refused"
+
+
+# ---- the page tour: one shared Chromium, a fresh context per page ------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium(live_server):
+    """One system Chromium for a module of page checks (each test gets its own context)."""
+    path = require_chromium()
+    # Playwright's sync API keeps an event loop running in this thread for the whole module;
+    # the tests' own ORM calls are still plain synchronous code.
+    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
+        from django.db import connections
+
+        connections.close_all()
+        if saved is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
+
+
+def _session_cookie(user, base_url: str) -> dict:
+    """Log `user` in without the login form: a session cookie from Django's test client."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": base_url}
+
+
+@pytest.fixture
+def open_page(request, chromium, live_server, settings, monkeypatch):
+    """Open a page of tests/browser/pages.py as its role: `open_page(page, phone=False)`.
+
+    The tab's `tour` holds the data the page was built from.
+
+    Returns the Tab on the page under test (after its `reach` step, if any); a test ends
+    with `tab.assert_clean()` (no console error, CSP violations included).
+    """
+    from tests.browser.pages import CLIENT, Tour
+
+    contexts = []
+
+    def open_(page, *, phone: bool = False, javascript: bool = True) -> Tab:
+        if page.debug:
+            settings.DEBUG = True
+        if page.prepare:
+            page.prepare(monkeypatch)
+        tour = Tour()
+        path = page.path(tour)
+        context = chromium.new_context(
+            viewport=PHONE if phone else DESKTOP,
+            is_mobile=phone,
+            has_touch=phone,
+            device_scale_factor=2 if phone else 1,
+            locale="en-GB",
+            timezone_id="UTC",
+            java_script_enabled=javascript,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        if page.role != CLIENT:
+            context.add_cookies([_session_cookie(tour.users[page.role], live_server.url)])
+        tab = Tab(page=context.new_page(), base_url=live_server.url, name=request.node.name)
+        tab.tour = tour
+        context.on("console", tab._console)
+        context.on("weberror", tab._page_error)
+        if page.reach:
+            if page.status >= 400:
+                tab.expect_status(path, page.status)
+            tab.goto(path)
+            page.reach(tab.page)
+        else:
+            tab.goto(path, status=page.status)
+        return tab
+
+    try:
+        yield open_
+    finally:
+        failed = getattr(request.node, "rep_call", None)
+        for number, context in enumerate(contexts):
+            if failed is not None and failed.failed:
+                for tab_page in context.pages:
+                    try:
+                        path = harness.artifacts_dir("browser-failures")
+                        tab_page.screenshot(path=str(path / f"{request.node.name}-{number}.png"))
+                    except Exception:  # a crashed page has nothing to show
+                        pass
+            context.close()
+        from django.db import connections
+
+        connections.close_all()

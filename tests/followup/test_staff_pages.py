@@ -38,7 +38,7 @@ def test_therapists_see_the_reasons_and_a_link_to_the_pain_chart(therapist_clien
     content = response.content.decode()
     assert response.status_code == 200
     assert escalated.visit.client.full_name in content
-    assert "Sharp, severe pain (7/10 or more) (24 h check-in)" in content
+    assert "Sharp, severe pain (7/10 or more) (check-in 1)" in content
     assert reverse("followup:pain_chart", args=[escalated.visit_id]) in content
 
 

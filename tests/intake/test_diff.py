@@ -32,23 +32,23 @@ def test_identical_intakes_have_no_changes():
 def test_first_intake_lists_everything_as_added():
     diff = diff_intakes(None, _intake(medications=["warfarin 5 mg"]))
     assert (ADDED, "new: warfarin 5 mg") in _texts(diff, "Medications")
-    assert (ADDED, "pain now 3/10 (dull)") in _texts(diff, "Current pain")
+    assert (ADDED, "pain now 3/10 (a dull ache)") in _texts(diff, "Current pain")
 
 
 def test_added_and_removed_conditions_are_listed():
     old = _intake(conditions=[{"code": "osteoporosis", "acute": False, "notes": ""}])
     new = _intake(conditions=[{"code": "thrombosis", "acute": True, "notes": ""}])
     assert _texts(diff_intakes(old, new), "Conditions") == {
-        (ADDED, "new: thrombosis (acute now)"),
-        (REMOVED, "no longer listed: osteoporosis"),
+        (ADDED, "new: Thrombosis (acute now)"),
+        (REMOVED, "no longer listed: Osteoporosis"),
     }
 
 
 def test_a_condition_becoming_acute_is_a_change():
     old = _intake(conditions=[{"code": "scoliosis", "acute": False, "notes": ""}])
     new = _intake(conditions=[{"code": "scoliosis", "acute": True, "notes": ""}])
-    assert _texts(diff_intakes(old, new), "Conditions") == {(CHANGED, "scoliosis: now acute")}
-    assert _texts(diff_intakes(new, old), "Conditions") == {(CHANGED, "scoliosis: no longer acute")}
+    assert _texts(diff_intakes(old, new), "Conditions") == {(CHANGED, "Scoliosis: now acute")}
+    assert _texts(diff_intakes(new, old), "Conditions") == {(CHANGED, "Scoliosis: no longer acute")}
 
 
 def test_new_and_stopped_medications_ignore_case_and_spacing():
@@ -79,10 +79,10 @@ def test_pain_score_character_radiating_and_regions_changes():
     texts = _texts(diff_intakes(_intake(), _intake(current_pain=new_pain)), "Current pain")
     assert texts == {
         (CHANGED, "score: 3 → 7 (worse by 4)"),
-        (CHANGED, "character: dull → sharp"),
+        (CHANGED, "character: a dull ache → sharp"),
         (CHANGED, "now radiating"),
-        (ADDED, "new region: lumbar"),
-        (REMOVED, "region gone: neck"),
+        (ADDED, "new region: Lower back"),
+        (REMOVED, "region gone: Neck"),
     }
 
 
@@ -98,7 +98,7 @@ def test_red_flags_allergies_and_illness_changes():
         recent_illness={"name": "influenza", "recovered_on": "2026-11-15"},
     )
     diff = diff_intakes(_intake(), new)
-    assert _texts(diff, "Red flags") == {(ADDED, "new: numbness")}
+    assert _texts(diff, "Red flags") == {(ADDED, "new: Numbness")}
     assert _texts(diff, "Allergies") == {(ADDED, "new: latex")}
     assert _texts(diff, "Recent illness") == {(ADDED, "influenza, recovered 2026-11-15")}
     assert [section for section, _ in diff.by_section()][0] == "Red flags"
@@ -115,4 +115,4 @@ def test_recovery_date_set_later_is_a_change():
 def test_free_text_and_plan_changes_are_noted():
     diff = diff_intakes(_intake(), _intake(free_text="new words", planned_modality="thai"))
     assert _texts(diff, "Free text") == {(CHANGED, "The client's own words changed")}
-    assert (CHANGED, "modality: swedish → thai") in _texts(diff, "Plan")
+    assert (CHANGED, "modality: Swedish (classical) → Thai massage") in _texts(diff, "Plan")

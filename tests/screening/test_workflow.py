@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from clinical import vocabulary
 from intake.models import VisitStatus
 from screening import services
 from tests.factories import ClearanceFactory, VisitFactory
@@ -34,14 +35,12 @@ INTAKES = {
 }
 ACK = "The therapist must acknowledge the screening"
 CONTRA = "can only be deferred or cancelled"
-CLEARANCE = (
-    "Physician clearance needed for “Taking blood thinners (anticoagulants)” (blood_thinners)"
-)
+CLEARANCE = "Physician clearance needed for “Taking blood thinners (anticoagulants)”"
 HERNIA_CLEARANCE = "Physician clearance needed for"
 
 
 def _blocked(modality: str) -> str:
-    return f"The modality {modality!r} is blocked"
+    return f"{vocabulary.label('modality', modality)} is blocked"
 
 
 def _clearance(days_from_issue: int, days_to_expiry: int, codes=("blood_thinners",)) -> dict:

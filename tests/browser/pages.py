@@ -1,0 +1,510 @@
+"""Every page of the product, for the page-wide browser checks (accessibility, plain words,
+phone layout).
+
+`PAGES` is the one list: a new page is one `Page(...)` line. A page names who looks at it
+(`THERAPIST`, `FRONT_DESK`, `SUPERUSER`, or `CLIENT` with no login) and how to reach it: a
+path built from the `Tour` (its data is made the first time a page asks for it, so each test
+builds only what its page shows), or a `reach` step that gets there through the page before it
+(a form posted, a link followed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from clinical.intake import parse_intake
+from followup.models import (
+    CheckIn,
+    CheckInStatus,
+    Escalation,
+    OutboxMessage,
+    hash_token,
+)
+from followup.answers import record_answer
+from followup.escalations import acknowledge_escalation, resolve_escalation
+from intake.models import Channel, Client
+from intake.services import intake_record, visit_complete, visit_schedule
+from tests.factories import ClearanceFactory, UserFactory
+
+THERAPIST, FRONT_DESK, SUPERUSER, CLIENT = "therapist", "front_desk", "superuser", "client"
+ANSWER_TOKEN = "tour-answer-token-0123456789abcdef"  # noqa: S105 (test data, not a secret)
+URGENT_TOKEN = "tour-urgent-token-0123456789abcdef"  # noqa: S105
+OPTED_OUT_TOKEN = "tour-opted-out-token-0123456789ab"  # noqa: S105
+
+
+def _intake_payload(**fields) -> dict:
+    payload = {
+        "date_of_birth": "1980-05-01",
+        "visit_date": timezone.localdate().isoformat(),
+        "planned_modality": "swedish",
+        "focus_regions": ["neck", "shoulders"],
+        "conditions": [],
+        "pregnancy": {"pregnant": False, "due_date": None, "weeks": None},
+        "medications": [],
+        "recent_illness": None,
+        "current_pain": {"score": 3, "regions": ["neck"], "character": "dull", "radiating": False},
+        "red_flags": [],
+        "allergies": [],
+        "free_text": "",
+    }
+    return {**payload, **fields}
+
+
+class Tour:
+    """The clinic's data the pages show, made on first use (one transactional test each)."""
+
+    @functools.cached_property
+    def users(self) -> dict:
+        return {
+            THERAPIST: UserFactory(
+                username="tess", first_name="Tess", last_name="Ng", groups=["therapist"]
+            ),
+            FRONT_DESK: UserFactory(
+                username="frank", first_name="Frank", last_name="Hale", groups=["front_desk"]
+            ),
+            SUPERUSER: UserFactory(
+                username="olivia", first_name="Olivia", last_name="Grant", is_superuser=True
+            ),
+        }
+
+    @property
+    def therapist(self):
+        return self.users[THERAPIST]
+
+    def _client(self, first: str, last: str) -> Client:
+        return Client.objects.create(
+            first_name=first,
+            last_name=last,
+            date_of_birth=dt.date(1980, 5, 1),
+            email=f"{first.lower()}.{last.lower()}@example.com",
+            phone="+447700900123",
+            preferred_channel=Channel.EMAIL,
+            followup_consent=True,
+            followup_consent_at=timezone.now(),
+        )
+
+    def _visit(self, first: str, last: str, *, modality="swedish", hour=10, **intake):
+        """A client with one intake and a visit today, screened on it."""
+        client = self._client(first, last)
+        intake_record(
+            client=client,
+            data=parse_intake(_intake_payload(planned_modality=modality, **intake)),
+            by=self.therapist,
+            ip="127.0.0.1",
+            signature_name=client.full_name,
+        )
+        now = timezone.localtime()
+        return visit_schedule(
+            client=client,
+            therapist=self.therapist,
+            scheduled_at=now.replace(hour=hour, minute=0, second=0, microsecond=0),
+            planned_modality=modality,
+            focus_regions=["neck", "shoulders"],
+            by=self.therapist,
+        )
+
+    # -- one visit per screening decision ------------------------------------------------
+
+    @functools.cached_property
+    def contraindicated(self):
+        return self._visit(
+            "Maya",
+            "Okafor",
+            hour=9,
+            pregnancy={"pregnant": True, "due_date": None, "weeks": 32},
+            red_flags=["numbness"],
+        )
+
+    @functools.cached_property
+    def clearance(self):
+        return self._visit(
+            "Daniel",
+            "Reyes",
+            modality="deep_tissue",
+            hour=10,
+            medications=["warfarin 5 mg"],
+            conditions=[{"code": "herniated_disc", "acute": False, "notes": "L4-L5, 2023"}],
+        )
+
+    @functools.cached_property
+    def review(self):
+        return self._visit(
+            "Ines",
+            "Duarte",
+            hour=11,
+            conditions=[{"code": "pacemaker", "acute": False, "notes": ""}],
+            free_text="My mother had osteoporosis.",
+        )
+
+    @functools.cached_property
+    def local(self):
+        return self._visit(
+            "Grace",
+            "Lindqvist",
+            hour=12,
+            conditions=[{"code": "hip_joint_injury", "acute": False, "notes": "skiing"}],
+        )
+
+    @functools.cached_property
+    def modify(self):
+        return self._visit(
+            "Alan",
+            "Brook",
+            modality="deep_tissue",
+            hour=13,
+            conditions=[{"code": "osteoporosis", "acute": False, "notes": ""}],
+        )
+
+    @functools.cached_property
+    def clear(self):
+        return self._visit("Sam", "Whitfield", modality="sports", hour=14)
+
+    @functools.cached_property
+    def unscreened(self):
+        client = self._client("Noor", "Haddad")
+        return visit_schedule(
+            client=client,
+            therapist=self.therapist,
+            scheduled_at=timezone.localtime().replace(hour=15, minute=0, second=0),
+            planned_modality="swedish",
+            focus_regions=[],
+            by=self.therapist,
+        )
+
+    @functools.cached_property
+    def second_intake(self):
+        """A second intake for the clearance client: the "what changed" page has content."""
+        visit = self.clearance
+        ClearanceFactory(client=visit.client, recorded_by=self.therapist)
+        return intake_record(
+            client=visit.client,
+            data=parse_intake(
+                _intake_payload(
+                    planned_modality="deep_tissue",
+                    medications=["warfarin 5 mg", "metformin"],
+                    conditions=[{"code": "brittle_bones", "acute": True, "notes": ""}],
+                    current_pain={
+                        "score": 5,
+                        "regions": ["lumbar"],
+                        "character": "sharp",
+                        "radiating": True,
+                    },
+                    free_text="Worse since the move.",
+                )
+            ),
+            by=self.therapist,
+            ip="127.0.0.1",
+            signature_name=visit.client.full_name,
+        )
+
+    def with_today(self, path: str) -> str:
+        """Book a visit at every screening level today; return `path`."""
+        for level in ("contraindicated", "clearance", "review", "local", "modify", "clear"):
+            getattr(self, level)
+        return self.unscreened and path
+
+    # -- follow-up -----------------------------------------------------------------------
+
+    def _completed(self, first: str, last: str, *, days_ago: int = 2):
+        client = self._client(first, last)
+        started = timezone.now() - dt.timedelta(days=days_ago)
+        intake_record(
+            client=client,
+            data=parse_intake(_intake_payload(planned_modality="deep_tissue")),
+            by=self.therapist,
+            ip="127.0.0.1",
+            signature_name=client.full_name,
+        )
+        visit = visit_schedule(
+            client=client,
+            therapist=self.therapist,
+            scheduled_at=started,
+            planned_modality="deep_tissue",
+            focus_regions=["upper_back"],
+            by=self.therapist,
+        )
+        return visit_complete(
+            visit=visit, by=self.therapist, modality="deep_tissue", completed_at=started
+        )
+
+    @functools.cached_property
+    def escalated(self):
+        """A completed visit answered twice: worse at the second check-in (escalated)."""
+        visit = self._completed("Priya", "Raman")
+        first, second, third = visit.checkins.order_by("offset_seconds")
+        for checkin in (first, second):
+            _mark_sent(checkin)
+        record_answer(checkin=first, score=4, character="stiffness", radiating=False, red_flags=[])
+        record_answer(
+            checkin=second, score=8, character="sharp", radiating=True, red_flags=["numbness"]
+        )
+        return visit
+
+    def with_queue(self, path: str) -> str:
+        """Put escalations in every state of the queue (open, acknowledged, resolved)."""
+        assert self.escalated
+        for first, last, level in (("Lee", "Chen", "review"), ("Ola", "Berg", "urgent")):
+            visit = self._completed(first, last, days_ago=3)
+            checkin = visit.checkins.order_by("offset_seconds").first()
+            _mark_sent(checkin)
+            answer = {"score": 7, "character": "sharp", "radiating": level == "urgent"}
+            record_answer(checkin=checkin, red_flags=[], **answer)
+            escalation = Escalation.objects.get(visit=visit)
+            acknowledge_escalation(escalation=escalation, by=self.users[FRONT_DESK], note="Called")
+            if last == "Berg":
+                resolve_escalation(escalation=escalation, by=self.therapist, note="Seen a GP")
+        return path
+
+    def with_no_response(self, path: str) -> str:
+        """Complete two visits whose check-ins all ran out (one client called already)."""
+        visit = self._completed("Jon", "Ives", days_ago=9)
+        visit.checkins.update(status=CheckInStatus.EXPIRED, sent_at=timezone.now())
+        called = self._completed("Eva", "Stone", days_ago=9)
+        called.checkins.update(status=CheckInStatus.EXPIRED, sent_at=timezone.now())
+        called.followup_called_at = timezone.now()
+        called.save(update_fields=["followup_called_at"])
+        return visit and path
+
+    def _open_checkin(self, token: str, first: str, last: str) -> CheckIn:
+        visit = self._completed(first, last, days_ago=1)
+        checkin = visit.checkins.order_by("offset_seconds").first()
+        _mark_sent(checkin, token=token)
+        return checkin
+
+    @functools.cached_property
+    def answer_link(self) -> str:
+        self._open_checkin(ANSWER_TOKEN, "Robin", "Hale")
+        return f"/f/{ANSWER_TOKEN}/"
+
+    @functools.cached_property
+    def urgent_answer_link(self) -> str:
+        self._open_checkin(URGENT_TOKEN, "Kim", "Park")
+        return f"/f/{URGENT_TOKEN}/"
+
+    @functools.cached_property
+    def opted_out_link(self) -> str:
+        checkin = self._open_checkin(OPTED_OUT_TOKEN, "Ada", "Moss")
+        client = checkin.visit.client
+        client.opted_out_at = timezone.now()
+        client.save(update_fields=["opted_out_at"])
+        return f"/f/{OPTED_OUT_TOKEN}/opt-out/"
+
+    def with_outbox(self, path: str) -> str:
+        """Put an email and a text message in the development outbox."""
+        OutboxMessage.objects.create(
+            channel="email",
+            to="robin@example.com",
+            subject="How are you feeling after your visit?",
+            body="Please take a minute to tell us:\nhttp://clinic.test/f/abc/\n",
+        )
+        OutboxMessage.objects.create(
+            channel="sms", to="+447700900123", body="Clinic: how are you? http://clinic.test/f/x/"
+        )
+        return path
+
+
+def _mark_sent(checkin: CheckIn, token: str | None = None) -> None:
+    now = timezone.now()
+    checkin.status = CheckInStatus.SENT
+    checkin.sent_at = now
+    checkin.attempts = 1
+    checkin.due_at = min(checkin.due_at, now)
+    checkin.expires_at = now + dt.timedelta(days=7)
+    checkin.token_hash = hash_token(token or f"tour-{checkin.pk}-token-0123456789abcdef")
+    checkin.save()
+
+
+def _choose(page, name: str, value: str) -> None:
+    """Tap the big button of one answer on the check-in page (its radio is hidden)."""
+    radio = page.locator(f'input[name="{name}"][value="{value}"]')
+    page.locator(f'label[for="{radio.get_attribute("id")}"]').click()
+
+
+def _answer_urgently(page) -> None:
+    _choose(page, "score", "8")
+    _choose(page, "character", "sharp")
+    _choose(page, "radiating", "yes")
+    page.locator('input[name="red_flags"][value="numbness"]').check()
+    _submit(page)
+
+
+def _answer_calmly(page) -> None:
+    _choose(page, "score", "2")
+    _choose(page, "character", "stiffness")
+    _choose(page, "radiating", "no")
+    _submit(page)
+
+
+def _submit(page) -> None:
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").first.click()
+
+
+def _submit_empty_intake(page) -> None:
+    with page.expect_navigation():
+        page.locator("button:has-text('Save health history')").click()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page as a role sees it.
+
+    `path(tour)` builds what the page shows and returns its address; `reach(page)`, when
+    given, is then done in the browser to get to the page under test (e.g. post a form).
+    `status` is the HTTP status of the page under test. `debug` opens it with DEBUG on (the
+    development outbox); `prepare(monkeypatch)` sets up anything else first.
+    """
+
+    name: str
+    role: str
+    path: Callable[[Tour], str]
+    status: int = 200
+    reach: Callable | None = None
+    debug: bool = False
+    prepare: Callable | None = None  # prepare(monkeypatch) before the page is opened
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def page_named(name: str) -> Page:
+    """Return the page of PAGES called `name`."""
+    (page,) = [page for page in PAGES if page.name == name]
+    return page
+
+
+def _admin(model: str) -> Callable[[Tour], str]:
+    return lambda tour: f"/admin/{model}/"
+
+
+PAGES: list[Page] = [
+    # -- anyone ----------------------------------------------------------------------------
+    Page("login", CLIENT, lambda t: "/accounts/login/"),
+    Page("not-found", CLIENT, lambda t: "/no-such-page/", status=404),
+    # -- therapist ---------------------------------------------------------------------------
+    Page("today", THERAPIST, lambda t: t.with_today("/today/?all=1")),
+    Page("client-list", THERAPIST, lambda t: t.with_today("/clients/")),
+    Page("client-new", THERAPIST, lambda t: "/clients/new/"),
+    Page("client-new-errors", THERAPIST, lambda t: "/clients/new/", reach=_submit),
+    Page("client", THERAPIST, lambda t: t.second_intake and f"/clients/{t.clearance.client_id}/"),
+    Page(
+        "intake-new",
+        THERAPIST,
+        lambda t: t.second_intake and f"/clients/{t.clearance.client_id}/intakes/new/",
+    ),
+    Page("intake-first", THERAPIST, lambda t: f"/clients/{t.unscreened.client_id}/intakes/new/"),
+    Page(
+        "intake-new-errors",
+        THERAPIST,
+        lambda t: f"/clients/{t.unscreened.client_id}/intakes/new/",
+        status=400,
+        reach=_submit_empty_intake,
+    ),
+    Page("intake", THERAPIST, lambda t: f"/intakes/{t.second_intake.pk}/"),
+    Page("intake-changes", THERAPIST, lambda t: f"/intakes/{t.second_intake.pk}/changes/"),
+    Page("visit-new", THERAPIST, lambda t: f"/clients/{t.clear.client_id}/visits/new/"),
+    Page("visit-open", THERAPIST, lambda t: f"/visits/{t.clearance.pk}/"),
+    Page("visit-completed", THERAPIST, lambda t: f"/visits/{t.escalated.pk}/"),
+    *(
+        Page(
+            f"report-{level}",
+            THERAPIST,
+            lambda t, level=level: f"/screening/visit/{getattr(t, level).pk}/",
+        )
+        for level in ("contraindicated", "clearance", "review", "local", "modify", "clear")
+    ),
+    Page("report-not-screened", THERAPIST, lambda t: f"/screening/visit/{t.unscreened.pk}/"),
+    Page(
+        "clearance-new",
+        THERAPIST,
+        lambda t: t.second_intake and f"/screening/client/{t.clearance.client_id}/clearance/",
+    ),
+    Page("escalations", THERAPIST, lambda t: t.with_queue("/followup/escalations/")),
+    Page(
+        "escalations-acknowledged",
+        THERAPIST,
+        lambda t: t.with_queue("/followup/escalations/?status=acknowledged"),
+    ),
+    Page(
+        "escalations-resolved",
+        THERAPIST,
+        lambda t: t.with_queue("/followup/escalations/?status=resolved"),
+    ),
+    Page("no-response", THERAPIST, lambda t: t.with_no_response("/followup/no-response/")),
+    Page("pain-chart", THERAPIST, lambda t: f"/followup/visits/{t.escalated.pk}/pain-chart/"),
+    Page("outbox", THERAPIST, lambda t: t.with_outbox("/followup/outbox/"), debug=True),
+    # -- front desk: the staff pages it shares, then the admin -------------------------------
+    Page("fd-escalations", FRONT_DESK, lambda t: t.with_queue("/followup/escalations/")),
+    Page("fd-no-response", FRONT_DESK, lambda t: t.with_no_response("/followup/no-response/")),
+    Page("fd-refused", FRONT_DESK, lambda t: "/clients/", status=403),
+    Page("fd-admin", FRONT_DESK, lambda t: "/admin/"),
+    Page("fd-admin-clients", FRONT_DESK, lambda t: t.with_today("/admin/intake/client/")),
+    Page(
+        "fd-admin-client",
+        FRONT_DESK,
+        lambda t: f"/admin/intake/client/{t.clear.client_id}/change/",
+    ),
+    Page("fd-admin-client-add", FRONT_DESK, _admin("intake/client/add")),
+    Page(
+        "fd-admin-client-history",
+        FRONT_DESK,
+        lambda t: f"/admin/intake/client/{t.clear.client_id}/history/",
+    ),
+    Page("fd-admin-password", FRONT_DESK, lambda t: "/admin/password_change/"),
+    Page("fd-admin-visits", FRONT_DESK, lambda t: t.with_today("/admin/intake/visit/")),
+    Page("fd-admin-visit", FRONT_DESK, lambda t: f"/admin/intake/visit/{t.clear.pk}/change/"),
+    Page("fd-admin-visit-add", FRONT_DESK, _admin("intake/visit/add")),
+    Page("fd-admin-checkins", FRONT_DESK, lambda t: t.escalated and "/admin/followup/checkin/"),
+    Page(
+        "fd-admin-checkin",
+        FRONT_DESK,
+        lambda t: f"/admin/followup/checkin/{t.escalated.checkins.first().pk}/change/",
+    ),
+    Page(
+        "fd-admin-escalations",
+        FRONT_DESK,
+        lambda t: t.with_queue("/admin/followup/escalation/"),
+    ),
+    Page(
+        "fd-admin-escalation",
+        FRONT_DESK,
+        lambda t: f"/admin/followup/escalation/{t.escalated.escalations.first().pk}/change/",
+    ),
+    # -- superuser: where the admin differs --------------------------------------------------
+    Page("su-admin", SUPERUSER, lambda t: "/admin/"),
+    Page("su-admin-intakes", SUPERUSER, lambda t: t.second_intake and "/admin/intake/intake/"),
+    Page(
+        "su-admin-intake",
+        SUPERUSER,
+        lambda t: f"/admin/intake/intake/{t.second_intake.pk}/change/",
+    ),
+    Page("su-admin-screenings", SUPERUSER, lambda t: t.with_today("/admin/screening/")),
+    Page(
+        "su-admin-escalation",
+        SUPERUSER,
+        lambda t: f"/admin/followup/escalation/{t.escalated.escalations.first().pk}/change/",
+    ),
+    Page("su-admin-users", SUPERUSER, _admin("auth/user")),
+    Page("su-admin-user", SUPERUSER, lambda t: f"/admin/auth/user/{t.therapist.pk}/change/"),
+    # -- the client, from the links in their messages -----------------------------------------
+    Page("checkin", CLIENT, lambda t: t.answer_link),
+    Page("checkin-errors", CLIENT, lambda t: t.answer_link, reach=_submit),
+    Page("checkin-done", CLIENT, lambda t: t.answer_link, reach=_answer_calmly),
+    Page("checkin-done-urgent", CLIENT, lambda t: t.urgent_answer_link, reach=_answer_urgently),
+    Page("opt-out", CLIENT, lambda t: f"{t.answer_link}opt-out/"),
+    Page("opt-out-done", CLIENT, lambda t: f"{t.answer_link}opt-out/", reach=_submit),
+    Page("opt-out-already", CLIENT, lambda t: t.opted_out_link),
+    Page("link-unusable", CLIENT, lambda t: "/f/no-such-token-0123456789abcdef/", status=404),
+    Page(
+        "rate-limited",
+        CLIENT,
+        lambda t: t.answer_link,
+        status=429,
+        prepare=lambda monkeypatch: monkeypatch.setattr("followup.views.RATE_LIMIT_REQUESTS", 0),
+    ),
+]
