@@ -314,7 +314,7 @@ def open_page(request, chromium, live_server, settings, monkeypatch):
             if failed is not None and failed.failed:
                 for tab_page in context.pages:
                     try:
-                        path = harness.artifacts_dir("browser-failures")
+                        path = artifacts_dir("browser-failures")
                         tab_page.screenshot(path=str(path / f"{request.node.name}-{number}.png"))
                     except Exception:  # a crashed page has nothing to show
                         pass

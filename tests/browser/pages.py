@@ -18,17 +18,12 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from clinical.intake import parse_intake
-from followup.models import (
-    CheckIn,
-    CheckInStatus,
-    Escalation,
-    OutboxMessage,
-    hash_token,
-)
 from followup.answers import record_answer
 from followup.escalations import acknowledge_escalation, resolve_escalation
+from followup.models import CheckIn, CheckInStatus, Escalation, hash_token
 from intake.models import Channel, Client
 from intake.services import intake_record, visit_complete, visit_schedule
+from messaging.models import OutboxMessage
 from tests.factories import ClearanceFactory, UserFactory
 
 THERAPIST, FRONT_DESK, SUPERUSER, CLIENT = "therapist", "front_desk", "superuser", "client"
