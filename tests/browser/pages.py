@@ -20,9 +20,10 @@ from django.utils import timezone
 from clinical.intake import parse_intake
 from followup.answers import record_answer
 from followup.escalations import acknowledge_escalation, resolve_escalation
-from followup.models import CheckIn, CheckInStatus, Escalation, hash_token
+from followup.models import CheckIn, CheckInStatus, Escalation
 from intake.models import Channel, Client
 from intake.services import intake_record, visit_complete, visit_schedule
+from messaging.links import hash_token
 from messaging.models import OutboxMessage
 from tests.factories import ClearanceFactory, UserFactory
 
