@@ -10,6 +10,9 @@ from typing import NamedTuple
 import pytest
 from django.core.management import call_command
 
+# The command reads the clinic vocabulary from the database.
+pytestmark = pytest.mark.django_db
+
 ROOT = Path(__file__).resolve().parents[2]
 INTAKE = {"date_of_birth": "1980-05-01", "visit_date": "2026-11-20", "planned_modality": "swedish"}
 

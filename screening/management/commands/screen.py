@@ -15,11 +15,14 @@ import json
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
-from clinical.catalogue import CatalogueError
+from clinical.catalogue import Catalogue, CatalogueError, get_catalogue
 from clinical.intake import IntakeError, parse_intake
 from screening.engine import screen
+from screening.services import current_catalogue
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 
@@ -50,9 +53,10 @@ class Command(BaseCommand):
         intakes, many = _decode(_read(path))
         results: list[dict[str, Any]] = []
         status = 0
+        catalogue = _catalogue()
         for index, obj in enumerate(intakes):
             try:
-                results.append(screen(parse_intake(obj)).to_dict())
+                results.append(screen(parse_intake(obj), catalogue).to_dict())
             except IntakeError as exc:
                 if not many:
                     return _fail(str(exc))
@@ -61,6 +65,16 @@ class Command(BaseCommand):
         output = results if many else results[0]
         self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))
         return status
+
+
+def _catalogue() -> Catalogue:
+    """Return the clinic's catalogue: both tiers unless SCREENING_SUPPLEMENTARY is off, and
+    its own vocabulary terms (without them, saying so, if the database cannot be read)."""
+    try:
+        return current_catalogue()
+    except DatabaseError:
+        sys.stderr.write("warning: the clinic vocabulary could not be read; screened without it\n")
+        return get_catalogue(supplementary=settings.SCREENING_SUPPLEMENTARY)
 
 
 def _fail(message: str) -> int:

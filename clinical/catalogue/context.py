@@ -1,0 +1,129 @@
+"""Read the context of a mention: negated, someone else's, past, hypothetical, a vaccine.
+
+A small ConText-style rule set (the cues are data, in language.yaml's `context` block). It was
+chosen over medspaCy's ConText by scoring both on the labelled corpus in tests/screening/;
+docs/screening-language.md has the comparison. The differences that matter for safety:
+
+- a denial counts only when the cue ends right before the mention, with nothing but fillers
+  between ("no history of any DVT"); a list continues it only through "or"/"nor" ("no fever
+  or numbness"), never through a comma. So "can't control my bladder", "no idea if it is a
+  hernia" and "no fever, numbness in my foot" are not denials;
+- history ("from 2015", "healed", "stopped", "3 years ago") is read in the whole clause, and
+  "still", "again", "not healed" keep a mention current;
+- whether a context discounts a mention is the engine's decision (a red flag only by denial;
+  history only for rules that mean a current condition).
+
+Pure Python, no Django.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# Sentence ends: . ! ? ; and new lines (a dot inside a number, '37.8', is not one).
+_SENTENCE_BREAK = re.compile(r"[.!?;](?!\d)|\n")
+_COMMA = re.compile(r"[,:(]")
+_YEAR = re.compile(r"\b(19[4-9]\d|20[0-4]\d)\b")
+_WINDOW = 120
+
+
+@dataclass(frozen=True)
+class Context:
+    """What surrounds one mention. Each field is one ConText category."""
+
+    negated: bool = False
+    family: bool = False
+    history: bool = False
+    hypothetical: bool = False
+    vaccine: bool = False
+
+
+NO_CONTEXT = Context()
+
+
+def _words(phrases: Iterable[str]) -> str:
+    """Return an alternation of phrases (longest first), spaces matching any whitespace."""
+    ordered = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in ordered)
+
+
+class ContextRules:
+    """The compiled cues; `assess(text, start, end)` reads one mention's context."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        fillers = _words(raw["negation_fillers"])
+        self._negation = re.compile(
+            r"(?:^|[^\w'’])(?:" + _words(raw["negation_cues"]) + r")"
+            r"(?:[\s,]+(?:" + fillers + r"))*[\s,]*$"
+        )
+        self._negation_after = re.compile(
+            r"^\s*(?:" + "|".join(f"(?:{p})" for p in raw["negation_after"]) + ")"
+        )
+        self._family = re.compile(r"\b(?:" + _words(raw["family"]) + r")\b")
+        self._family_after = re.compile(
+            r"\b(?:" + "|".join(f"(?:{p})" for p in raw["family_after"]) + r")\b"
+        )
+        self._self = re.compile(r"(?<![\w'’])(?:" + _words(raw["self_words"]) + r")(?![\w'’])")
+        self._history = re.compile("|".join(f"(?:{p})" for p in raw["history"]))
+        self._still = re.compile("|".join(f"(?:{p})" for p in raw["still_current"]))
+        self._hypothetical = re.compile(r"\b(?:" + _words(raw["hypothetical"]) + r")\b")
+        self._vaccine = re.compile(r"\b(?:" + _words(raw["vaccine"]) + r")\b")
+        self._terminator = re.compile(r"\b(?:" + _words(raw["terminators"]) + r")\b")
+        self._list_continuation = re.compile(r"^[\s,]*(?:or|nor)\s+(?:any\s+|a\s+|an\s+)?$")
+
+    def clause(self, lowered: str, start: int, end: int) -> tuple[int, int]:
+        """Return the bounds of the clause holding [start, end): a sentence cut at 'but'."""
+        left = max(0, start - _WINDOW)
+        head = lowered[left:start]
+        cut = left
+        for m in _SENTENCE_BREAK.finditer(head):
+            cut = left + m.end()
+        for m in self._terminator.finditer(lowered, cut, start):
+            cut = m.end()
+        right = min(len(lowered), end + _WINDOW)
+        stop = right
+        m = _SENTENCE_BREAK.search(lowered, end, right)
+        if m:
+            stop = m.start()
+        m = self._terminator.search(lowered, end, stop)
+        if m:
+            stop = m.start()
+        return cut, stop
+
+    def continues_denial(self, lowered: str, previous_end: int, start: int) -> bool:
+        """Return whether only 'or'/'nor' stands between a denied mention and this one."""
+        return bool(self._list_continuation.match(lowered[previous_end:start]))
+
+    def assess(self, lowered: str, start: int, end: int, *, year: int | None = None) -> Context:
+        """Return the context of the mention lowered[start:end] (lowered = text.lower())."""
+        left, right = self.clause(lowered, start, end)
+        before = lowered[left:start]
+        after = lowered[end:right]
+        negated = bool(self._negation.search(before)) or bool(self._negation_after.match(after))
+        family = False
+        for m in self._family.finditer(before):
+            family = not self._self.search(before, m.end())
+        if not family and self._family_after.search(after):
+            family = True
+        clause_text = lowered[left:right]
+        history = False
+        if not self._still.search(clause_text):
+            for m in self._history.finditer(clause_text):
+                found = _YEAR.fullmatch(m.group(0))
+                if found is None or year is None or int(found.group(0)) < year:
+                    history = True
+                    break
+        # A hypothetical reaches only to the next comma ("if it rains I stay in, I have ...").
+        sub = before
+        commas = list(_COMMA.finditer(before))
+        if commas:
+            sub = before[commas[-1].end() :]
+        hypothetical = bool(self._hypothetical.search(sub))
+        near = lowered[max(left, start - 30) : min(right, end + 30)]
+        vaccine = bool(self._vaccine.search(near))
+        if not (negated or family or history or hypothetical or vaccine):
+            return NO_CONTEXT
+        return Context(negated, family, history, hypothetical, vaccine)
