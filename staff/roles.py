@@ -4,6 +4,7 @@ from __future__ import annotations
 
 THERAPIST = "therapist"
 FRONT_DESK = "front_desk"
+CLINICAL_LEAD = "clinical_lead"
 
 # What each staff group may do. Front desk gets contact and scheduling data only: nothing on
 # intakes, screenings or answers, and not `view_health_history` (minimum necessary).
@@ -25,11 +26,19 @@ GROUP_PERMISSIONS = {
         "screening.change_screeningflag",
         "screening.view_clearance",
         "screening.add_clearance",
+        "screening.view_vocabularyterm",
         "followup.view_checkin",
         "followup.change_checkin",
         "followup.view_checkinanswer",
         "followup.view_escalation",
         "followup.change_escalation",
+    ],
+    # A therapist who also maintains the clinic's vocabulary (terms mapped to catalogue rules).
+    "clinical_lead": [
+        "screening.view_vocabularyterm",
+        "screening.add_vocabularyterm",
+        "screening.change_vocabularyterm",
+        "screening.activate_vocabularyterm",
     ],
     "front_desk": [
         "intake.view_client",
@@ -85,3 +94,10 @@ def is_therapist(user) -> bool:
 def is_front_desk(user) -> bool:
     """Return whether the user works the front desk (contact and scheduling data only)."""
     return _in_group(user, FRONT_DESK)
+
+
+def is_clinical_lead(user) -> bool:
+    """Return whether the user maintains the clinic vocabulary (clinical leads, superusers)."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser) or _in_group(
+        user, CLINICAL_LEAD
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -86,7 +87,7 @@ def test_report_shows_banner_flags_matched_actions_and_quoted_sources(
     assert "medication use (e.g., blood thinners)" in page
     assert "Deep tissue" in page  # blocked
     assert "Universal precautions" in page
-    assert f"catalogue version {warfarin_visit.current_screening().catalogue_version}" in page
+    assert f"rules version {warfarin_visit.current_screening().catalogue_version}" in page
     # What stops completion now: the missing clearance and the acknowledgement.
     assert "no valid clearance on file covers it" in page
     assert "must acknowledge the screening" in page
@@ -127,12 +128,15 @@ def test_report_banner_colour_follows_the_decision(therapist_client, conditions,
 
 
 def test_report_shows_unknown_conditions_for_review(therapist_client):
-    visit = VisitFactory(intake__conditions=[{"code": "martian_flu", "acute": False, "notes": ""}])
+    visit = VisitFactory(intake__conditions=[{"code": "zorblax", "acute": False, "notes": ""}])
     services.screen_visit(visit=visit)
 
-    page = _report(therapist_client, visit).content.decode()
+    page = html.unescape(_report(therapist_client, visit).content.decode())
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
-    assert "martian_flu: not in the catalogue, review" in page
+    assert "Needs your review: what the screener did not understand (1)" in text
+    assert "“ zorblax ” in condition 1" in text
+    assert 'class="decision-banner decision-review"' in page
 
 
 def test_report_of_an_unscreened_visit_offers_to_screen(therapist_client, therapist):
@@ -253,7 +257,9 @@ def test_a_structured_flag_offers_no_dismissal_and_refuses_one(therapist_client,
     )
 
     assert response.status_code == 400
-    assert "free text alone can be dismissed" in html.unescape(response.content.decode())
+    assert "free text alone, or by a spelling guess, can be dismissed" in html.unescape(
+        response.content.decode()
+    )
     flag.refresh_from_db()
     assert not flag.is_dismissed
 

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from clinical import vocabulary
 from intake.models import VisitStatus
 from screening import services
 from tests.factories import ClearanceFactory, VisitFactory
@@ -31,17 +32,17 @@ INTAKES = {
     "modify": {"conditions": [{"code": "osteoporosis", "acute": False, "notes": ""}]},
     "free_text_clearance": {"free_text": "I had a hernia last year"},
     "free_text_contraindicated": {"free_text": "I have cancer"},
+    "review": {"conditions": [{"code": "epilepsy", "acute": False, "notes": ""}]},
 }
+REVIEW = "Resolve “epilepsy” (condition 1): the screener did not understand it."
 ACK = "The therapist must acknowledge the screening"
 CONTRA = "can only be deferred or cancelled"
-CLEARANCE = (
-    "Physician clearance needed for “Taking blood thinners (anticoagulants)” (blood_thinners)"
-)
+CLEARANCE = "Physician clearance needed for “Taking blood thinners (anticoagulants)”:"
 HERNIA_CLEARANCE = "Physician clearance needed for"
 
 
 def _blocked(modality: str) -> str:
-    return f"The modality {modality!r} is blocked"
+    return f"{vocabulary.label('modality', modality)} is blocked"
 
 
 def _clearance(days_from_issue: int, days_to_expiry: int, codes=("blood_thinners",)) -> dict:
@@ -80,6 +81,8 @@ CASES = [
     ("free_text_clearance", None, False, True, "thai", []),
     ("free_text_contraindicated", None, True, False, "swedish", [CONTRA]),
     ("free_text_contraindicated", None, False, True, "swedish", []),
+    ("review", None, False, False, "swedish", [REVIEW, ACK]),
+    ("review", None, True, False, "swedish", [REVIEW]),
 ]
 
 
@@ -131,7 +134,7 @@ def test_an_unknown_performed_modality_is_refused():
     services.screen_visit(visit=visit)
 
     assert services.completion_problems(visit=visit, modality="reiki") == [
-        "Unknown modality 'reiki'."
+        "Unknown technique “reiki”."
     ]
 
 
