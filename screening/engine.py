@@ -251,14 +251,23 @@ class _Hits:
 class _Reading:
     """What one read of a text found: the spans it understood, and whether any."""
 
-    __slots__ = ("spans", "understood")
+    __slots__ = ("spans", "rule_spans", "understood")
 
     def __init__(self) -> None:
         self.spans: list[tuple[int, int]] = []
+        self.rule_spans: list[tuple[int, int, set[int]]] = []
         self.understood = False
 
     def covers(self, start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in self.spans)
+
+    def rules_covering(self, start: int, end: int) -> set[int]:
+        """Return the rules of earlier mentions that contain [start, end)."""
+        rules: set[int] = set()
+        for s, e, found in self.rule_spans:
+            if s <= start and end <= e:
+                rules |= found
+        return rules
 
 
 def screen(intake: IntakeData, catalogue: Catalogue | None = None) -> ScreeningResult:
@@ -417,6 +426,13 @@ def _read(
                 reading.understood = True
                 reading.spans.append((start, end))
             continue
+        if kept:
+            # A shorter match inside a longer one for the same rule is the same mention
+            # ("bowel problems" in "no bladder or bowel problems").
+            inside = reading.rules_covering(start, end)
+            kept = [t for t in kept if t.rule not in inside]
+            if not kept and not review:
+                continue
         if not kept and reading.covers(start, end):
             continue
         context = _context(language, lowered, start, end, year, denied_end)
@@ -429,6 +445,7 @@ def _read(
         else:
             snippet = f"'{text[start:end]}'"
         reading.spans.append((start, end))
+        reading.rule_spans.append((start, end, {t.rule for t in kept}))
         reading.understood = True
         for target in kept:
             rule = cat.rules[target.rule]

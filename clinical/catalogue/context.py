@@ -67,6 +67,7 @@ class ContextRules:
             r"\b(?:" + "|".join(f"(?:{p})" for p in raw["family_after"]) + r")\b"
         )
         self._self = re.compile(r"(?<![\w'’])(?:" + _words(raw["self_words"]) + r")(?![\w'’])")
+        self._self_after = re.compile("|".join(f"(?:{p})" for p in raw.get("self_after") or ["$^"]))
         self._history = re.compile("|".join(f"(?:{p})" for p in raw["history"]))
         self._still = re.compile("|".join(f"(?:{p})" for p in raw["still_current"]))
         self._hypothetical = re.compile(r"\b(?:" + _words(raw["hypothetical"]) + r")\b")
@@ -93,6 +94,13 @@ class ContextRules:
             stop = m.start()
         return cut, stop
 
+    def _sentence(self, lowered: str, start: int, end: int) -> str:
+        left = max(0, start - _WINDOW)
+        for m in _SENTENCE_BREAK.finditer(lowered, left, start):
+            left = m.end()
+        m = _SENTENCE_BREAK.search(lowered, end, min(len(lowered), end + _WINDOW))
+        return lowered[left : m.start() if m else min(len(lowered), end + _WINDOW)]
+
     def continues_denial(self, lowered: str, previous_end: int, start: int) -> bool:
         """Return whether only 'or'/'nor' stands between a denied mention and this one."""
         return bool(self._list_continuation.match(lowered[previous_end:start]))
@@ -108,9 +116,13 @@ class ContextRules:
             family = not self._self.search(before, m.end())
         if not family and self._family_after.search(after):
             family = True
+        if family and self._self_after.search(after):
+            family = False
         clause_text = lowered[left:right]
         history = False
-        if not self._still.search(clause_text):
+        # "Still", "again" or "not healed" anywhere in the sentence keeps a mention current
+        # ("stopped warfarin but started again").
+        if not self._still.search(self._sentence(lowered, start, end)):
             for m in self._history.finditer(clause_text):
                 found = _YEAR.fullmatch(m.group(0))
                 if found is None or year is None or int(found.group(0)) < year:
