@@ -26,7 +26,13 @@ from typing import Any, NamedTuple, Protocol
 from clinical import vocabulary
 from clinical.catalogue import Catalogue, KeywordMatcher, Source, Target, get_catalogue
 from clinical.catalogue.context import NO_CONTEXT, Context
-from clinical.catalogue.language import generic_names, words_of
+from clinical.catalogue.language import (
+    FUZZY_MIN_CHARS,
+    generic_names,
+    lower_words,
+    medicines_in_text,
+    words_of,
+)
 from clinical.catalogue.model import SEED
 from clinical.intake import IntakeData
 
@@ -51,6 +57,9 @@ REASONS = {
     "vaccine": "a vaccine, not the illness",
 }
 _DRUG_MEMO_LIMIT = 10_000
+# Short texts (notes, entries) repeat; the word-level reading of one that found nothing is
+# remembered so it is not done again (bench row 1a).
+_QUIET_TEXT_CHARS = 200
 
 
 class Flag(NamedTuple):
@@ -472,8 +481,13 @@ def _read(
             suggestions = [code for code in review if code]
             item = text if entry is not None else text[start:end]
             hits.add_review(f"{field}: {item}", suggestions)
-    if extras and language is not None:
+    if extras and language is not None and text not in language.quiet:
+        before = (len(reading.spans), len(hits.reasons), len(hits.review), len(hits.mentions))
         _read_words(text, lowered, field, prefix, cat, hits, reading, year, free_text, acute)
+        after = (len(reading.spans), len(hits.reasons), len(hits.review), len(hits.mentions))
+        if before == after and len(text) <= _QUIET_TEXT_CHARS and len(language.quiet) < 20_000:
+            # Nothing in it for the word-level reading, whatever the intake: skip it next time.
+            language.quiet.add(text)
     return reading
 
 
@@ -491,11 +505,10 @@ def _read_words(
 ) -> None:
     """Find medicines, likely misspellings and unknown medical words the terms missed."""
     language = cat.language
-    words = [m for m in words_of(text) if not reading.covers(m.start(), m.end())]
-    if not words:
-        return
-    for first, last, generic in _generics(tuple(m.group(0) for m in words)):
-        start, end = words[first].start(), words[last - 1].end()
+    lowered_words = lower_words(lowered)
+    for start, end, generic in medicines_in_text(lowered, lowered_words):
+        if reading.covers(start, end):
+            continue
         reading.spans.append((start, end))
         reading.understood = True
         for _s, _e, targets in cat.medication_keywords.finditer_cached(generic):
@@ -510,40 +523,41 @@ def _read_words(
                     hits.add_mention(rule.code, snippet, field, why)
                 else:
                     hits.add(target.rule, f"{prefix}: {snippet} ({generic})", free_text=free_text)
-    for m in words:
-        if reading.covers(m.start(), m.end()):
+    # Only long words are guessed at (FUZZY_MIN_CHARS), and only those not already known to
+    # be catalogue words or to have no guess: one or two a text.
+    known, no_guess = language.known_words, language.no_guess
+    candidates = [
+        w
+        for w in lowered_words
+        if len(w) >= FUZZY_MIN_CHARS and w not in known and w not in no_guess
+    ]
+    for lowered_word in candidates:
+        if language.guess_word(lowered_word) is None:
             continue
-        word = m.group(0)
-        guess = language.guess_word(word)
-        if guess is not None:
-            term, targets = guess
+        for m in _word_at(lowered_word).finditer(lowered):
+            if reading.covers(m.start(), m.end()):
+                continue
+            term, targets = language.guess_word(lowered_word)
+            word = text[m.start() : m.end()]
             reading.spans.append((m.start(), m.end()))
             reading.understood = True
-            _guessed(
-                word,
-                term,
-                targets,
-                field,
-                prefix,
-                cat,
-                hits,
-                free_text,
-                acute,
-                _context(language, lowered, m.start(), m.end(), year, -1),
-            )
-            continue
+            context = _context(language, lowered, m.start(), m.end(), year, -1)
+            _guessed(word, term, targets, field, prefix, cat, hits, free_text, acute, context)
+    whole_entry = field.startswith("conditions") and "." not in field
+    for m in language.suffix.finditer(text):
+        word = m.group(0)
         lowered_word = word.lower()
         if (
-            lowered_word not in language.not_medical
-            and lowered_word not in language.known_words
-            and language.suffix.fullmatch(word)
+            lowered_word in language.not_medical
+            or lowered_word in language.known_words
+            or reading.covers(m.start(), m.end())
         ):
-            context = _context(language, lowered, m.start(), m.end(), year, -1)
-            if not (context.negated or context.family or context.hypothetical):
-                reading.spans.append((m.start(), m.end()))
-                reading.understood = True
-                whole_entry = field.startswith("conditions") and "." not in field
-                hits.add_review(f"{field}: {text if whole_entry else word}")
+            continue
+        context = _context(language, lowered, m.start(), m.end(), year, -1)
+        if not (context.negated or context.family or context.hypothetical):
+            reading.spans.append((m.start(), m.end()))
+            reading.understood = True
+            hits.add_review(f"{field}: {text if whole_entry else word}")
     for m in language.health_cues.finditer(text):
         start, end = m.start(1), m.end(1)
         if any(s < end and start < e for s, e in reading.spans):
@@ -553,6 +567,11 @@ def _read_words(
             reading.spans.append((start, start + len(phrase)))
             reading.understood = True
             hits.add_review(f"{field}: {phrase}", _suggest(cat, phrase))
+
+
+@functools.lru_cache(maxsize=4_000)
+def _word_at(word: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w'’-])" + re.escape(word) + r"(?![\w'’-])")
 
 
 def _guessed(word, term, targets, field, prefix, cat, hits, free_text, acute, context) -> None:
@@ -616,8 +635,7 @@ def _read_item(
                 hits.add(target.rule, f"{label}: {item}")
     if understood or language is None:
         return
-    words = tuple(m.group(0) for m in words_of(item))
-    generics = _generics(words)
+    generics = _item_generics(item)
     for _first, _last, generic in generics:
         understood = True
         for _s, _e, targets in matcher.finditer_cached(generic):
@@ -633,7 +651,7 @@ def _read_item(
                     hits.add(target.rule, f"{label}: {item} ({generic})")
     if understood:
         return
-    for word in words:
+    for word in (m.group(0) for m in words_of(item)):
         guess = language.guess_word(word)
         if guess is not None:
             term, targets = guess
@@ -642,16 +660,16 @@ def _read_item(
     hits.add_review(f"{field}: {item}", _suggest(cat, item))
 
 
-_generic_memo: dict[tuple[str, ...], list[tuple[int, int, str]]] = {}
+_generic_memo: dict[str, list[tuple[int, int, str]]] = {}
 
 
-def _generics(words: tuple[str, ...]) -> list[tuple[int, int, str]]:
-    """Return the medicines named in `words` (drug dictionary, loaded on first use)."""
-    found = _generic_memo.get(words)
+def _item_generics(item: str) -> list[tuple[int, int, str]]:
+    """Return the medicines named in an entry (drug dictionary, loaded on first use)."""
+    found = _generic_memo.get(item)
     if found is None:
-        found = generic_names(list(words))
+        found = generic_names([m.group(0) for m in words_of(item)])
         if len(_generic_memo) < _DRUG_MEMO_LIMIT:
-            _generic_memo[words] = found
+            _generic_memo[item] = found
     return found
 
 

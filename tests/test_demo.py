@@ -33,8 +33,7 @@ def test_demo_creates_the_printed_logins_with_their_roles(seeded):
 def test_demo_covers_every_screening_decision(seeded):
     scheduled = Visit.objects.filter(status=VisitStatus.SCHEDULED)
     decisions = {visit.current_screening().decision for visit in scheduled}
-    # "review" (something the screener could not read) is not in the demo yet.
-    assert decisions == set(Decision.values) - {"review"}
+    assert decisions == set(Decision.values)
 
 
 def test_demo_has_a_completed_visit_with_answers_and_an_escalation(seeded):

@@ -27,7 +27,10 @@ from typing import Any
 _SENTENCE_BREAK = re.compile(r"[.!?;](?!\d)|\n")
 _COMMA = re.compile(r"[,:(]")
 _YEAR = re.compile(r"\b(19[4-9]\d|20[0-4]\d)\b")
+_TOKEN = re.compile(r"[\w'’]+|,")
 _WINDOW = 120
+_MEMO_LIMIT = 20_000
+_MEMO_TEXT_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,20 @@ class ContextRules:
     """The compiled cues; `assess(text, start, end)` reads one mention's context."""
 
     def __init__(self, raw: dict[str, Any]) -> None:
-        fillers = _words(raw["negation_fillers"])
-        self._negation = re.compile(
-            r"(?:^|[^\w'’])(?:" + _words(raw["negation_cues"]) + r")"
-            r"(?:[\s,]+(?:" + fillers + r"))*[\s,]*$"
-        )
+        self._memo: dict[tuple[str, int, int, int | None], Context] = {}
+        # Denials and family are read word by word, walking back from the mention: cheaper
+        # than a regex over the window, and exact about what stands between.
+        self._negation_cues = frozenset(tuple(c.lower().split()) for c in raw["negation_cues"])
+        self._cue_lengths = sorted({len(c) for c in self._negation_cues}, reverse=True)
+        self._fillers = frozenset(w.lower() for w in raw["negation_fillers"])
         self._negation_after = re.compile(
             r"^\s*(?:" + "|".join(f"(?:{p})" for p in raw["negation_after"]) + ")"
         )
-        self._family = re.compile(r"\b(?:" + _words(raw["family"]) + r")\b")
+        self._family_words = frozenset(tuple(w.lower().split()) for w in raw["family"])
         self._family_after = re.compile(
             r"\b(?:" + "|".join(f"(?:{p})" for p in raw["family_after"]) + r")\b"
         )
-        self._self = re.compile(r"(?<![\w'’])(?:" + _words(raw["self_words"]) + r")(?![\w'’])")
+        self._self_words = frozenset(w.lower() for w in raw["self_words"])
         self._self_after = re.compile("|".join(f"(?:{p})" for p in raw.get("self_after") or ["$^"]))
         self._history = re.compile("|".join(f"(?:{p})" for p in raw["history"]))
         self._still = re.compile("|".join(f"(?:{p})" for p in raw["still_current"]))
@@ -74,6 +78,29 @@ class ContextRules:
         self._vaccine = re.compile(r"\b(?:" + _words(raw["vaccine"]) + r")\b")
         self._terminator = re.compile(r"\b(?:" + _words(raw["terminators"]) + r")\b")
         self._list_continuation = re.compile(r"^[\s,]*(?:or|nor)\s+(?:any\s+|a\s+|an\s+)?$")
+
+    def _denied(self, tokens: list[str]) -> bool:
+        """Return whether a denial cue ends the tokens, with only fillers after it."""
+        i = len(tokens)
+        while i > 0:
+            for k in self._cue_lengths:
+                if k <= i and tuple(tokens[i - k : i]) in self._negation_cues:
+                    return True
+            if tokens[i - 1] in self._fillers or tokens[i - 1] == ",":
+                i -= 1
+                continue
+            return False
+        return False
+
+    def _someone_else(self, tokens: list[str]) -> bool:
+        """Return whether a family word comes before the mention with no 'I' after it."""
+        for i in range(len(tokens) - 1, -1, -1):
+            word = tokens[i]
+            if word in self._self_words:
+                return False
+            if (word,) in self._family_words or tuple(tokens[i - 1 : i + 1]) in self._family_words:
+                return True
+        return False
 
     def clause(self, lowered: str, start: int, end: int) -> tuple[int, int]:
         """Return the bounds of the clause holding [start, end): a sentence cut at 'but'."""
@@ -107,13 +134,24 @@ class ContextRules:
 
     def assess(self, lowered: str, start: int, end: int, *, year: int | None = None) -> Context:
         """Return the context of the mention lowered[start:end] (lowered = text.lower())."""
+        if len(lowered) > _MEMO_TEXT_CHARS:
+            return self._assess(lowered, start, end, year)
+        # Entries repeat (medicines, short notes): remember their contexts, bounded.
+        key = (lowered, start, end, year)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._assess(lowered, start, end, year)
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[key] = found
+        return found
+
+    def _assess(self, lowered: str, start: int, end: int, year: int | None) -> Context:
         left, right = self.clause(lowered, start, end)
         before = lowered[left:start]
         after = lowered[end:right]
-        negated = bool(self._negation.search(before)) or bool(self._negation_after.match(after))
-        family = False
-        for m in self._family.finditer(before):
-            family = not self._self.search(before, m.end())
+        tokens = _TOKEN.findall(before)
+        negated = self._denied(tokens) or bool(self._negation_after.match(after))
+        family = self._someone_else(tokens)
         if not family and self._family_after.search(after):
             family = True
         if family and self._self_after.search(after):

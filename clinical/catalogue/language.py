@@ -141,6 +141,10 @@ class Language:
     known_words: frozenset[str]
     fuzzy_stopwords: frozenset[str]
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Lower-case words already found to have no guess (bounded; read with set difference).
+    no_guess: set[str] = field(default_factory=set, repr=False)
+    # Short texts the word-level reading found nothing in (the engine fills it, bounded).
+    quiet: set[str] = field(default_factory=set, repr=False)
 
     def guess_word(self, word: str) -> tuple[str, tuple[Target, ...]] | None:
         """Return (term, targets) for a likely misspelling of a catalogue word, or None."""
@@ -149,6 +153,7 @@ class Language:
             len(lowered) < FUZZY_MIN_CHARS
             or lowered in self.known_words
             or lowered in self.fuzzy_stopwords
+            or lowered in self.no_guess
         ):
             return None
         memo = self._memo
@@ -167,6 +172,8 @@ class Language:
         result = None if best is None else (best[1], best[2])
         if len(memo) < 20_000:
             memo[key] = result
+            if result is None:
+                self.no_guess.add(lowered)
         return result
 
     def guess_entry(self, text: str) -> tuple[str, tuple[Target, ...]] | None:
@@ -177,7 +184,7 @@ class Language:
             return self._memo[key]
         process, fuzz = _rapidfuzz()
         found = process.extractOne(
-            phrase, list(self.fuzzy_entries), scorer=fuzz.ratio, score_cutoff=FUZZY_ENTRY_SCORE
+            phrase, self._entry_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_ENTRY_SCORE
         )
         result = None if found is None else (found[0], self.fuzzy_entries[found[0]])
         if len(self._memo) < 20_000:
@@ -185,16 +192,27 @@ class Language:
         return result
 
     def suggestions(self, text: str, limit: int = 3) -> list[tuple[str, tuple[Target, ...]]]:
-        """Return the terms most like `text` (for a review item's suggestions)."""
-        process, fuzz = _rapidfuzz()
-        found = process.extract(
-            canonical_phrase(text),
-            list(self.fuzzy_entries),
-            scorer=fuzz.WRatio,
-            score_cutoff=SUGGESTION_SCORE,
-            limit=limit * 3,
-        )
-        return [(term, self.fuzzy_entries[term]) for term, _score, _i in found]
+        """Return the terms most like `text` (for a review item's suggestions), remembered."""
+        phrase = canonical_phrase(text)
+        key = "s:" + phrase
+        if key not in self._memo:
+            process, fuzz = _rapidfuzz()
+            found = process.extract(
+                phrase,
+                self._entry_choices,
+                scorer=fuzz.token_set_ratio,
+                score_cutoff=SUGGESTION_SCORE,
+                limit=limit * 3,
+            )
+            result = [(term, self.fuzzy_entries[term]) for term, _score, _i in found]
+            if len(self._memo) < 20_000:
+                self._memo[key] = result
+            return result
+        return self._memo[key]
+
+    @functools.cached_property
+    def _entry_choices(self) -> tuple[str, ...]:
+        return tuple(self.fuzzy_entries)
 
 
 @functools.cache
@@ -227,6 +245,62 @@ def _drug_dictionary() -> tuple[Any, Mapping[str, list[str]]]:
     from drug_named_entity_recognition import drugs_finder
 
     return drugs_finder.find_drugs, drugs_finder.drug_variant_to_canonical
+
+
+_LOWER_WORD = re.compile(r"[a-z][a-z'’\-]*")
+
+
+@functools.cache
+def _first_words() -> frozenset[str]:
+    """Return the first words of the dictionary's two-word names ('vitamin' of 'vitamin d')."""
+    _find, variants = _drug_dictionary()
+    firsts = (v.split(" ", 1)[0] for v in variants if v.count(" ") == 1)
+    return frozenset(w for w in firsts if len(w) >= 4)
+
+
+@functools.lru_cache(maxsize=2_000)
+def _pair_pattern(first: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z'’\-])" + re.escape(first) + r" ([a-z][a-z'’\-]*)")
+
+
+def lower_words(lowered: str) -> set[str]:
+    """Return the set of words of a lower-cased text (one C-level pass)."""
+    return set(_LOWER_WORD.findall(lowered))
+
+
+def medicines_in_text(lowered: str, words: set[str] | None = None) -> list[tuple[int, int, str]]:
+    """Return (start, end, generic name) for each medicine named in a lower-cased text.
+
+    Look-ups of the text's words find the few candidates first, so a paragraph with no
+    medicine costs a few microseconds; only candidates are located and resolved.
+    """
+    _find, variants = _drug_dictionary()
+    if words is None:
+        words = lower_words(lowered)
+    firsts_known = _first_words()
+    singles = {w for w in words if w in variants and len(w) >= 3}
+    firsts = {w for w in words if w in firsts_known}
+    if not singles and not firsts:
+        return []
+    found: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for first in firsts:
+        for m in _pair_pattern(first).finditer(lowered):
+            for generic in variants.get(f"{first} {m.group(1)}", ()):
+                found.append((m.start(), m.end(), generic))
+                taken.append((m.start(), m.end()))
+    for word in singles:
+        for m in _word_pattern(word).finditer(lowered):
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            for generic in variants.get(word, ()):
+                found.append((m.start(), m.end(), generic))
+    return found
+
+
+@functools.lru_cache(maxsize=2_000)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z'’\-])" + re.escape(word) + r"(?![a-z'’\-])")
 
 
 def generic_names(words: list[str]) -> list[tuple[int, int, str]]:

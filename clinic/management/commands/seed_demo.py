@@ -112,6 +112,22 @@ DEMO_CLIENTS = [
             "free_text": "Training for a half marathon.",
         },
     },
+    {
+        # Something the screener does not understand (no rule covers epilepsy): the report
+        # asks the therapist to resolve it; the mother's osteoporosis is mentioned, not counted.
+        "name": ("Noah", "Brennan"),
+        "dob": "1983-07-09",
+        "expect": "review",
+        "modality": "swedish",
+        "regions": ["shoulders", "neck"],
+        "intake": {
+            "conditions": [
+                {"code": "epilepsy", "acute": False, "notes": "well controlled, last seizure 2019"}
+            ],
+            "medications": ["Keppra 500 mg twice a day"],
+            "free_text": "Mum had osteoporosis. Stiff neck from the desk.",
+        },
+    },
 ]
 
 
