@@ -354,9 +354,15 @@ def _match_conditions(intake: IntakeData, cat: Catalogue, hits: _Hits, year: int
                 hits.add(rule, f"condition (acute): {code}")
         if not understood and not _guess_entry(words, field, "condition", cat, hits, acute):
             hits.add_review(f"{field}: {words}", _suggest(cat, words))
-            reviewed = True
+        reviewed = reviewed or any(item.startswith(field + ":") for item in hits.review)
         if reviewed and code not in unmatched:
             unmatched.append(code)
+        if reviewed and notes:
+            # The entry is reviewed as a whole (its notes are shown with it): no second item
+            # for a word in its notes ('epilepsy' with 'last seizure 2019').
+            entry = next(item for item in hits.review if item.startswith(field + ":"))
+            for item in [i for i in hits.review if i.startswith(f"{field}.notes:")]:
+                hits.review[entry].update(hits.review.pop(item))
     return unmatched
 
 

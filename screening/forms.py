@@ -127,8 +127,7 @@ class ClearanceForm(forms.Form):
         flagged = [code for code in flagged if code in codes]
         ordered = flagged + [code for code in codes if code not in flagged]
         self.fields["codes"].choices = [
-            (code, f"{codes[code]} ({code})" + (FLAGGED_NOTE if code in flagged else ""))
-            for code in ordered
+            (code, codes[code] + (FLAGGED_NOTE if code in flagged else "")) for code in ordered
         ]
 
     def clean_doctor_name(self) -> str:

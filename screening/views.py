@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinical import vocabulary
 from clinical.intake import IntakeError
 from intake.audit import record_health_read
 from intake.models import Client, Visit
@@ -295,8 +297,19 @@ def _flag_rows(screening: Screening, clearances, day, dismiss_forms, resolve_for
     return rows
 
 
+_CONDITION_LINE = re.compile(r"^condition( \(acute\))?: (\S+)(.*)$")
+_NOTES_LINE = re.compile(r"^condition notes \(([^)]*)\): (.*)$")
+
+
 def _plain_matched(text: str) -> str:
-    """Return a 'what matched' line with field paths in words ('conditions[1]: x')."""
+    """Return a 'what matched' line in plain words (the engine's lines name codes and paths)."""
+    if m := _NOTES_LINE.match(text):
+        return f"notes on {m.group(1).replace('_', ' ')}: {m.group(2)}"
+    if m := _CONDITION_LINE.match(text):
+        acute = ", acute now" if m.group(1) else ""
+        return f"condition{acute}: {m.group(2).replace('_', ' ')}{m.group(3)}"
+    if text.startswith("red flag: "):
+        return f"warning sign ticked: {vocabulary.label('intake_red_flag', text[10:]).lower()}"
     field, sep, rest = text.partition(": ")
     if sep and (field == "free_text" or field.endswith("]") or field.endswith(".notes")):
         return f"{services.field_words(field)}: {rest}"

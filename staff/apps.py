@@ -9,10 +9,14 @@ class StaffConfig(AppConfig):
     verbose_name = "Staff"
 
     def ready(self) -> None:
+        from django.apps import apps
         from django.db.models.signals import post_migrate
 
         from staff.roles import ensure_staff_groups
 
         # After every app's migrations (and after the flush that ends a transactional test),
-        # so the groups and their permissions always exist.
-        post_migrate.connect(ensure_staff_groups, sender=self, dispatch_uid="staff-groups")
+        # so the groups and their permissions always exist. Django sends post_migrate only for
+        # apps with models, which this one has not: listen to the auth app's.
+        post_migrate.connect(
+            ensure_staff_groups, sender=apps.get_app_config("auth"), dispatch_uid="staff-groups"
+        )
