@@ -112,8 +112,8 @@ def rows(result: dict) -> list[dict]:
     floor = f"{result['floor_json_loads_per_s']:,.0f}/s json.loads"
     out = []
     for key, label in (
-        ("engine", "1a Screening: screen(IntakeData), engine alone"),
-        ("parse_and_screen", "1b Screening: screen(parse_intake(obj))"),
+        ("engine", "1a Screening: structured, engine alone"),
+        ("parse_and_screen", "1b Screening: structured, parse_intake + screen"),
     ):
         figure = result[key]
         ok = figure["per_s"] >= TARGET_PER_SECOND and figure["cost_ratio"] <= TARGET_RATIO

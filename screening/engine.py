@@ -254,6 +254,8 @@ class _Hits:
             bucket[code] = None
 
     def add_mention(self, code: str, text: str, field: str, reason: str) -> None:
+        if len(text) > 1 and text[0] == text[-1] == "'":
+            text = text[1:-1]  # the words themselves (SPEC section 5), not a quoted snippet
         self.mentions.setdefault((code, text, field), reason)
 
 

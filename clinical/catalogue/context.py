@@ -28,6 +28,84 @@ _SENTENCE_BREAK = re.compile(r"[.!?;](?!\d)|\n")
 _COMMA = re.compile(r"[,:(]")
 _YEAR = re.compile(r"\b(19[4-9]\d|20[0-4]\d)\b")
 _TOKEN = re.compile(r"[\w'’]+|,")
+_DIGIT = re.compile(r"\d")
+_LETTERS = re.compile(r"[a-z]{2,}")
+
+
+# Words too common to tell whether a cue can match ('in the past' needs 'past').
+_COMMON = frozenset(
+    [
+        "in",
+        "the",
+        "to",
+        "it",
+        "of",
+        "as",
+        "all",
+        "had",
+        "was",
+        "no",
+        "up",
+        "off",
+        "when",
+        "at",
+        "a",
+        "an",
+        "i",
+        "my",
+        "me",
+        "is",
+        "are",
+        "be",
+        "and",
+        "or",
+        "on",
+        "for",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "few",
+        "many",
+        "several",
+        "couple",
+        "fully",
+        "ly",
+        "them",
+        "you",
+        "have",
+        "get",
+        "gets",
+        "feel",
+        "ever",
+        "about",
+        "might",
+        "develop",
+    ]
+)
+
+
+def _cue_words(cues: Iterable[str]) -> set[str]:
+    """Return the distinctive words of the cues: a clause with none of them cannot match.
+
+    For regex cues the literal words of the pattern are taken, common words left out, so a
+    cue's regex is run only on a clause that has one of its words.
+    """
+    words: set[str] = set()
+    for cue in cues:
+        found = _LETTERS.findall(re.sub(r"\\[a-z]", " ", cue.lower()))
+        words.update(w for w in found if w not in _COMMON)
+    return words
+
+
 _WINDOW = 120
 _MEMO_LIMIT = 20_000
 _MEMO_TEXT_CHARS = 120
@@ -78,6 +156,28 @@ class ContextRules:
         self._vaccine = re.compile(r"\b(?:" + _words(raw["vaccine"]) + r")\b")
         self._terminator = re.compile(r"\b(?:" + _words(raw["terminators"]) + r")\b")
         self._list_continuation = re.compile(r"^[\s,]*(?:or|nor)\s+(?:any\s+|a\s+|an\s+)?$")
+        # Words one of whose cues needs them: a clause without any is not searched.
+        self._family_after_words = frozenset({"family", "side"})
+        # (Optional endings in the patterns, 'former(ly)?', 'years?', are added by hand.)
+        self._history_words = frozenset(_cue_words(raw["history"])) | {
+            "formerly",
+            "year",
+            "decade",
+            "yr",
+        }
+        self._hypothetical_words = frozenset(_cue_words(raw["hypothetical"])) | {"if"}
+        self._vaccine_words = frozenset(w.lower() for w in raw["vaccine"])
+        # A clause with none of these words (and no digit) has no context at all.
+        cue_tokens = {w for cue in self._negation_cues for w in cue}
+        cue_tokens |= {w for phrase in self._family_words for w in phrase}
+        self._any_cue_word = frozenset(
+            cue_tokens
+            | self._family_after_words
+            | self._history_words
+            | self._hypothetical_words
+            | self._vaccine_words
+            | {"ruled", "negative", "excluded"}
+        )
 
     def _denied(self, tokens: list[str]) -> bool:
         """Return whether a denial cue ends the tokens, with only fillers after it."""
@@ -105,10 +205,14 @@ class ContextRules:
     def clause(self, lowered: str, start: int, end: int) -> tuple[int, int]:
         """Return the bounds of the clause holding [start, end): a sentence cut at 'but'."""
         left = max(0, start - _WINDOW)
-        head = lowered[left:start]
         cut = left
-        for m in _SENTENCE_BREAK.finditer(head):
-            cut = left + m.end()
+        for mark in ".!?;\n":
+            at = lowered.rfind(mark, left, start)
+            # A dot inside a number ('37.8') does not end a sentence.
+            while at != -1 and mark == "." and lowered[at + 1 : at + 2].isdigit():
+                at = lowered.rfind(mark, left, at)
+            if at + 1 > cut:
+                cut = at + 1
         for m in self._terminator.finditer(lowered, cut, start):
             cut = m.end()
         right = min(len(lowered), end + _WINDOW)
@@ -150,30 +254,42 @@ class ContextRules:
         before = lowered[left:start]
         after = lowered[end:right]
         tokens = _TOKEN.findall(before)
-        negated = self._denied(tokens) or bool(self._negation_after.match(after))
+        after_tokens = _TOKEN.findall(after)
+        # The regexes below run only when a word they need is there (most clauses have none).
+        words = set(tokens).union(after_tokens)
+        if words.isdisjoint(self._any_cue_word) and not _DIGIT.search(lowered, left, right):
+            return NO_CONTEXT
+        negated = self._denied(tokens) or (
+            bool(after_tokens) and bool(self._negation_after.match(after))
+        )
         family = self._someone_else(tokens)
-        if not family and self._family_after.search(after):
-            family = True
-        if family and self._self_after.search(after):
-            family = False
-        clause_text = lowered[left:right]
+        if not family and not words.isdisjoint(self._family_after_words):
+            family = bool(self._family_after.search(after))
+        if family and not words.isdisjoint(self._self_words):
+            family = not self._self_after.search(after)
         history = False
-        # "Still", "again" or "not healed" anywhere in the sentence keeps a mention current
-        # ("stopped warfarin but started again").
-        if not self._still.search(self._sentence(lowered, start, end)):
-            for m in self._history.finditer(clause_text):
+        if not words.isdisjoint(self._history_words) or _DIGIT.search(lowered, left, right):
+            for m in self._history.finditer(lowered, left, right):
                 found = _YEAR.fullmatch(m.group(0))
                 if found is None or year is None or int(found.group(0)) < year:
                     history = True
                     break
-        # A hypothetical reaches only to the next comma ("if it rains I stay in, I have ...").
-        sub = before
-        commas = list(_COMMA.finditer(before))
-        if commas:
-            sub = before[commas[-1].end() :]
-        hypothetical = bool(self._hypothetical.search(sub))
-        near = lowered[max(left, start - 30) : min(right, end + 30)]
-        vaccine = bool(self._vaccine.search(near))
+            # "Still", "again" or "not healed" anywhere in the sentence keeps a mention
+            # current ("stopped warfarin but started again").
+            if history and self._still.search(self._sentence(lowered, start, end)):
+                history = False
+        hypothetical = False
+        if not words.isdisjoint(self._hypothetical_words):
+            # A hypothetical reaches only to the next comma ("if it rains I stay in, I ...").
+            sub = before
+            commas = list(_COMMA.finditer(before))
+            if commas:
+                sub = before[commas[-1].end() :]
+            hypothetical = bool(self._hypothetical.search(sub))
+        vaccine = False
+        if not words.isdisjoint(self._vaccine_words):
+            near = lowered[max(left, start - 30) : min(right, end + 30)]
+            vaccine = bool(self._vaccine.search(near))
         if not (negated or family or history or hypothetical or vaccine):
             return NO_CONTEXT
         return Context(negated, family, history, hypothetical, vaccine)

@@ -432,7 +432,7 @@ def test_report_shows_review_items_and_mentions_in_plain_words(therapist_client,
     assert "Needs review: something in the intake was not understood" in text
     assert "“ epilepsy ” in condition 1" in text
     assert "Mentioned, not counted (1)" in text
-    assert "Osteoporosis : 'Mother had osteoporosis.'" in text
+    assert "Osteoporosis : “ Mother had osteoporosis. ”" in text
     assert "not counted: about someone else" in text
     # No machine codes outside a <details> or a title attribute.
     outside = re.sub(r"<details.*?</details>|title=\"[^\"]*\"", "", page, flags=re.S)
