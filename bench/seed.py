@@ -167,7 +167,10 @@ def _screenings(visits: list[Visit]) -> None:
                 visit=visit,
                 intake=visit.intake,
                 catalogue_version=result.catalogue_version,
+                supplementary_version=result.supplementary_version,
+                vocabulary_version=result.vocabulary_version,
                 decision=result.decision,
+                effective_decision=result.decision,
                 planned_modality=visit.planned_modality,
                 focus_regions=list(visit.focus_regions),
                 visit_date=timezone.localtime(visit.scheduled_at).date(),
@@ -183,7 +186,11 @@ def _screenings(visits: list[Visit]) -> None:
             severity=f.severity,
             title=f.title[:300],
             matched=list(f.matched),
-            free_text_only=f.free_text_only,
+            tier=f.tier,
+            item=f.item[:600],
+            suggestions=list(f.suggestions),
+            free_text_only=f.free_text_only and f.code != "unrecognised",
+            fuzzy_only=f.fuzzy_only,
         )
         for s, fl in zip(screenings, flags_of, strict=True)
         for f in fl

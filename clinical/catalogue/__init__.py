@@ -106,7 +106,6 @@ def validate_all(raw: Any, supplementary: Any, language: Any) -> list[str]:
     return errors
 
 
-@functools.lru_cache(maxsize=8)
 def get_catalogue(
     *, supplementary: bool = True, clinic_terms: tuple[ClinicTerm, ...] = (), vocabulary_version=""
 ) -> Catalogue:
@@ -115,6 +114,15 @@ def get_catalogue(
     `supplementary` switches the supplementary tier (off: its conditions screen `review`);
     `clinic_terms` are the clinic's own vocabulary, recorded as `vocabulary_version`.
     """
+    # One cache key however it is asked for: compiling takes about a second, and each
+    # compiled catalogue keeps its own memo tables.
+    return _compiled(bool(supplementary), tuple(clinic_terms), vocabulary_version)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(
+    supplementary: bool, clinic_terms: tuple[ClinicTerm, ...], vocabulary_version: str
+) -> Catalogue:
     return compile_catalogue(
         load_raw(CATALOGUE_PATH),
         supplementary=load_raw(SUPPLEMENTARY_PATH),
@@ -168,8 +176,13 @@ def compile_catalogue(
         builder.add_language(language, withheld)
     for term in clinic_terms:
         builder.add_clinic_term(term, withheld)
+    # The version a screening records covers the words it was read with as well: a change
+    # to language.yaml makes earlier screenings out of date, like a change of rules.
+    version = str(raw["version"])
+    if language is not None:
+        version = f"{version}.{language['version']}"
     return builder.build(
-        version=str(raw["version"]),
+        version=version,
         supplementary_version=str(supplementary["version"])
         if supplementary is not None and supplementary_on
         else "",

@@ -237,11 +237,26 @@ def words_of(text: str) -> list[re.Match[str]]:
 
 @functools.cache
 def _drug_dictionary() -> tuple[Any, Mapping[str, list[str]]]:
-    """Return (find_drugs, variant -> generic names) from drug-named-entity-recognition.
+    """Return (find_drugs or None, variant -> generic names) of drug-named-entity-recognition.
 
-    Imported on first use (it takes a few seconds): only medicines and texts the catalogue's
-    own words do not explain get this far.
+    Loaded on first use, when a medicine or a text is not explained by the catalogue's own
+    words. Only the package's name table is needed (exact look-ups; its fuzzy mode resolves
+    typos to unrelated drugs), so its data file is read directly: about 0.4 s, where
+    importing the package also builds a fuzzy n-gram index and takes 3 to 6 s (measured in
+    docs/screening-language.md). The package version is pinned; tests check the resolution.
     """
+    import bz2
+    import importlib.util
+    import pickle
+
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is not None and spec.origin:
+        data = Path(spec.origin).with_name("drug_ner_dictionary.pkl.bz2")
+        if data.exists():
+            # The installed, hash-pinned package's own data file (not user input).
+            with bz2.open(data, "rb") as f:
+                table = pickle.load(f)["drug_variant_to_canonical"]  # noqa: S301
+            return None, table
     from drug_named_entity_recognition import drugs_finder
 
     return drugs_finder.find_drugs, drugs_finder.drug_variant_to_canonical

@@ -106,7 +106,7 @@ def test_a_completed_visit_is_followed_up_and_a_worsening_answer_reaches_the_the
     )
     visit_id = _id_from(scheduled.headers["Location"], r"/visits/(\d+)/")
     report = staff.get(f"/screening/visit/{visit_id}/")
-    assert "Clear: no contraindication found" in report.text
+    assert 'class="decision-banner decision-clear"' in report.text
 
     # -- completes it: three check-ins are scheduled in the same transaction --------------
     staff.submit(

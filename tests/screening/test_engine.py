@@ -193,7 +193,7 @@ def test_to_dict_has_exactly_the_spec_shape():
     ]
     assert result["flags"][0]["matched"] == ["medication: warfarin 5 mg"]
     assert result["flags"][0]["sources"][0]["doc"] == "000_3843151269d94605.txt"
-    assert result["catalogue_version"] == "1"
+    assert result["catalogue_version"] == "1.1"
     json.dumps(result)
 
 
