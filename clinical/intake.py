@@ -257,21 +257,21 @@ def _modality(name: Any) -> str:
     return code
 
 
+# Error messages listing the known codes, built once (every intake parses two region lists).
+_UNKNOWN_REGION = f"unknown region {{!r}} (known: {', '.join(r.code for r in vocabulary.REGIONS)})"
+_UNKNOWN_RED_FLAG = (
+    f"unknown red flag {{!r}} (known: {', '.join(f.code for f in vocabulary.INTAKE_RED_FLAGS)})"
+)
+
+
 def _regions(value: Any, path: str) -> tuple[str, ...]:
-    known = ", ".join(r.code for r in vocabulary.REGIONS)
-    return _vocabulary_codes(
-        value, path, vocabulary.normalise_region, f"unknown region {{!r}} (known: {known})"
-    )
+    return _vocabulary_codes(value, path, vocabulary.normalise_region, _UNKNOWN_REGION)
 
 
 def _red_flags(value: Any) -> tuple[str, ...]:
     # Rejected rather than dropped: a red flag we cannot read must not vanish.
-    known = ", ".join(f.code for f in vocabulary.INTAKE_RED_FLAGS)
     return _vocabulary_codes(
-        value,
-        "red_flags",
-        vocabulary.normalise_intake_red_flag,
-        f"unknown red flag {{!r}} (known: {known})",
+        value, "red_flags", vocabulary.normalise_intake_red_flag, _UNKNOWN_RED_FLAG
     )
 
 

@@ -552,20 +552,28 @@ def _read_words(
             context = _context(language, lowered, m.start(), m.end(), year, -1)
             _guessed(word, term, targets, field, prefix, cat, hits, free_text, acute, context)
     whole_entry = field.startswith("conditions") and "." not in field
-    for m in language.suffix.finditer(text):
-        word = m.group(0)
-        lowered_word = word.lower()
+    # Medical-looking words ('labyrinthitis'): their endings are checked on the word set, and
+    # only such a word is located in the text.
+    endings = language.suffix_endings
+    for lowered_word in lowered_words:
         if (
-            lowered_word in language.not_medical
+            len(lowered_word) < 6
+            or not lowered_word.endswith(endings)
+            or lowered_word in language.not_medical
             or lowered_word in language.known_words
-            or reading.covers(m.start(), m.end())
         ):
             continue
-        context = _context(language, lowered, m.start(), m.end(), year, -1)
-        if not (context.negated or context.family or context.hypothetical):
-            reading.spans.append((m.start(), m.end()))
-            reading.understood = True
-            hits.add_review(f"{field}: {text if whole_entry else word}")
+        for m in _word_at(lowered_word).finditer(lowered):
+            if reading.covers(m.start(), m.end()):
+                continue
+            context = _context(language, lowered, m.start(), m.end(), year, -1)
+            if not (context.negated or context.family or context.hypothetical):
+                reading.spans.append((m.start(), m.end()))
+                reading.understood = True
+                word = text[m.start() : m.end()]
+                hits.add_review(f"{field}: {text if whole_entry else word}")
+    if lowered_words.isdisjoint(language.health_cue_words):
+        return
     for m in language.health_cues.finditer(text):
         start, end = m.start(1), m.end(1)
         if any(s < end and start < e for s, e in reading.spans):

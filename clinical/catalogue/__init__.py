@@ -417,6 +417,12 @@ class _Builder:
                     + r")\s+([^.,;:!?\n]{3,60})",
                     re.IGNORECASE,
                 ),
+                suffix_endings=tuple(lexicon["suffixes"]),
+                health_cue_words=frozenset(
+                    phrase.split()[0].lower()
+                    for cue in lexicon["health_cues"]
+                    for phrase in expand(cue)
+                ),
                 fuzzy_words={
                     prefix: tuple((w, tuple(t)) for w, t in words.items())
                     for prefix, words in self.fuzzy_words.items()

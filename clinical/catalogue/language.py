@@ -135,6 +135,9 @@ class Language:
     suffix: re.Pattern[str]
     not_medical: frozenset[str]
     health_cues: re.Pattern[str]
+    # The suffixes as a tuple (str.endswith), and the words every health cue starts with.
+    suffix_endings: tuple[str, ...]
+    health_cue_words: frozenset[str]
     # Fuzzy look-up: first two letters -> [(word, targets)]; whole entries -> targets.
     fuzzy_words: Mapping[str, tuple[tuple[str, tuple[Target, ...]], ...]]
     fuzzy_entries: Mapping[str, tuple[Target, ...]]
