@@ -17,12 +17,16 @@ from clinical.catalogue import get_catalogue
 
 # Share of each decision level the generator aims at (a clinic's day is mostly clear/modify).
 LEVEL_WEIGHTS = {
-    "clear": 35,
-    "modify": 25,
+    "clear": 33,
+    "modify": 24,
     "local": 10,
-    "clearance": 15,
-    "contraindicated": 15,
+    "review": 5,
+    "clearance": 14,
+    "contraindicated": 14,
 }
+# What free text the intakes carry: none (structured intakes, rows 1a/1b), everyday sentences
+# without health content (the HTTP rows), or realistic text with health mentions (row 1c).
+FREE_TEXT_KINDS = ("none", "everyday", "realistic")
 
 
 def _vocab():
@@ -55,14 +59,19 @@ def _vocab():
     }
 
 
-def _free_text(rng: random.Random) -> str:
+def _free_text(rng: random.Random, kind: str = "everyday") -> str:
+    if kind == "none":
+        return ""
     parts = rng.sample(vocab.SENTENCES, rng.randint(0, 4))
     if rng.random() < 0.3:
         parts.insert(rng.randrange(len(parts) + 1), rng.choice(vocab.NEGATED_SENTENCES))
+    if kind == "realistic":
+        for sentence in rng.sample(vocab.HEALTH_SENTENCES, rng.randint(1, 3)):
+            parts.insert(rng.randrange(len(parts) + 1), sentence)
     return " ".join(parts)
 
 
-def _base(rng: random.Random, v: dict, today: dt.date) -> dict:
+def _base(rng: random.Random, v: dict, today: dt.date, free_text: str = "everyday") -> dict:
     visit_date = today + dt.timedelta(days=rng.randint(0, 14))
     dob = dt.date(rng.randint(1945, 2005), rng.randint(1, 12), rng.randint(1, 28))
     pain_regions = rng.sample(v["soft_regions"], rng.randint(0, 2))
@@ -83,7 +92,7 @@ def _base(rng: random.Random, v: dict, today: dt.date) -> dict:
         },
         "red_flags": [],
         "allergies": rng.sample(vocab.BENIGN_ALLERGIES, rng.randint(0, 2)),
-        "free_text": _free_text(rng),
+        "free_text": _free_text(rng, free_text),
     }
 
 
@@ -111,6 +120,12 @@ def _aim(rng: random.Random, v: dict, intake: dict, level: str, today: dt.date) 
             intake["conditions"].append(_condition(rng, v, "modify"))
     elif level == "local":
         intake["conditions"].append(_condition(rng, v, "local"))
+    elif level == "review":
+        if rng.random() < 0.7:
+            code = rng.choice(vocab.UNRECOGNISED_CONDITIONS)
+            intake["conditions"].append({"code": code, "acute": False, "notes": ""})
+        else:
+            intake["medications"].append(rng.choice(vocab.UNRECOGNISED_MEDICATIONS))
     elif level == "clearance":
         choice = rng.randrange(3)
         if choice == 0 and v["medications"]["clearance"]:
@@ -137,19 +152,30 @@ def _aim(rng: random.Random, v: dict, intake: dict, level: str, today: dt.date) 
         else:
             intake["conditions"].append(_condition(rng, v, "contraindicated"))
     # Half of the flagged intakes carry a second, milder finding, as real ones often do.
-    if rng.random() < 0.5 and level != "modify":
+    if rng.random() < 0.5 and level not in ("modify", "review"):
         intake["conditions"].append(_condition(rng, v, "modify"))
 
 
-def generate(count: int, *, seed: int = 20261120, today: dt.date | None = None) -> list[dict]:
-    """Return `count` intake JSON dicts aimed at the LEVEL_WEIGHTS mix (seeded, repeatable)."""
+def generate(
+    count: int,
+    *,
+    seed: int = 20261120,
+    today: dt.date | None = None,
+    free_text: str = "everyday",
+) -> list[dict]:
+    """Return `count` intake JSON dicts aimed at the LEVEL_WEIGHTS mix (seeded, repeatable).
+
+    `free_text` is one of FREE_TEXT_KINDS.
+    """
+    if free_text not in FREE_TEXT_KINDS:
+        raise ValueError(f"free_text must be one of {FREE_TEXT_KINDS}")
     rng = random.Random(seed)
     today = today or dt.date.today()
     v = _vocab()
     levels = rng.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()), k=count)
     intakes = []
     for level in levels:
-        intake = _base(rng, v, today)
+        intake = _base(rng, v, today, free_text)
         _aim(rng, v, intake, level, today)
         intakes.append(intake)
     return intakes

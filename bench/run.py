@@ -244,6 +244,7 @@ class Bench:
             print(f"note: {note}")
         if "engine" in self.details:
             print(f"engine decision mix: {self.details['engine']['decision_mix']}")
+            print(f"free-text decision mix: {self.details['engine']['free_text']['decision_mix']}")
         if "dispatch" in self.details:
             d = self.details["dispatch"]
             print(

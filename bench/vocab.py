@@ -61,6 +61,33 @@ NEGATED_SENTENCES = [
     "I was tested and it was negative for infection.",
 ]
 
+# Sentences with health content as clients write it: lay terms, brand names, misspellings,
+# family and past history, denials, vaccines (the "realistic free text" row, 1c).
+HEALTH_SENTENCES = [
+    "My mother had osteoporosis, so I prefer gentle pressure.",
+    "No history of blood clots in my family.",
+    "I broke my wrist in 2015 but it healed fine.",
+    "I take Eliquis since my DVT last year.",
+    "Sciatica down my left leg some days.",
+    "I had the flu jab last week.",
+    "I've got a bad back from lifting at work.",
+    "Pins and needles in my fingers in the mornings.",
+    "I have epilepsy, well controlled with medication.",
+    "Dad had a heart attack at 60.",
+    "I'm on aspirin 75mg every day.",
+    "Slipped disc at L5 a few years ago, still a bit stiff.",
+    "I used to have eczema as a child.",
+    "My GP says my blood pressure is a bit high.",
+    "I had covid in 2021 and recovered fully.",
+    "Not diabetic, no heart problems.",
+    "Some hypertention, controlled with tablets.",
+    "I had knee surgery in 2019.",
+]
+
+# Entries the screener cannot interpret: they make an intake "review" (something to resolve).
+UNRECOGNISED_CONDITIONS = ["epilepsy", "kidney disease", "gout", "zorblax syndrome", "migraines"]
+UNRECOGNISED_MEDICATIONS = ["Zorblax 10 mg", "quinzapril 5 mg"]
+
 # Notes a therapist writes next to a condition entry.
 CONDITION_NOTES = [
     "diagnosed five years ago, under control",

@@ -379,6 +379,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The supplementary tier of screening rules (public guidance outside the clinic's source
+# articles). Off: those conditions screen "review", never "clear". Changing it re-screens
+# scheduled visits (`migrate` and `manage.py rescreen`).
+SCREENING_SUPPLEMENTARY = _strict_bool("SCREENING_SUPPLEMENTARY", True)
+
 # Floor views for `make bench` (clinic/bench_views.py); never set in production.
 BENCH_FLOOR = env_bool("BENCH_FLOOR", False)
 

@@ -261,6 +261,13 @@ def _modality(name: Any) -> str:
     return code
 
 
+# Error messages listing the known codes, built once (every intake parses two region lists).
+_UNKNOWN_REGION = f"unknown region {{!r}} (known: {', '.join(r.code for r in vocabulary.REGIONS)})"
+_UNKNOWN_RED_FLAG = (
+    f"unknown red flag {{!r}} (known: {', '.join(f.code for f in vocabulary.INTAKE_RED_FLAGS)})"
+)
+
+
 def _regions(value: Any, path: str) -> tuple[str, ...]:
     return _vocabulary_codes(value, path, vocabulary.normalise_region, _UNKNOWN_REGION)
 

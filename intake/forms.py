@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -249,7 +250,8 @@ class IntakeForm(SingleValueMixin, forms.Form):
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, **kwargs)
         self.client = client
-        cat = get_catalogue()
+        # The conditions offered follow the clinic's tiers (SCREENING_SUPPLEMENTARY).
+        cat = get_catalogue(supplementary=settings.SCREENING_SUPPLEMENTARY)
         self.fields["red_flags"].choices = [(f.code, f.label) for f in vocabulary.INTAKE_RED_FLAGS]
         # (category, rule, condition field name) for grouping in the template.
         self.condition_rules, condition_fields = _condition_fields(cat)
@@ -264,7 +266,8 @@ class IntakeForm(SingleValueMixin, forms.Form):
         initial = codec.form_initial(intake)
         initial.pop("visit_date", None)  # a new intake is for the coming visit
         rules_by_code = {}
-        for _category, rules in get_catalogue().condition_choices():
+        catalogue = get_catalogue(supplementary=settings.SCREENING_SUPPLEMENTARY)
+        for _category, rules in catalogue.condition_choices():
             for rule in rules:
                 for code in rule.condition_codes:
                     rules_by_code.setdefault(code, rule)
@@ -327,6 +330,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        self._clean_linked_fields(cleaned)
         if self.errors:
             # Build the intake only from fields that are all valid; the errors are shown first.
             return cleaned
@@ -339,6 +343,29 @@ class IntakeForm(SingleValueMixin, forms.Form):
             return cleaned
         cleaned["intake"] = data
         return cleaned
+
+    def _clean_linked_fields(self, cleaned: dict) -> None:
+        """Never drop what belongs to a box left unticked (no silent loss).
+
+        "Acute now" or notes for a catalogue condition tick the condition: they say it
+        applies. "Acute now" or notes on an "other condition" row without its name are
+        refused with a message (weeks or a due date without "Pregnant" are refused by
+        check_intake_for_record).
+        """
+        for _category, _rule, name in self.condition_rules:
+            if not cleaned.get(name) and (
+                cleaned.get(f"{name}_acute") or (cleaned.get(f"{name}_notes") or "").strip()
+            ):
+                cleaned[name] = True
+        for i in range(self.other_rows):
+            code = (cleaned.get(f"other_{i}_code") or "").strip()
+            acute = cleaned.get(f"other_{i}_acute")
+            notes = (cleaned.get(f"other_{i}_notes") or "").strip()
+            if not code and (acute or notes):
+                self.add_error(
+                    f"other_{i}_code",
+                    "Name the condition: “acute now” or notes were given without it.",
+                )
 
     def _payload(self, cleaned: dict) -> tuple[dict, list[str]]:
         """Return the intake JSON of the cleaned form, and the form field of each condition."""

@@ -1,21 +1,25 @@
 """Read-only admin for screenings, flags and clearances (the roles staff.access allows).
 
 Screenings are the engine's output and every change to them (acknowledgement, dismissal,
-a clearance) goes through screening.services from the report page, which checks the rules
-and records who and when. So the admin lists, searches and shows history, and edits
-nothing. Front desk never sees health data (SPEC section 1): staff.access declares none of
-these models for them, so they get 403 here even if a permission were granted by mistake.
+resolution, a clearance) goes through screening.services from the report page, which checks
+the rules and records who and when. So the admin lists, searches and shows history, and
+edits nothing. The clinic vocabulary is the exception: clinical leads maintain it here.
+Front desk never sees health data (SPEC section 1): staff.access declares none of these
+models for them, so they get 403 here even if a permission were granted by mistake.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
 from django.utils.html import format_html
 
-from screening.models import Clearance, Screening, ScreeningFlag
+from screening.models import Clearance, Screening, ScreeningFlag, VocabularyTerm
+from screening.services import current_catalogue
 from staff.admin import RoleAccessHistoryAdmin, RoleAccessInline
+from staff.roles import is_clinical_lead, is_therapist
 
 
 class ReadOnlyAdmin(RoleAccessHistoryAdmin):
@@ -36,12 +40,23 @@ class ScreeningFlagInline(RoleAccessInline, admin.TabularInline):
     fields = [
         "code",
         "severity",
+        "tier",
         "title",
         "matched",
+        "item",
         "free_text_only",
+        "fuzzy_only",
         "dismissed_by",
         "dismissed_at",
         "dismissal_reason",
+        "resolution",
+        "resolved_rule",
+        "resolution_reason",
+        "resolved_by",
+        "resolved_at",
+        "origin",
+        "added_by",
+        "added_at",
     ]
     readonly_fields = fields
     extra = 0
@@ -147,3 +162,56 @@ class ClearanceAdmin(ReadOnlyAdmin):
             return "—"
         url = reverse("screening:clearance_document", args=[obj.pk])
         return format_html('<a href="{}">Download the letter</a>', url)
+
+
+@admin.register(VocabularyTerm)
+class VocabularyTermAdmin(RoleAccessHistoryAdmin):
+    """The clinic's own vocabulary: clinical leads add, activate and retire terms here.
+
+    Each save is kept in the change history; saving an active term (or retiring one)
+    re-screens scheduled visits (screening.hooks).
+    """
+
+    list_display = ["phrase", "rule_code", "status", "proposed_by", "created_at"]
+    list_filter = ["status", "rule_code"]
+    search_fields = ["phrase", "rule_code"]
+    fields = ["phrase", "rule_code", "status", "note", "proposed_by", "created_at"]
+    readonly_fields = ["proposed_by", "created_at"]
+
+    def has_module_permission(self, request) -> bool:
+        return is_clinical_lead(request.user) or is_therapist(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_clinical_lead(request.user) or is_therapist(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return is_clinical_lead(request.user) and request.user.has_perm(
+            "screening.add_vocabularyterm"
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return is_clinical_lead(request.user) and request.user.has_perm(
+            "screening.change_vocabularyterm"
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # retire a term instead: its history stays readable
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        rules = current_catalogue().rules
+        form.base_fields["rule_code"] = forms.ChoiceField(
+            label="Rule",
+            choices=[(r.code, f"{r.title}") for r in sorted(rules, key=lambda r: r.title)],
+        )
+        if not request.user.has_perm("screening.activate_vocabularyterm"):
+            form.base_fields["status"].choices = [
+                c for c in form.base_fields["status"].choices if c[0] != "active"
+            ]
+        return form
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.phrase = " ".join(obj.phrase.split()).lower()
+        if not change and obj.proposed_by_id is None:
+            obj.proposed_by = request.user
+        super().save_model(request, obj, form, change)

@@ -12,4 +12,4 @@ class ScreeningConfig(AppConfig):
         """Register the catalogue system check and screening's part of the intake pages."""
         from screening import checks, hooks  # noqa: F401 - connects receivers, registers the check
 
-        hooks.register()
+        hooks.register(self)

@@ -48,6 +48,54 @@ class DismissForm(forms.Form):
         return reason
 
 
+class ResolveForm(forms.Form):
+    """Resolve one review item: which rule it is, or why it does not matter for massage."""
+
+    resolution = forms.ChoiceField(
+        label="This is",
+        choices=[("rule", "A catalogue rule"), ("not_relevant", "Not relevant to massage")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say which rule this is, or that it is not relevant."},
+    )
+    rule_code = forms.ChoiceField(label="Which rule", required=False)
+    reason = forms.CharField(
+        label="Why it does not matter for massage",
+        required=False,
+        max_length=MAX_NOTE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    propose_term = forms.BooleanField(
+        label="Propose these words as a clinic vocabulary term for this rule",
+        required=False,
+        help_text="A clinical lead reviews proposed terms before they are used.",
+    )
+
+    def __init__(self, *args, rules: list[tuple[str, str]], suggested: list[str] = (), **kwargs):
+        """Offer `rules` ((code, title)); the screener's suggestions first."""
+        super().__init__(*args, **kwargs)
+        titles = dict(rules)
+        first = [code for code in suggested if code in titles]
+        rest = sorted((code for code in titles if code not in first), key=titles.get)
+        self.fields["rule_code"].choices = [
+            ("", "— choose a rule —"),
+            *((code, f"{titles[code]} (suggested)") for code in first),
+            *((code, titles[code]) for code in rest),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        resolution = cleaned.get("resolution")
+        if resolution == "rule" and not cleaned.get("rule_code"):
+            self.add_error("rule_code", "Choose the rule this item is.")
+        if resolution == "not_relevant":
+            cleaned["reason"] = (cleaned.get("reason") or "").strip()
+            if not cleaned["reason"]:
+                self.add_error("reason", "Give the reason it does not matter for massage.")
+            if cleaned.get("propose_term"):
+                self.add_error("propose_term", "Only a rule can have a vocabulary term.")
+        return cleaned
+
+
 class ClearanceForm(forms.Form):
     doctor_name = forms.CharField(label="Doctor", max_length=MAX_DOCTOR_NAME_CHARS)
     issued_on = forms.DateField(label="Date of issue", widget=DATE_INPUT)

@@ -7,6 +7,8 @@ page, the client page and the intake page show what screening knows.
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
@@ -14,6 +16,7 @@ from clinical.intake import IntakeError
 from intake import extensions, signals
 from intake.models import Visit
 from screening import services
+from screening.models import VocabularyTerm
 from screening.queries import with_screening_decision
 
 
@@ -40,6 +43,30 @@ def completion_problems(sender, visit: Visit, modality: str, **kwargs) -> list[s
     return services.completion_problems(visit=visit, modality=modality)
 
 
+@receiver(post_save, sender=VocabularyTerm, dispatch_uid="screening-vocabulary-saved")
+@receiver(post_delete, sender=VocabularyTerm, dispatch_uid="screening-vocabulary-deleted")
+def rescreen_after_vocabulary_change(sender, instance: VocabularyTerm, **kwargs) -> None:
+    """Re-screen scheduled visits once the change to the clinic vocabulary is committed.
+
+    A proposed term changes nothing until it is active, so saving one re-screens nothing
+    (rescreen_scheduled skips every visit whose screening is still current).
+    """
+    transaction.on_commit(services.rescreen_scheduled)
+
+
+def rescreen_after_migrate(sender, using=None, **kwargs) -> None:
+    """Re-screen scheduled visits after `migrate`: a new catalogue or a switched tier.
+
+    Deploys and restarts run `migrate` (docker-compose's web service, `make run`), so a new
+    catalogue version or SCREENING_SUPPLEMENTARY switched re-screens what is booked.
+    """
+    from django.db import connections
+
+    if "screening_screening" not in connections[using or "default"].introspection.table_names():
+        return
+    services.rescreen_scheduled()
+
+
 def _decision_cell(visit) -> str:
     return render_to_string(
         "intake/_decision_badge_cell.html", {"decision": visit.screening_decision}
@@ -61,8 +88,12 @@ def _intake_section(request, intake) -> dict | None:
     return {"unknown": unknown} if unknown else None
 
 
-def register() -> None:
+def register(app_config=None) -> None:
     """Add screening's column and page sections to intake's pages (intake.extensions)."""
+    if app_config is not None:
+        post_migrate.connect(
+            rescreen_after_migrate, sender=app_config, dispatch_uid="screening-rescreen-migrate"
+        )
     extensions.register(
         extensions.visit_columns,
         extensions.VisitColumn(

@@ -12,6 +12,9 @@ urlpatterns = [
     path("visit/<int:visit_id>/clearance/", views.visit_clearance_add, name="visit_clearance_add"),
     path("<int:screening_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("flag/<int:flag_id>/dismiss/", views.dismiss, name="dismiss"),
+    path("flag/<int:flag_id>/resolve/", views.resolve, name="resolve"),
+    path("<int:screening_id>/mention/<int:index>/count/", views.count_mention, name="count"),
+    path("catalogue/", views.catalogue, name="catalogue"),
     path(
         "client/<int:client_id>/clearance/",
         views.client_clearance_add,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from django.contrib import messages
@@ -12,13 +13,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinical import vocabulary
 from clinical.intake import IntakeError
 from intake.audit import record_health_read
 from intake.models import Client, Visit
 from screening import services
-from screening.forms import AcknowledgeForm, ClearanceForm, DismissForm
-from screening.models import Clearance, Decision, Screening, ScreeningFlag
+from screening.engine import REASONS
+from screening.forms import AcknowledgeForm, ClearanceForm, DismissForm, ResolveForm
+from screening.models import Clearance, Decision, Origin, Screening, ScreeningFlag
 from staff.decorators import therapist_required
+
+TIER_NOTE = "From public guidance outside the clinic's source articles"
 
 
 @never_cache
@@ -81,6 +86,64 @@ def dismiss(request, flag_id: int):
 
 @require_POST
 @therapist_required
+def resolve(request, flag_id: int):
+    """Resolve a review item: "this is <rule>" or "not relevant to massage" with a reason."""
+    flag = get_object_or_404(ScreeningFlag.objects.select_related("screening__visit"), pk=flag_id)
+    form = _resolve_form(flag, request.POST)
+    if form.is_valid():
+        try:
+            services.review_resolve(
+                flag=flag,
+                by=request.user,
+                resolution=form.cleaned_data["resolution"],
+                rule_code=form.cleaned_data.get("rule_code") or "",
+                reason=form.cleaned_data.get("reason") or "",
+                propose_term=form.cleaned_data.get("propose_term", False),
+            )
+        except ValidationError as exc:
+            _refuse(request, exc)
+        else:
+            messages.success(request, "Item resolved.")
+            return redirect("screening:report", visit_id=flag.screening.visit_id)
+    visit = flag.screening.visit
+    return _render_report(request, visit, status=400, resolve_forms={flag.pk: form})
+
+
+@require_POST
+@therapist_required
+def count_mention(request, screening_id: int, index: int):
+    """Count a mention the screener did not count (one click)."""
+    screening = get_object_or_404(Screening.objects.select_related("visit"), pk=screening_id)
+    try:
+        services.mention_count(screening=screening, index=index, by=request.user)
+    except ValidationError as exc:
+        _refuse(request, exc)
+    else:
+        messages.success(request, "Mention counted.")
+    return redirect("screening:report", visit_id=screening.visit_id)
+
+
+@never_cache
+@require_GET
+@therapist_required
+def catalogue(request):
+    """List the rules of both tiers, with their sources and the drafts' severity notes."""
+    current = services.current_catalogue()
+    rules = [
+        {"rule": rule, "active": True}
+        for rule in sorted(current.rules, key=lambda r: (r.tier != "seed", r.order))
+    ] + [{"rule": rule, "active": False} for rule in current.withheld_rules]
+    context = {
+        "catalogue": current,
+        "seed": [row for row in rules if row["rule"].tier == "seed"],
+        "supplementary": [row for row in rules if row["rule"].tier != "seed"],
+        "tier_note": TIER_NOTE,
+    }
+    return render(request, "screening/catalogue.html", context)
+
+
+@require_POST
+@therapist_required
 def visit_clearance_add(request, visit_id: int):
     """Record a physician's clearance for the visit's client from the screening report."""
     visit = get_object_or_404(Visit.objects.select_related("client"), pk=visit_id)
@@ -127,6 +190,13 @@ def _dismiss_form(flag: ScreeningFlag, data=None) -> DismissForm:
     return DismissForm(data, auto_id=f"id_flag{flag.pk}_%s")
 
 
+def _resolve_form(flag: ScreeningFlag, data=None) -> ResolveForm:
+    rules = [(rule.code, rule.title) for rule in services.current_catalogue().rules]
+    return ResolveForm(
+        data, rules=rules, suggested=list(flag.suggestions), auto_id=f"id_review{flag.pk}_%s"
+    )
+
+
 def _clearance_form(request, screening: Screening | None) -> ClearanceForm:
     flagged = []
     if screening is not None:
@@ -157,7 +227,14 @@ def _refuse(request, exc: ValidationError) -> None:
 
 
 def _render_report(
-    request, visit: Visit, *, status=200, ack_form=None, dismiss_forms=None, clearance_form=None
+    request,
+    visit: Visit,
+    *,
+    status=200,
+    ack_form=None,
+    dismiss_forms=None,
+    clearance_form=None,
+    resolve_forms=None,
 ):
     screening = visit.current_screening()
     clearances = list(visit.client.clearances.select_related("recorded_by"))
@@ -173,10 +250,14 @@ def _render_report(
     }
     if screening is not None:
         effective = services.restrictions(screening)
+        rows = _flag_rows(screening, clearances, day, dismiss_forms or {}, resolve_forms or {})
         context |= {
             "result": screening.result,
             "effective": effective,
-            "flags": _flag_rows(screening, clearances, day, dismiss_forms or {}),
+            "flags": [row for row in rows if not row["flag"].is_review_item],
+            "review_items": [row for row in rows if row["flag"].is_review_item],
+            "mentions": _mention_rows(screening),
+            "tier_note": TIER_NOTE,
             "is_current": services.is_current(screening=screening, visit=visit),
             "problems": services.completion_problems(visit=visit, modality=visit.planned_modality),
         }
@@ -184,17 +265,77 @@ def _render_report(
     return render(request, "screening/report.html", context, status=status)
 
 
-def _flag_rows(screening: Screening, clearances, day, dismiss_forms) -> list[dict]:
+def _flag_rows(screening: Screening, clearances, day, dismiss_forms, resolve_forms) -> list[dict]:
     details = {item["code"]: item for item in screening.result.get("flags", [])}
+    added = screening.result.get("added") or {}
+    titles = {rule.code: rule.title for rule in services.current_catalogue().rules}
     rows = []
-    for flag in screening.flags.select_related("dismissed_by"):
+    flags = screening.flags.select_related("dismissed_by", "resolved_by", "added_by")
+    for flag in flags:
         covered_by = [c for c in clearances if c.covers(flag.code, day)]
+        if flag.origin == Origin.ENGINE:
+            detail = details.get(flag.code, {})
+        else:
+            detail = added.get(f"{flag.code}|{flag.item}", {})
+        row = {
+            "flag": flag,
+            "detail": detail,
+            "covered_by": covered_by,
+            "dismiss_form": dismiss_forms.get(flag.pk) or _dismiss_form(flag),
+            "matched": [_plain_matched(text) for text in flag.matched],
+        }
+        if flag.is_review_item:
+            where, words = services.item_words(flag.item)
+            row |= {
+                "where": where,
+                "words": words,
+                "suggested": [titles[c] for c in flag.suggestions if c in titles],
+                "resolved_title": titles.get(flag.resolved_rule, flag.resolved_rule),
+                "resolve_form": resolve_forms.get(flag.pk) or _resolve_form(flag),
+            }
+        rows.append(row)
+    return rows
+
+
+_CONDITION_LINE = re.compile(r"^condition( \(acute\))?: (\S+)(.*)$")
+_NOTES_LINE = re.compile(r"^condition notes \(([^)]*)\): (.*)$")
+
+
+def _plain_matched(text: str) -> str:
+    """Return a 'what matched' line in plain words (the engine's lines name codes and paths)."""
+    if m := _NOTES_LINE.match(text):
+        return f"notes on {m.group(1).replace('_', ' ')}: {m.group(2)}"
+    if m := _CONDITION_LINE.match(text):
+        acute = ", acute now" if m.group(1) else ""
+        return f"condition{acute}: {m.group(2).replace('_', ' ')}{m.group(3)}"
+    if text.startswith("red flag: "):
+        return f"warning sign ticked: {vocabulary.label('intake_red_flag', text[10:]).lower()}"
+    field, sep, rest = text.partition(": ")
+    if sep and (field == "free_text" or field.endswith("]") or field.endswith(".notes")):
+        return f"{services.field_words(field)}: {rest}"
+    return text
+
+
+def _mention_rows(screening: Screening) -> list[dict]:
+    """Return the mentions not counted, each with its rule title, reason and counted state."""
+    catalogue = services.current_catalogue()
+    counted = {
+        flag.item: flag
+        for flag in screening.flags.filter(origin=Origin.COUNTED).select_related("added_by")
+    }
+    rows = []
+    for index, mention in enumerate(screening.result.get("mentions_not_counted") or []):
+        rule = catalogue.find_rule(mention["code"])
         rows.append(
             {
-                "flag": flag,
-                "detail": details.get(flag.code, {}),
-                "covered_by": covered_by,
-                "dismiss_form": dismiss_forms.get(flag.pk) or _dismiss_form(flag),
+                "index": index,
+                "title": rule.title if rule else mention["code"].replace("_", " "),
+                "code": mention["code"],
+                "text": mention["text"],
+                "where": services.field_words(mention["field"]),
+                "reason": REASONS.get(mention["reason"], mention["reason"]),
+                "counted": counted.get(f"{mention['field']}: {mention['text']}"[:600]),
+                "countable": rule is not None and rule.order >= 0,
             }
         )
     return rows

@@ -223,6 +223,9 @@ THERAPIST_MODELS = {
     "screening.Screening": _full((LIST, VIEW, HISTORY), health=True),
     "screening.ScreeningFlag": _full((LIST, VIEW, HISTORY), health=True),
     "screening.Clearance": _full((LIST, VIEW, HISTORY), health=True),
+    # The clinic's own words for catalogue rules (no client's data); only clinical leads may
+    # add or change them (their group's permissions).
+    "screening.VocabularyTerm": _full((LIST, VIEW, ADD, CHANGE, HISTORY), health=False),
     "followup.CheckIn": _full((LIST, VIEW, CHANGE), health=False),
     "followup.CheckInAnswer": _full(READ, health=True),
     "followup.Escalation": _full(READ, health=True),
@@ -293,6 +296,9 @@ THERAPIST_PAGES = FRONT_DESK_PAGES | {
     "screening:visit_clearance_add",
     "screening:acknowledge",
     "screening:dismiss",
+    "screening:resolve",
+    "screening:count",
+    "screening:catalogue",
     "screening:client_clearance_add",
     "screening:clearance_document",
     "followup:escalation_resolve",

@@ -35,6 +35,7 @@ _THERAPIST_PERMISSIONS = [
     "screening.change_screeningflag",
     "screening.view_clearance",
     "screening.add_clearance",
+    "screening.view_vocabularyterm",
     "followup.view_checkin",
     "followup.change_checkin",
     "followup.view_checkinanswer",
@@ -43,7 +44,13 @@ _THERAPIST_PERMISSIONS = [
 ]
 GROUP_PERMISSIONS = {
     THERAPIST: _THERAPIST_PERMISSIONS,
-    CLINICAL_LEAD: list(_THERAPIST_PERMISSIONS),
+    # A therapist who also maintains the clinic's vocabulary (terms mapped to catalogue rules).
+    CLINICAL_LEAD: [
+        *_THERAPIST_PERMISSIONS,
+        "screening.add_vocabularyterm",
+        "screening.change_vocabularyterm",
+        "screening.activate_vocabularyterm",
+    ],
     FRONT_DESK: [
         "intake.view_client",
         "intake.add_client",
@@ -110,8 +117,15 @@ def role_of(user) -> str | None:
     if user.is_superuser:
         return OWNER
     groups = set(user.groups.values_list("name", flat=True))
-    if THERAPIST in groups:
+    if groups & set(THERAPIST_GROUPS):
         return THERAPIST
     if FRONT_DESK in groups:
         return FRONT_DESK
     return None
+
+
+def is_clinical_lead(user) -> bool:
+    """Return whether the user maintains the clinic vocabulary (clinical leads, superusers)."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser) or _in_group(
+        user, CLINICAL_LEAD
+    )

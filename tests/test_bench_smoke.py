@@ -74,8 +74,16 @@ def test_generated_intakes_reach_every_decision_level():
 
     mix = intakes.decision_mix(results)
     assert set(mix) == set(vocabulary.SEVERITY_ORDER)
-    # "review" (something the screener could not read) is not generated yet.
-    assert all(count for level, count in mix.items() if level != "review"), mix
+    assert all(mix.values()), mix
+
+
+@pytest.mark.parametrize("kind", intakes.FREE_TEXT_KINDS)
+def test_generated_free_text_is_of_the_kind_asked_for(kind):
+    texts = [i["free_text"] for i in intakes.generate(50, free_text=kind)]
+    if kind == "none":
+        assert not any(texts)
+    else:
+        assert all(texts) if kind == "realistic" else any(texts)
 
 
 def test_engine_row_runs_one_tiny_round():
@@ -83,7 +91,8 @@ def test_engine_row_runs_one_tiny_round():
 
     assert result["engine"]["per_s"] > 0
     assert result["parse_and_screen"]["cost_ratio"] > 0
-    assert len(engine.rows(result)) == 2
+    assert result["free_text"]["per_s"] > 0
+    assert len(engine.rows(result)) == 3
     assert "Screening" in table.render(engine.rows(result))
 
 

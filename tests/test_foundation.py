@@ -69,6 +69,7 @@ def test_quiet_hours_parse_and_can_be_switched_off():
         ("SMS_BACKEND", "pigeon"),
         ("TIME_ZONE", "Mars/Olympus"),
         ("SITE_URL", "clinic.example"),
+        ("SCREENING_SUPPLEMENTARY", "sometimes"),
     ],
 )
 def test_a_bad_environment_value_stops_the_process_naming_the_variable(name, value):

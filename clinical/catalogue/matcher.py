@@ -28,11 +28,22 @@ _MEMO_TEXT_CHARS = 100
 
 @dataclass(frozen=True)
 class Target:
-    """One way a keyword or code can flag a rule (a rule may have several clauses)."""
+    """One way a keyword or code can flag a rule (a rule may have several clauses).
+
+    `kind` says where the words come from: "rule" (the catalogue's own keywords and codes),
+    "lay" (a lay term, abbreviation or misspelling), "clinic" (the clinic's vocabulary),
+    "extension" (supplementary wording for a seed rule), "red_flag" (a red-flag symptom in
+    words), "lexicon" (a health word no rule covers: review it, `rule` is -1) or "withheld"
+    (a supplementary rule while that tier is off: review it, `rule` is -1). `suggest` names
+    the rules a review item points to.
+    """
 
     rule: int
     requires_acute: bool | None
     context: re.Pattern[str] | None = None
+    kind: str = "rule"
+    suggest: tuple[str, ...] = ()
+    red_flag: str | None = None
 
 
 Hit = tuple[int, int, tuple[Target, ...]]
@@ -114,11 +125,15 @@ def keyword_matcher(
     """
     if not targets:
         return KeywordMatcher(None, None, {})
-    singles = {p: re.compile(_keyword_regex(p, whole_words), re.IGNORECASE) for p in targets}
+    # A shorter keyword can only match inside a phrase at the same start if both begin
+    # with the same character: compare within those groups (hundreds, not thousands).
+    singles: dict[str, dict[str, re.Pattern[str]]] = {}
+    for p in targets:
+        singles.setdefault(p[:1], {})[p] = re.compile(_keyword_regex(p, whole_words))
     table: dict[str, tuple[Target, ...]] = {}
     for phrase in targets:
         merged: list[Target] = []
-        for other, pattern in singles.items():
+        for other, pattern in singles[phrase[:1]].items():
             if other == phrase or pattern.match(phrase):
                 merged.extend(t for t in targets[other] if t not in merged)
         table[phrase] = tuple(merged)

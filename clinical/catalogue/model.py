@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from clinical import vocabulary
 from clinical.catalogue.matcher import KeywordMatcher, Target
@@ -18,10 +19,15 @@ class CatalogueError(Exception):
         self.errors = errors
 
 
+SEED, SUPPLEMENTARY = "seed", "supplementary"
+
+
 @dataclass(frozen=True)
 class Source:
     doc: str
     quote: str
+    # False for a page that only corroborates (supplementary tier).
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,13 @@ class Rule:
     back_regions: tuple[str, ...] = ()
     red_flags: tuple[str, ...] = ()
     order: int = 0
+    # "seed" (the clinic's source articles) or "supplementary" (public guidance outside them).
+    tier: str = SEED
+    # Reading what people write (language.yaml, editorial): see clinical.catalogue.language.
+    lay_terms: tuple[str, ...] = ()
+    current_only: bool = False
+    when_past: str | None = None
+    red_flag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,15 @@ class Catalogue:
     version: str
     rules: tuple[Rule, ...]
     universal_precautions: tuple[Precaution, ...]
+    # The supplementary tier's version, or "" when the tier is switched off; the language
+    # file's and the clinic vocabulary's versions ("" when the clinic has none).
+    supplementary_version: str = ""
+    language_version: str = ""
+    vocabulary_version: str = ""
+    # Supplementary rules while the tier is off: their words still mean "review this".
+    withheld_rules: tuple[Rule, ...] = ()
+    # The language compiled for reading text (clinical.catalogue.language.Language).
+    language: Any = field(repr=False, default=None)
     # Compiled lookups (not part of the reviewed data).
     condition_targets: Mapping[str, tuple[Target, ...]] = field(repr=False, default_factory=dict)
     condition_keywords: KeywordMatcher | None = field(repr=False, default=None)
@@ -83,6 +105,22 @@ class Catalogue:
             if rule.code == code:
                 return rule
         raise KeyError(code)
+
+    def find_rule(self, code: str) -> Rule | None:
+        """Return the rule with this code, including a withheld supplementary one, or None."""
+        for rule in (*self.rules, *self.withheld_rules):
+            if rule.code == code:
+                return rule
+        return None
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Return the versions a screening records: catalogue, supplementary tier, vocabulary."""
+        return {
+            "catalogue_version": self.version,
+            "supplementary_version": self.supplementary_version,
+            "vocabulary_version": self.vocabulary_version,
+        }
 
     @staticmethod
     def normalise_modality(name: str) -> str | None:

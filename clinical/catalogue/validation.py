@@ -185,3 +185,49 @@ def _check_match(match: Any, label: str, errors: list[str]) -> None:
         _strings(also_when.get("keywords"), f"{label}: match.also_when.keywords", errors)
         if also_when.get("requires_acute") not in (None, True, False):
             errors.append(f"{label}: match.also_when.requires_acute must be true, false or absent")
+
+
+SUPPLEMENTARY_RULE_KEYS = (*RULE_KEYS, "tier")
+
+
+def validate_supplementary(raw: Any, seed_codes: list[str]) -> list[str]:
+    """Return every problem in the supplementary tier; codes must be unique across tiers."""
+    if not isinstance(raw, dict):
+        return ["supplementary: must be a mapping"]
+    errors: list[str] = []
+    if not raw.get("version"):
+        errors.append("supplementary: missing version")
+    rules = raw.get("rules")
+    if not isinstance(rules, list) or not rules:
+        return [*errors, "supplementary: rules must be a non-empty list"]
+    seen = set(seed_codes)
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            errors.append(f"supplementary rules[{index}]: must be a mapping")
+            continue
+        code = rule.get("code")
+        label = f"supplementary rule {code!r}" if code else f"supplementary rules[{index}]"
+        if not isinstance(code, str) or not re.fullmatch(r"[a-z0-9_]+", code):
+            errors.append(f"{label}: code must be a lower-case identifier")
+        elif code in seen:
+            where = "the seed tier" if code in seed_codes else "this tier"
+            errors.append(f"{label}: duplicate code (already in {where})")
+        else:
+            seen.add(code)
+        if rule.get("tier") != "supplementary":
+            errors.append(f"{label}: tier must be 'supplementary'")
+        extends = rule.get("extends")
+        if extends is not None:
+            if extends not in seed_codes:
+                errors.append(f"{label}: extends an unknown seed rule {extends!r}")
+            _check_sources(rule.get("sources"), label, errors)
+            if "match" in rule:
+                _check_match(rule["match"], label, errors)
+            continue
+        for key in SUPPLEMENTARY_RULE_KEYS:
+            if key not in rule:
+                errors.append(f"{label}: missing {key}")
+        rule_errors: list[str] = []
+        _check_rule(rule, label, rule_errors)
+        errors += [e for e in rule_errors if not e.endswith("missing tier")]
+    return errors

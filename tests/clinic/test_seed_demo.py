@@ -62,8 +62,7 @@ def test_demo_creates_the_printed_logins_with_their_roles(seeded):
 def test_demo_covers_every_screening_decision_with_a_visit_today(seeded):
     scheduled = Visit.objects.filter(status=VisitStatus.SCHEDULED)
     decisions = {visit.current_screening().decision for visit in scheduled}
-    # "review" (something the screener could not read) is not in the demo yet.
-    assert decisions == set(Decision.values) - {"review"}
+    assert decisions == set(Decision.values)
     assert _demo_visit_days() == {FIRST_DAY.date()}
 
 

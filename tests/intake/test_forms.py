@@ -218,7 +218,9 @@ def test_an_unknown_client_uses_a_fresh_form():
 
 
 def test_intake_forms_share_no_field_or_value(person):
-    plain = IntakeForm(intake_post(person, cond_osteoporosis=None), client=person)
+    plain = IntakeForm(
+        intake_post(person, cond_osteoporosis=None, cond_osteoporosis_notes=None), client=person
+    )
     ticked = IntakeForm(intake_post(person), client=person)
 
     assert plain.fields["cond_osteoporosis"] is not ticked.fields["cond_osteoporosis"]
@@ -227,3 +229,50 @@ def test_intake_forms_share_no_field_or_value(person):
     assert plain.cleaned_data["cond_osteoporosis"] is False
     assert ticked.cleaned_data["cond_osteoporosis"] is True
     assert ticked.cleaned_data["cond_osteoporosis_notes"] == "diagnosed 2019"
+
+
+def _linked_pairs():
+    """Every (box, linked field) pair of the intake form: found from its fields, not listed."""
+    form = IntakeForm(client=ClientFactory.build())
+    pairs = []
+    for name in form.fields:
+        for suffix in ("_acute", "_notes"):
+            base = name.removesuffix(suffix)
+            if name.endswith(suffix) and base != name:
+                box = f"{base}_code" if base.startswith("other_") else base
+                pairs.append((box, name))
+    pairs += [("pregnant", "pregnancy_weeks"), ("pregnant", "pregnancy_due_date")]
+    return pairs
+
+
+LINKED_VALUES = {"_acute": "on", "_notes": "since March", "pregnancy_weeks": "20"}
+
+
+def _linked_value(field: str) -> str:
+    if field == "pregnancy_due_date":
+        return (timezone.localdate() + dt.timedelta(days=100)).isoformat()
+    return next(v for k, v in LINKED_VALUES.items() if field.endswith(k))
+
+
+@pytest.mark.parametrize(("box", "field"), _linked_pairs())
+def test_a_linked_field_without_its_box_is_never_lost(person, box, field):
+    overrides = {"cond_osteoporosis": None, "cond_osteoporosis_notes": None}
+    form = _form(person, **(overrides | {field: _linked_value(field)}))
+    if box.startswith("cond_"):
+        # "Acute now" or notes for a catalogue condition tick it: the condition applies.
+        assert form.is_valid(), form.errors
+        conditions = form.cleaned_data["intake"].conditions
+        assert len(conditions) == 1
+        assert conditions[0].acute is field.endswith("_acute")
+        assert conditions[0].notes == ("since March" if field.endswith("_notes") else "")
+    else:
+        assert not form.is_valid()
+        assert form.errors[box], form.errors
+
+
+def test_every_condition_has_its_linked_pairs_checked():
+    pairs = _linked_pairs()
+    form = IntakeForm(client=ClientFactory.build())
+    assert len([p for p in pairs if p[0].startswith("cond_")]) == 2 * len(form.condition_rules)
+    assert ("other_0_code", "other_0_acute") in pairs
+    assert ("other_0_code", "other_0_notes") in pairs

@@ -220,7 +220,8 @@ def test_an_unknown_condition_is_kept_and_flagged_for_review(therapist_client, p
     intake = Intake.objects.get()
     assert "plantar_fasciitis" in intake.condition_codes()
     page = therapist_client.get(reverse("intake:intake_detail", args=[intake.pk]))
-    assert "not in the catalogue, review" in page.content.decode().lower()
+    assert "not understood by the screener" in page.content.decode().lower()
+    assert "plantar_fasciitis" in page.content.decode()
 
 
 @pytest.mark.parametrize(

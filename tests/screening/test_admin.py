@@ -92,3 +92,56 @@ def test_clearance_admin_links_the_letter_through_the_protected_view(therapist_c
     ).content.decode()
 
     assert "/media/" not in page
+
+
+@pytest.fixture
+def clinical_lead(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="lena", groups=["therapist", "clinical_lead"], is_staff=True)
+
+
+def test_a_clinical_lead_adds_and_activates_a_vocabulary_term_with_history(client, clinical_lead):
+    from screening.models import VocabularyTerm
+
+    client.force_login(clinical_lead)
+    response = client.post(
+        reverse("admin:screening_vocabularyterm_add"),
+        {
+            "phrase": "  Cupping   Marks ",
+            "rule_code": "fresh_soft_tissue_injury",
+            "status": "active",
+            "note": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    term = VocabularyTerm.objects.get()
+    assert (term.phrase, term.status, term.proposed_by) == (
+        "cupping marks",
+        "active",
+        clinical_lead,
+    )
+    assert term.history.get().history_user == clinical_lead
+
+
+def test_a_therapist_sees_the_vocabulary_but_cannot_change_it(therapist_client):
+    assert (
+        therapist_client.get(reverse("admin:screening_vocabularyterm_changelist")).status_code
+        == 200
+    )
+    assert therapist_client.get(reverse("admin:screening_vocabularyterm_add")).status_code == 403
+
+
+def test_front_desk_never_sees_the_vocabulary(front_desk_client):
+    assert (
+        front_desk_client.get(reverse("admin:screening_vocabularyterm_changelist")).status_code
+        == 403
+    )
+
+
+def test_the_clinical_lead_group_has_the_vocabulary_permissions(db):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.get(name="clinical_lead")
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert {"add_vocabularyterm", "change_vocabularyterm", "activate_vocabularyterm"} <= codenames

@@ -17,7 +17,17 @@ from clinical.catalogue import (
 from clinical.vocabulary import VOCABULARY_PATH
 from screening.checks import check_catalogue
 
-KNOWLEDGE = Path(__file__).resolve().parents[3] / "shared" / "screening-knowledge.yaml"
+# The shared sources sit beside the checkout (or one level further up for a nested one).
+SHARED = next(
+    (
+        parent / "shared"
+        for parent in Path(__file__).resolve().parents[3:5]
+        if (parent / "shared" / "screening-knowledge.yaml").exists()
+    ),
+    Path(__file__).resolve().parents[3] / "shared",
+)
+KNOWLEDGE = SHARED / "screening-knowledge.yaml"
+SUPPLEMENTARY = SHARED / "screening-supplementary.yaml"
 SEEDS = KNOWLEDGE.parent / "seeds"
 
 
@@ -33,8 +43,12 @@ def _rule(raw, code):
 def test_shipped_catalogue_is_valid_and_has_all_fifty_rules(raw):
     assert validate_catalogue(raw) == []
     catalogue = get_catalogue()
-    assert len(catalogue.rules) == 50
-    assert catalogue.version == "1"
+    tiers = [rule.tier for rule in catalogue.rules]
+    assert tiers.count("seed") == 50
+    assert tiers.count("supplementary") == 13
+    # The rules' version, then the version of the words they are read with (language.yaml).
+    assert catalogue.version == "1.1"
+    assert catalogue.supplementary_version == "1"
     assert len(catalogue.universal_precautions) == 10
 
 
@@ -45,7 +59,10 @@ def test_get_catalogue_is_loaded_once():
 def test_every_rule_keeps_sources_with_doc_and_quote():
     for rule in get_catalogue().rules:
         assert rule.sources, rule.code
-        assert all(source.doc.endswith(".txt") and source.quote for source in rule.sources)
+        if rule.tier == "seed":
+            assert all(source.doc.endswith(".txt") and source.quote for source in rule.sources)
+        else:
+            assert all(source.doc.startswith("http") and source.quote for source in rule.sources)
 
 
 @pytest.mark.skipif(not KNOWLEDGE.exists(), reason="shared knowledge file not available")
@@ -235,8 +252,113 @@ def test_condition_choices_are_worked_out_once_per_catalogue(raw):
 
     # A catalogue compiled again under the same version (as here) gets choices of its own.
     _rule(raw, "osteoporosis")["title"] = "Brittle bones"
-    edited = compile_catalogue(raw)
+    edited = compile_catalogue(
+        raw,
+        supplementary=load_raw(catalogue_module.SUPPLEMENTARY_PATH),
+        language=load_raw(catalogue_module.LANGUAGE_PATH),
+    )
     titles = {rule.title for _category, rules in edited.condition_choices() for rule in rules}
     assert "Brittle bones" in titles
     assert edited.version == catalogue.version
     assert catalogue.condition_choices() is not edited.condition_choices()
+
+
+@pytest.mark.skipif(not SUPPLEMENTARY.exists(), reason="shared supplementary file not available")
+def test_supplementary_rules_are_the_drafts_exactly():
+    drafts = yaml.safe_load(SUPPLEMENTARY.read_text(encoding="utf-8"))
+    shipped = load_raw(catalogue_module.SUPPLEMENTARY_PATH)
+    assert shipped["rules"] == drafts["rules"]
+    assert shipped["source_documents"] == drafts["source_documents"]
+
+
+def _all_raw():
+    return (
+        copy.deepcopy(load_raw()),
+        copy.deepcopy(load_raw(catalogue_module.SUPPLEMENTARY_PATH)),
+        copy.deepcopy(load_raw(catalogue_module.LANGUAGE_PATH)),
+    )
+
+
+def _supp(supplementary, code):
+    return next(rule for rule in supplementary["rules"] if rule["code"] == code)
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (
+            lambda raw, supp, lang: _supp(supp, "asthma").update(code="thrombosis"),
+            "supplementary rule 'thrombosis': duplicate code (already in the seed tier)",
+        ),
+        (
+            lambda raw, supp, lang: _supp(supp, "asthma")["sources"][1].update(quote=""),
+            "supplementary rule 'asthma': sources[1] missing quote",
+        ),
+        (
+            lambda raw, supp, lang: _supp(supp, "asthma").update(severity="serious"),
+            "supplementary rule 'asthma': unknown severity 'serious'",
+        ),
+        (
+            lambda raw, supp, lang: _supp(supp, "infectious_disease__match_extension").update(
+                extends="gout"
+            ),
+            "supplementary rule 'infectious_disease__match_extension': extends an unknown "
+            "seed rule 'gout'",
+        ),
+        (
+            lambda raw, supp, lang: lang["rules"].update(gout={"terms": ["gout"]}),
+            "language rule 'gout': no such rule in either tier",
+        ),
+        (
+            lambda raw, supp, lang: lang["rules"]["fracture"].update(when_past="healed"),
+            "language rule 'fracture': when_past names an unknown rule 'healed'",
+        ),
+    ],
+)
+def test_validation_covers_both_tiers_and_the_language(breakage, message):
+    raw, supplementary, language = _all_raw()
+    breakage(raw, supplementary, language)
+    assert message in catalogue_module.validate_all(raw, supplementary, language)
+    with pytest.raises(CatalogueError):
+        compile_catalogue(raw, supplementary=supplementary, language=language)
+
+
+def test_system_check_reports_a_broken_supplementary_tier(tmp_path, monkeypatch):
+    _raw, supplementary, _language = _all_raw()
+    _supp(supplementary, "asthma")["code"] = "thrombosis"
+    path = tmp_path / "supplementary.yaml"
+    path.write_text(yaml.safe_dump(supplementary, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(catalogue_module, "SUPPLEMENTARY_PATH", path)
+    errors = check_catalogue()
+    assert {e.id for e in errors} == {"screening.E002"}
+    assert any("'thrombosis': duplicate code" in e.msg for e in errors)
+
+
+def test_with_the_tier_off_its_rules_are_withheld_not_dropped():
+    off = get_catalogue(supplementary=False)
+    assert off.supplementary_version == ""
+    assert {rule.code for rule in off.withheld_rules} == {
+        rule.code for rule in get_catalogue().rules if rule.tier == "supplementary"
+    }
+    assert all(rule.tier == "seed" for rule in off.rules)
+
+
+def test_every_rule_has_at_least_three_lay_terms_and_every_red_flag_five():
+    language = load_raw(catalogue_module.LANGUAGE_PATH)
+    for rule in get_catalogue().rules:
+        entry = language["rules"].get(rule.code, {})
+        terms = [p for t in entry.get("terms", []) for p in catalogue_module.expand(t)]
+        terms += [
+            p
+            for ts in (entry.get("red_flags") or {}).values()
+            for t in ts
+            for p in catalogue_module.expand(t)
+        ]
+        assert len(terms) >= 3, rule.code
+    red_flags = language["rules"]["intake_red_flag_symptoms"]["red_flags"]
+    for code, terms in red_flags.items():
+        assert len([p for t in terms for p in catalogue_module.expand(t)]) >= 5, code
+
+
+def test_language_marks_itself_editorial():
+    assert load_raw(catalogue_module.LANGUAGE_PATH)["editorial"] is True

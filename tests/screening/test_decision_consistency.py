@@ -24,6 +24,7 @@ from tests.factories import ClientFactory, IntakeFactory, UserFactory
 INTAKES = {
     "contraindicated": {"pregnant": True, "pregnancy_weeks": 31},
     "clearance": {"medications": ["warfarin 5 mg"]},
+    "review": {"conditions": [{"code": "epilepsy", "acute": False, "notes": ""}]},
     "local": {"conditions": [{"code": "hip_joint_injury", "acute": False, "notes": ""}]},
     "modify": {"conditions": [{"code": "osteoporosis", "acute": False, "notes": ""}]},
     "clear": {},
@@ -98,9 +99,35 @@ def test_badge_banner_and_restrictions_agree_on_every_screen(client, superuser_t
 
 
 def test_every_decision_level_is_covered():
-    # "review" is reached by what the screener cannot read; its intakes join the table with
-    # the language screening.
-    assert set(INTAKES) | {"review"} == set(vocabulary.SEVERITY_ORDER)
+    assert set(INTAKES) == set(vocabulary.SEVERITY_ORDER)
+
+
+def test_resolving_the_only_review_item_clears_every_screen(client, superuser_therapist):
+    visit = _visit(superuser_therapist, **INTAKES["review"])
+    item = ScreeningFlag.objects.get(screening=visit.current_screening(), code="unrecognised")
+    client.force_login(superuser_therapist)
+    _assert_agree(client, visit, "review")
+
+    services.review_resolve(
+        flag=item, by=superuser_therapist, resolution="not_relevant", reason="Seizure-free."
+    )
+
+    _assert_agree(client, visit, "clear")
+
+
+def test_resolving_a_review_item_as_a_rule_applies_that_rule_on_every_screen(
+    client, superuser_therapist
+):
+    visit = _visit(superuser_therapist, **INTAKES["review"])
+    item = ScreeningFlag.objects.get(screening=visit.current_screening(), code="unrecognised")
+    client.force_login(superuser_therapist)
+
+    services.review_resolve(
+        flag=item, by=superuser_therapist, resolution="rule", rule_code="osteoporosis"
+    )
+
+    _assert_agree(client, visit, "modify")
+    assert "deep_tissue" in services.restrictions(visit.current_screening()).blocked_modalities
 
 
 def test_dismissing_the_only_free_text_flag_clears_every_screen(client, superuser_therapist):

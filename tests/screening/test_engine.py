@@ -125,12 +125,26 @@ RULE_CASES = {
         {"pregnancy": {"pregnant": False, "weeks": None, "due_date": None}},
     ),
     "allergy_to_massage_products": ({"allergies": ["almond oil"]}, {"allergies": ["penicillin"]}),
+    # The supplementary tier (public guidance outside the seed articles).
+    "low_platelet_count": (_cond("thrombocytopenia"), _cond("platelet_donor")),
+    "burns_sunburn": (_cond("sunburn"), {"free_text": "a burning pain in my calf"}),
+    "healing_wound_cuts_abrasions": (_cond("graze"), _cond("grazing_animals_allergy")),
+    "unexplained_pain": (_cond("unexplained_pain"), _cond("explained_to_me")),
+    "contagious_skin_condition": (_cond("impetigo"), {"free_text": "shingles vaccine last year"}),
+    "recent_surgery": (_cond("recent_surgery"), {"free_text": "the GP surgery rang me"}),
+    "intoxication": (_cond("drunk"), {"free_text": "I don't drink much"}),
+    "fever_reported": (_cond("fever"), {"free_text": "no fever"}),
+    "oedema": (_cond("oedema"), _cond("edam_cheese_allergy")),
+    "asthma": (_cond("asthma"), {"free_text": "no asthma"}),
+    "heart_disease": (_cond("angina"), {"free_text": "my father had a heart attack"}),
+    "lung_disease": (_cond("copd"), {"free_text": "lungs feel fine"}),
+    "varicose_veins": (_cond("varicose_veins"), {"free_text": "my veins are fine"}),
 }
 
 
 def test_every_catalogue_rule_has_a_case():
     assert set(RULE_CASES) == {rule.code for rule in get_catalogue().rules}
-    assert len(RULE_CASES) == 50
+    assert len(RULE_CASES) == 63
 
 
 @pytest.mark.parametrize("code", sorted(RULE_CASES))
@@ -164,6 +178,7 @@ def test_to_dict_has_exactly_the_spec_shape():
         "universal_precautions",
         "catalogue_version",
         "unmatched_conditions",
+        "mentions_not_counted",
     ]
     assert list(result["flags"][0]) == [
         "code",
@@ -174,10 +189,11 @@ def test_to_dict_has_exactly_the_spec_shape():
         "avoid_modalities",
         "avoid_regions",
         "sources",
+        "tier",
     ]
     assert result["flags"][0]["matched"] == ["medication: warfarin 5 mg"]
     assert result["flags"][0]["sources"][0]["doc"] == "000_3843151269d94605.txt"
-    assert result["catalogue_version"] == "1"
+    assert result["catalogue_version"] == "1.1"
     json.dumps(result)
 
 
@@ -440,10 +456,17 @@ def test_condition_codes_match_after_normalising_case_spaces_and_hyphens():
 
 
 def test_keywords_match_in_condition_codes():
-    result = _screen(**_cond("inguinal_hernia"))
+    result = _screen(**_cond("lumbar_disc_hernia"))
     assert _flag(result, "intervertebral_hernia_or_protrusion").matched == (
-        "condition: inguinal_hernia",
+        "condition: lumbar_disc_hernia",
     )
+
+
+def test_a_hernia_outside_the_spine_is_a_review_item_not_a_disc_hernia():
+    result = _screen(**_cond("inguinal_hernia"))
+    assert _codes(result) == ["unrecognised"]
+    assert result.flags[0].matched == ("conditions[0]: inguinal hernia",)
+    assert "intervertebral_hernia_or_protrusion" in result.flags[0].suggestions
 
 
 def test_keywords_match_in_condition_notes():
@@ -490,7 +513,7 @@ def test_medication_keywords_are_only_searched_in_medications():
 def test_directly_negated_free_text_mentions_do_not_flag(free_text):
     result = _screen(free_text=free_text)
     assert result.flags == ()
-    assert result.negated_mentions
+    assert [m.reason for m in result.mentions_not_counted] == ["negated"]
 
 
 @pytest.mark.parametrize(
@@ -498,7 +521,7 @@ def test_directly_negated_free_text_mentions_do_not_flag(free_text):
     [
         "Not sure whether it is thrombosis",
         "no idea if this is a fracture",
-        "No, I had a fracture in 2020",
+        "No, I had a fracture last month",
         "no pain but cancer last year",
         "History of thrombosis, no other problems",
     ],
@@ -600,9 +623,15 @@ def test_in_a_castle_is_not_a_fracture_but_in_a_cast_is():
 
 
 def test_unknown_condition_codes_are_kept_for_review():
-    result = _screen(conditions=[{"code": "asthma"}, {"code": "dvt"}, {"code": "asthma"}])
-    assert result.unmatched_conditions == ("asthma",)
-    assert result.to_dict()["unmatched_conditions"] == ["asthma"]
+    result = _screen(conditions=[{"code": "zorblax"}, {"code": "dvt"}, {"code": "zorblax"}])
+    assert result.unmatched_conditions == ("zorblax",)
+    assert result.to_dict()["unmatched_conditions"] == ["zorblax"]
+    assert result.decision == "contraindicated"
+    review = [flag for flag in result.flags if flag.code == "unrecognised"]
+    assert [flag.matched for flag in review] == [
+        ("conditions[0]: zorblax",),
+        ("conditions[2]: zorblax",),
+    ]
 
 
 def test_matched_conditions_are_not_reported_as_unmatched():

@@ -10,6 +10,9 @@ from typing import NamedTuple
 import pytest
 from django.core.management import call_command
 
+# The command reads the clinic vocabulary from the database.
+pytestmark = pytest.mark.django_db
+
 ROOT = Path(__file__).resolve().parents[2]
 INTAKE = {"date_of_birth": "1980-05-01", "visit_date": "2026-11-20", "planned_modality": "swedish"}
 
@@ -165,3 +168,49 @@ def test_real_process_exits_two_without_a_traceback_on_bad_input():
     assert proc.returncode == 2
     assert proc.stderr.decode().startswith("error: input is not valid JSON")
     assert "Traceback" not in proc.stderr.decode()
+
+
+def test_review_items_mentions_and_tiers_in_the_spec_shape(run):
+    intake = _intake(
+        conditions=[{"code": "pacemaker"}, {"code": "epilepsy"}],
+        free_text="Mother had osteoporosis.",
+    )
+    out = run(stdin=json.dumps(intake))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["decision"] == "clearance"
+    heart, review = result["flags"]
+    assert (heart["code"], heart["tier"]) == ("heart_disease", "supplementary")
+    assert heart["sources"][0]["doc"].startswith("https://")
+    assert review == {
+        "code": "unrecognised",
+        "severity": "review",
+        "title": "Not understood by the screener",
+        "matched": ["conditions[1]: epilepsy"],
+        "actions": [
+            "Say which rule this is, or record why it does not matter for massage, "
+            "before completing."
+        ],
+        "avoid_modalities": [],
+        "avoid_regions": [],
+        "sources": [],
+        "tier": "seed",
+        "suggestions": review["suggestions"],
+    }
+    assert result["unmatched_conditions"] == ["epilepsy"]
+    assert result["mentions_not_counted"] == [
+        {
+            "code": "osteoporosis",
+            "text": "Mother had osteoporosis.",
+            "field": "free_text",
+            "reason": "family",
+        }
+    ]
+
+
+def test_with_the_supplementary_tier_off_its_conditions_are_review(run, settings):
+    settings.SCREENING_SUPPLEMENTARY = False
+    out = run(stdin=json.dumps(_intake(conditions=[{"code": "pacemaker"}])))
+    result = json.loads(out.stdout)
+    assert result["decision"] == "review"
+    assert result["flags"][0]["suggestions"] == ["heart_disease"]

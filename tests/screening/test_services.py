@@ -60,12 +60,18 @@ def test_a_match_in_free_text_alone_is_stored_as_free_text_only():
 
 
 def test_unknown_conditions_are_kept_for_review():
-    visit = VisitFactory(intake__conditions=[{"code": "martian_flu", "acute": False, "notes": ""}])
+    visit = VisitFactory(intake__conditions=[{"code": "zorblax", "acute": False, "notes": ""}])
 
     screening = services.screen_visit(visit=visit)
 
-    assert screening.decision == "clear"
-    assert screening.result["unmatched_conditions"] == ["martian_flu"]
+    assert screening.decision == "review"
+    assert screening.result["unmatched_conditions"] == ["zorblax"]
+    item = screening.flags.get()
+    assert (item.code, item.severity, item.item) == (
+        "unrecognised",
+        "review",
+        "conditions[0]: zorblax",
+    )
 
 
 def test_screening_again_without_a_change_returns_the_current_screening():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -86,7 +87,7 @@ def test_report_shows_banner_flags_matched_actions_and_quoted_sources(
     assert "medication use (e.g., blood thinners)" in page
     assert "Deep tissue" in page  # blocked
     assert "Universal precautions" in page
-    assert f"catalogue version {warfarin_visit.current_screening().catalogue_version}" in page
+    assert f"rules version {warfarin_visit.current_screening().catalogue_version}" in page
     # What stops completion now: the missing clearance and the acknowledgement.
     assert "no valid clearance on file covers it" in page
     assert "must acknowledge the screening" in page
@@ -127,12 +128,15 @@ def test_report_banner_colour_follows_the_decision(therapist_client, conditions,
 
 
 def test_report_shows_unknown_conditions_for_review(therapist_client):
-    visit = VisitFactory(intake__conditions=[{"code": "martian_flu", "acute": False, "notes": ""}])
+    visit = VisitFactory(intake__conditions=[{"code": "zorblax", "acute": False, "notes": ""}])
     services.screen_visit(visit=visit)
 
-    page = _report(therapist_client, visit).content.decode()
+    page = html.unescape(_report(therapist_client, visit).content.decode())
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
 
-    assert "martian_flu: not in the catalogue, review" in page
+    assert "Needs your review: what the screener did not understand (1)" in text
+    assert "“ zorblax ” in condition 1" in text
+    assert 'class="decision-banner decision-review"' in page
 
 
 def test_report_of_an_unscreened_visit_offers_to_screen(therapist_client, therapist):
@@ -253,7 +257,9 @@ def test_a_structured_flag_offers_no_dismissal_and_refuses_one(therapist_client,
     )
 
     assert response.status_code == 400
-    assert "free text alone can be dismissed" in html.unescape(response.content.decode())
+    assert "free text alone, or by a spelling guess, can be dismissed" in html.unescape(
+        response.content.decode()
+    )
     flag.refresh_from_db()
     assert not flag.is_dismissed
 
@@ -398,3 +404,119 @@ def test_decision_badge_renders_each_decision_from_the_vocabulary():
         assert f"decision-{level.code}" in html
         assert level.badge in html
     assert "Not screened" in badge.render(Context({}))
+
+
+# ---- review items, counted mentions, the supplementary tier, the catalogue page -----------
+
+
+def _text(response) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(response.content.decode())).split())
+
+
+@pytest.fixture
+def review_visit(therapist):
+    visit = VisitFactory(
+        therapist=therapist,
+        intake__conditions=[{"code": "epilepsy", "acute": False, "notes": ""}],
+        intake__free_text="Mother had osteoporosis.",
+    )
+    services.screen_visit(visit=visit)
+    return visit
+
+
+def test_report_shows_review_items_and_mentions_in_plain_words(therapist_client, review_visit):
+    response = _report(therapist_client, review_visit)
+    text = _text(response)
+    page = response.content.decode()
+
+    assert "Needs review: something in the intake was not understood" in text
+    assert "“ epilepsy ” in condition 1" in text
+    assert "Mentioned, not counted (1)" in text
+    assert "Osteoporosis : “ Mother had osteoporosis. ”" in text
+    assert "not counted: about someone else" in text
+    # No machine codes outside a <details> or a title attribute.
+    outside = re.sub(r"<details.*?</details>|title=\"[^\"]*\"", "", page, flags=re.S)
+    for code in ("unrecognised", "conditions[0]", "free_text:", 'osteoporosis"', "family"):
+        assert code not in re.sub(r"<[^>]+>", " ", outside), code
+
+
+def test_resolving_a_review_item_on_the_report(therapist_client, therapist, review_visit):
+    item = review_visit.current_screening().flags.get(code="unrecognised")
+    url = reverse("screening:resolve", args=[item.pk])
+
+    refused = therapist_client.post(url, {"resolution": "not_relevant", "reason": ""})
+    assert refused.status_code == 400
+    assert "Give the reason it does not matter for massage." in html.unescape(
+        refused.content.decode()
+    )
+
+    response = therapist_client.post(
+        url, {"resolution": "not_relevant", "reason": "Seizure-free for years."}
+    )
+    assert response.status_code == 302
+    text = _text(_report(therapist_client, review_visit))
+    assert "Not relevant to massage: Seizure-free for years." in text
+    assert (
+        'class="decision-banner decision-clear"'
+        in _report(therapist_client, review_visit).content.decode()
+    )
+
+
+def test_resolving_as_a_rule_offers_the_suggestions_first(therapist_client, therapist):
+    visit = VisitFactory(
+        therapist=therapist,
+        intake__conditions=[{"code": "inguinal hernia", "acute": False, "notes": ""}],
+    )
+    services.screen_visit(visit=visit)
+    page = html.unescape(_report(therapist_client, visit).content.decode())
+    first = re.search(r'<option value="([a-z_]+)"[^>]*>[^<]*\(suggested\)', page)
+    assert first and first.group(1) == "intervertebral_hernia_or_protrusion"
+
+
+def test_counting_a_mention_with_one_click(therapist_client, review_visit):
+    screening = review_visit.current_screening()
+    response = therapist_client.post(reverse("screening:count", args=[screening.pk, 0]))
+    assert response.status_code == 302
+    assert screening.flags.filter(code="osteoporosis", origin="counted").exists()
+    assert "counted by" in _text(_report(therapist_client, review_visit))
+
+
+def test_a_supplementary_flag_says_where_it_comes_from(therapist_client, therapist):
+    visit = VisitFactory(
+        therapist=therapist,
+        intake__conditions=[{"code": "pacemaker", "acute": False, "notes": ""}],
+    )
+    services.screen_visit(visit=visit)
+    text = _text(_report(therapist_client, visit))
+    assert "From public guidance outside the clinic's source articles." in text
+    assert "https://cynthialombardi.abmp.com/contraindications (public web page)" in text
+
+
+def test_the_catalogue_page_lists_both_tiers_with_the_severity_notes(therapist_client):
+    text = _text(therapist_client.get(reverse("screening:catalogue")))
+    assert "From the clinic's source articles (50)" in text
+    assert "From public guidance outside the clinic's source articles (13)" in text
+    assert "Note on the chosen level: 3 counted sources, DISAGREEMENT on level" in text
+
+
+def test_the_catalogue_page_shows_switched_off_rules_as_review(therapist_client, settings):
+    settings.SCREENING_SUPPLEMENTARY = False
+    text = _text(therapist_client.get(reverse("screening:catalogue")))
+    assert "The public-guidance rules are switched off" in text
+    assert "switched off: screens “Needs review”" in text
+
+
+def test_front_desk_cannot_resolve_count_or_read_the_catalogue(front_desk_client, review_visit):
+    screening = review_visit.current_screening()
+    item = screening.flags.get(code="unrecognised")
+    for url in (
+        reverse("screening:resolve", args=[item.pk]),
+        reverse("screening:count", args=[screening.pk, 0]),
+    ):
+        assert (
+            front_desk_client.post(url, {"resolution": "not_relevant", "reason": "x"}).status_code
+            == 403
+        )
+    assert front_desk_client.get(reverse("screening:catalogue")).status_code == 403
+    item.refresh_from_db()
+    assert item.is_open_review

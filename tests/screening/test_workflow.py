@@ -32,10 +32,12 @@ INTAKES = {
     "modify": {"conditions": [{"code": "osteoporosis", "acute": False, "notes": ""}]},
     "free_text_clearance": {"free_text": "I had a hernia last year"},
     "free_text_contraindicated": {"free_text": "I have cancer"},
+    "review": {"conditions": [{"code": "epilepsy", "acute": False, "notes": ""}]},
 }
+REVIEW = "Resolve “epilepsy” (condition 1): the screener did not understand it."
 ACK = "The therapist must acknowledge the screening"
 CONTRA = "can only be deferred or cancelled"
-CLEARANCE = "Physician clearance needed for “Taking blood thinners (anticoagulants)”"
+CLEARANCE = "Physician clearance needed for “Taking blood thinners (anticoagulants)”:"
 HERNIA_CLEARANCE = "Physician clearance needed for"
 
 
@@ -79,6 +81,8 @@ CASES = [
     ("free_text_clearance", None, False, True, "thai", []),
     ("free_text_contraindicated", None, True, False, "swedish", [CONTRA]),
     ("free_text_contraindicated", None, False, True, "swedish", []),
+    ("review", None, False, False, "swedish", [REVIEW, ACK]),
+    ("review", None, True, False, "swedish", [REVIEW]),
 ]
 
 
@@ -130,7 +134,7 @@ def test_an_unknown_performed_modality_is_refused():
     services.screen_visit(visit=visit)
 
     assert services.completion_problems(visit=visit, modality="reiki") == [
-        "Unknown modality 'reiki'."
+        "Unknown technique “reiki”."
     ]
 
 

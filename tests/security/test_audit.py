@@ -121,13 +121,15 @@ NOT_HEALTH_PAGES = {
     "messaging:outbox": "development only: generic messages with their links",
     "followup:answer": "the client's own form, reached with their link",
     "followup:opt_out": "the client's own page, reached with their link",
+    "screening:catalogue": "the rule catalogue and the clinic's vocabulary: no client",
 }
 # Actions (POST): they change something and redirect, or show a page listed above again
 # (the visit page and the screening report log their reads when they render).
 ACTIONS = {
     "intake:visit_plan", "intake:visit_complete", "intake:visit_defer", "intake:visit_cancel",
     "screening:screen", "screening:visit_clearance_add", "screening:acknowledge",
-    "screening:dismiss", "followup:escalation_acknowledge", "followup:escalation_resolve",
+    "screening:dismiss", "screening:resolve", "screening:count",
+    "followup:escalation_acknowledge", "followup:escalation_resolve",
     "followup:mark_called",
 }  # fmt: skip
 # Pages open to front desk that show therapists more (reasons, notes): logged for them.

@@ -57,6 +57,9 @@ VIEWS = {
     "screening:visit_clearance_add": ("POST", {"visit_id": "visit"}, HEALTH),
     "screening:acknowledge": ("POST", {"screening_id": "screening"}, HEALTH),
     "screening:dismiss": ("POST", {"flag_id": "flag"}, HEALTH),
+    "screening:resolve": ("POST", {"flag_id": "flag"}, HEALTH),
+    "screening:count": ("POST", {"screening_id": "screening", "index": 0}, HEALTH),
+    "screening:catalogue": ("GET", {}, HEALTH),
     "screening:client_clearance_add": ("GET", {"client_id": "client"}, HEALTH),
     "screening:clearance_document": ("GET", {"clearance_id": "clearance"}, HEALTH),
     "followup:answer": ("GET", {"token": "token"}, LINK),
@@ -124,6 +127,8 @@ def _kwargs(spec: dict, world, role: str) -> dict:
     for name, attr in spec.items():
         if attr == "token":
             kwargs[name] = world.token if role != "anonymous" else "x" * 43
+        elif isinstance(attr, int):
+            kwargs[name] = attr
         else:
             kwargs[name] = getattr(world, attr).pk
     return kwargs

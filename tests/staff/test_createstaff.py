@@ -107,11 +107,13 @@ def test_without_a_terminal_it_asks_for_password_from_stdin(db, monkeypatch):
 
 def test_the_clinical_lead_group_exists_after_migrate_with_a_therapists_permissions(db):
     # Created by staff.roles.ensure_staff_groups on post_migrate (the test database was
-    # built by `migrate`); no data migration is involved.
-    assert GROUP_PERMISSIONS["clinical_lead"] == GROUP_PERMISSIONS["therapist"]
+    # built by `migrate`); no data migration is involved. A clinical lead is a therapist who
+    # also maintains the clinic's vocabulary.
+    assert set(GROUP_PERMISSIONS["therapist"]) < set(GROUP_PERMISSIONS["clinical_lead"])
     lead = set(Group.objects.get(name="clinical_lead").permissions.values_list("codename"))
     therapist = set(Group.objects.get(name="therapist").permissions.values_list("codename"))
-    assert lead == therapist and ("view_health_history",) in lead
+    assert therapist < lead and ("view_health_history",) in lead
+    assert ("change_vocabularyterm",) in lead - therapist
 
 
 # ---- at a real terminal ------------------------------------------------------------------

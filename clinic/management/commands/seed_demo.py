@@ -42,7 +42,14 @@ DEMO_LOGINS = [
 
 DEMO_STAFF_DOMAIN = "clinic.example"
 # Today's visits, clinic time, one per demo client in order.
-VISIT_TIMES = [dt.time(9, 0), dt.time(10, 30), dt.time(12, 0), dt.time(14, 0), dt.time(15, 30)]
+VISIT_TIMES = [
+    dt.time(9, 0),
+    dt.time(10, 30),
+    dt.time(12, 0),
+    dt.time(14, 0),
+    dt.time(15, 30),
+    dt.time(17, 0),
+]
 
 # Each demo client lands on a different screening decision.
 DEMO_CLIENTS = [
@@ -139,6 +146,24 @@ DEMO_CLIENTS = [
                 "radiating": False,
             },
             "free_text": "Training for a half marathon.",
+        },
+    },
+    {
+        # Something the screener does not understand (no rule covers epilepsy): the report
+        # asks the therapist to resolve it; the mother's osteoporosis is mentioned, not counted.
+        "name": ("Noah", "Brennan"),
+        "email": "noah.brennan@example.com",
+        "phone": "+447700900131",
+        "dob": "1983-07-09",
+        "expect": "review",
+        "modality": "swedish",
+        "regions": ["shoulders", "neck"],
+        "intake": {
+            "conditions": [
+                {"code": "epilepsy", "acute": False, "notes": "well controlled, last seizure 2019"}
+            ],
+            "medications": ["Keppra 500 mg twice a day"],
+            "free_text": "Mum had osteoporosis. Stiff neck from the desk.",
         },
     },
 ]

@@ -15,12 +15,15 @@ import json
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
-from clinical.catalogue import CatalogueError
+from clinical.catalogue import Catalogue, CatalogueError, get_catalogue
 from clinical.intake import IntakeError, parse_intake
 from clinical.jsoninput import JSONInputError, read_documents
 from screening.engine import screen
+from screening.services import current_catalogue
 
 
 class Command(BaseCommand):
@@ -47,9 +50,10 @@ class Command(BaseCommand):
         documents = read_documents(path, stdin)
         results: list[dict[str, Any]] = []
         status = 0
+        catalogue = _catalogue()
         for index, obj in enumerate(documents.items):
             try:
-                results.append(screen(parse_intake(obj)).to_dict())
+                results.append(screen(parse_intake(obj), catalogue).to_dict())
             except IntakeError as exc:
                 if not documents.many:
                     return _fail(str(exc))
@@ -58,6 +62,16 @@ class Command(BaseCommand):
         output = results if documents.many else results[0]
         self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))
         return status
+
+
+def _catalogue() -> Catalogue:
+    """Return the clinic's catalogue: both tiers unless SCREENING_SUPPLEMENTARY is off, and
+    its own vocabulary terms (without them, saying so, if the database cannot be read)."""
+    try:
+        return current_catalogue()
+    except DatabaseError:
+        sys.stderr.write("warning: the clinic vocabulary could not be read; screened without it\n")
+        return get_catalogue(supplementary=settings.SCREENING_SUPPLEMENTARY)
 
 
 def _fail(message: str) -> int:
