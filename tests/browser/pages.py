@@ -82,6 +82,7 @@ class Tour:
             preferred_channel=Channel.EMAIL,
             followup_consent=True,
             followup_consent_at=timezone.now(),
+            followup_consent_source="in_person",
         )
 
     def _visit(self, first: str, last: str, *, modality="swedish", hour=10, **intake):
