@@ -8,9 +8,11 @@ classes of staff.admin apply it.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
 
 from followup.models import CheckIn, CheckInAnswer, Escalation
 from followup.scheduling import cancel_checkins, resend_checkins
+from followup.templatetags.followup_tags import reason_text
 from staff.admin import RoleAccessAdmin
 
 CHECKIN_FIELDS = (
@@ -141,7 +143,7 @@ class EscalationAdmin(RoleAccessAdmin):
         "visit",
         "level",
         "status",
-        "reasons",
+        "reason_list",
         "checkin",
         "opened_at",
         "acknowledged_by",
@@ -160,6 +162,16 @@ class EscalationAdmin(RoleAccessAdmin):
     @admin.display(description="client", ordering="visit__client__last_name")
     def client_name(self, escalation: Escalation) -> str:
         return escalation.visit.client.full_name
+
+    @admin.display(description="reasons")
+    def reason_list(self, escalation: Escalation) -> str:
+        # In words; the policy's rule codes stay in a tooltip for the technically minded.
+        items = format_html_join(
+            "",
+            '<li title="rule {}">{}</li>',
+            ((reason.get("rule", ""), reason_text(reason)) for reason in escalation.reasons),
+        )
+        return format_html('<ul class="reasons">{}</ul>', items) if items else "—"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from intake.forms import (
     CatalogueChoiceField,
     ConsentForm,
     ConsentSourceMixin,
+    RegionsField,
     scheduling_errors,
     therapist_queryset,
 )
@@ -63,6 +65,33 @@ CONSENT_READONLY = (
     "followup_consent_by",
     "opted_out_at",
 )
+
+
+# A visit that can no longer be changed shows its plan read-only: in words, not codes.
+VISIT_WORDS = {
+    "planned_modality": "modality",
+    "focus_regions": "regions",
+    "performed_modality": "performed",
+}
+
+
+def _regions(codes) -> str:
+    return ", ".join(vocabulary.label("region", code) for code in codes or ()) or "—"
+
+
+class ModalityFilter(admin.SimpleListFilter):
+    """The planned modality, chosen by its name (the parameter is the field's own lookup)."""
+
+    title = "planned modality"
+    parameter_name = "planned_modality__exact"
+
+    def lookups(self, request, model_admin):
+        return [(m.code, m.label) for m in vocabulary.MODALITIES]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(planned_modality=self.value())
+        return queryset
 
 
 def _admin_column(column: extensions.VisitColumn):
@@ -193,18 +222,6 @@ class VisitAdminForm(forms.ModelForm):
         model = Visit
         fields = VISIT_FIELDS
 
-    def clean_focus_regions(self):
-        regions = self.cleaned_data.get("focus_regions") or []
-        if not isinstance(regions, list):
-            raise forms.ValidationError('Give a list of regions, e.g. ["neck", "lumbar"].')
-        codes = []
-        for name in regions:
-            code = vocabulary.normalise_region(name) if isinstance(name, str) else None
-            if code is None:
-                raise forms.ValidationError(f"Unknown region {name!r}.")
-            codes.append(code)
-        return list(dict.fromkeys(codes))
-
     def clean(self):
         cleaned = super().clean()
         # The therapist's form's rules: no past day, no double booking.
@@ -216,14 +233,32 @@ class VisitAdminForm(forms.ModelForm):
 @admin.register(Visit)
 class VisitAdmin(RoleAccessHistoryAdmin):
     form = VisitAdminForm
-    list_display = ("scheduled_at", "client", "therapist", "planned_modality", "status")
+    list_display = ("scheduled_at", "client", "therapist", "modality", "status")
     list_select_related = ("client", "therapist")
-    list_filter = ("status", ("therapist", admin.RelatedOnlyFieldListFilter), "planned_modality")
+    list_filter = ("status", ("therapist", admin.RelatedOnlyFieldListFilter), ModalityFilter)
     search_fields = ("client__first_name", "client__last_name", "client__email", "client__phone")
     date_hierarchy = "scheduled_at"
     autocomplete_fields = ("client",)
     fields = VISIT_FIELDS
     readonly_fields = VISIT_READONLY
+
+    @admin.display(description="planned modality", ordering="planned_modality")
+    def modality(self, visit: Visit) -> str:
+        return vocabulary.label("modality", visit.planned_modality)
+
+    @admin.display(description="focus regions")
+    def regions(self, visit: Visit) -> str:
+        return _regions(visit.focus_regions)
+
+    @admin.display(description="performed modality")
+    def performed(self, visit: Visit) -> str:
+        return vocabulary.label("modality", visit.performed_modality or "") or "—"
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields = [VISIT_WORDS.get(name, name) for name in fields]
+        return fields
 
     @property
     def actions(self):
@@ -237,6 +272,13 @@ class VisitAdmin(RoleAccessHistoryAdmin):
 
     def get_queryset(self, request):
         return extensions.annotate_visits(super().get_queryset(request), place="admin")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Regions ticked by name. Not a field declared on the form: a declared field is
+        # shown to every role, and front desk never sees the areas a visit works on.
+        if db_field.name == "focus_regions":
+            return RegionsField(label="Focus regions")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "therapist":
@@ -274,10 +316,20 @@ class VisitAdmin(RoleAccessHistoryAdmin):
 class IntakeAdmin(RoleAccessHistoryAdmin):
     """Read-only health histories for the roles staff.access gives them to."""
 
-    list_display = ("client", "created_at", "visit_date", "planned_modality", "entered_by")
+    list_display = ("client", "created_at", "visit_date", "modality", "entered_by")
     list_select_related = ("client", "entered_by")
     search_fields = ("client__first_name", "client__last_name")
     date_hierarchy = "created_at"
+    # The history in words, as on the therapist's intake page (no field of codes or JSON).
+    fields = readonly_fields = ("client", "created_at", "previous", "health_history")
+
+    @admin.display(description="planned modality", ordering="planned_modality")
+    def modality(self, intake: Intake) -> str:
+        return vocabulary.label("modality", intake.planned_modality)
+
+    @admin.display(description="health history")
+    def health_history(self, intake: Intake) -> str:
+        return render_to_string("intake/_intake_fields.html", {"intake": intake})
 
     def has_add_permission(self, request):
         # Intakes are recorded on the therapist's intake form (consent and signature).

@@ -129,6 +129,7 @@ FRONT_DESK_MODELS = {
             "therapist",
             "scheduled_at",
             "planned_modality",
+            "modality",  # the planned modality in words, on a visit that can't be changed
             "status",
             "completed_at",
             "followup_called_at",
@@ -137,7 +138,7 @@ FRONT_DESK_MODELS = {
             "scheduled_at",
             "client",
             "therapist",
-            "planned_modality",
+            "modality",
             "status",
             "decision",  # the screening decision level (SPEC section 1)
             "followup",  # "2/3 answered · escalation open"

@@ -16,14 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Codes shown only by an admin class (*/admin.py), by page: each must keep failing until
 # fixed (strict), then its entry goes.
-ADMIN_CLASS_FIXES: dict[str, str] = {
-    "fd-admin-visits": "intake/admin.py VisitAdmin lists and filters planned_modality by code",
-    "su-admin-intakes": "intake/admin.py IntakeAdmin lists planned_modality by code",
-    "su-admin-intake": "intake/admin.py IntakeAdmin shows planned_modality and the regions "
-    "(JSON) as codes",
-    "su-admin-escalation": "followup/admin.py EscalationAdmin shows reasons as JSON of rule "
-    "codes (U1, R2...)",
-}
+ADMIN_CLASS_FIXES: dict[str, str] = {}
 
 # Every piece of text a person meets on the page, read or heard: text nodes and the
 # attributes a screen reader speaks, outside <details> (and outside script and style).
