@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 
 from staff.roles import FRONT_DESK, THERAPIST_GROUPS
 
@@ -11,10 +12,22 @@ def clinic(request):
     staff = bool(user is not None and user.is_authenticated and user.is_active)
     # One query for both roles, with staff.roles' rules (it asks once per role).
     groups = set(user.groups.values_list("name", flat=True)) if staff else set()
+    therapist = staff and (user.is_superuser or bool(groups & set(THERAPIST_GROUPS)))
+    front_desk = FRONT_DESK in groups
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
-        "is_therapist": staff and (user.is_superuser or bool(groups & set(THERAPIST_GROUPS))),
-        "is_front_desk": FRONT_DESK in groups,
+        "is_therapist": therapist,
+        "is_front_desk": front_desk,
+        "STAFF_HOME": _staff_home(therapist=therapist, front_desk=front_desk),
         "DEBUG": settings.DEBUG,
     }
+
+
+def _staff_home(*, therapist: bool, front_desk: bool) -> str | None:
+    """Return the first staff page of the user's role (the admin's "View site" link)."""
+    if therapist:
+        return reverse("intake:today")
+    if front_desk:
+        return reverse("followup:escalation_queue")
+    return None

@@ -435,6 +435,7 @@ PAGES: list[Page] = [
     Page("no-response", THERAPIST, lambda t: t.with_no_response("/followup/no-response/")),
     Page("pain-chart", THERAPIST, lambda t: f"/followup/visits/{t.escalated.pk}/pain-chart/"),
     Page("outbox", THERAPIST, lambda t: t.with_outbox("/followup/outbox/"), debug=True),
+    Page("admin", THERAPIST, lambda t: "/admin/"),
     # -- front desk: the staff pages it shares, then the admin -------------------------------
     Page("fd-escalations", FRONT_DESK, lambda t: t.with_queue("/followup/escalations/")),
     Page("fd-no-response", FRONT_DESK, lambda t: t.with_no_response("/followup/no-response/")),
