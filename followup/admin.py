@@ -7,20 +7,25 @@ classes of staff.admin apply it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
-from followup.models import CheckIn, CheckInAnswer, Escalation
-from followup.scheduling import cancel_checkins, resend_checkins
-from followup.templatetags.followup_tags import reason_text
+from followup.models import CheckIn, CheckInAnswer, Escalation, wait_after_visit
+from followup.scheduling import (
+    cancel_checkins,
+    policy_hours_for,
+    resend_checkins,
+    resend_notice,
+)
+from followup.templatetags.followup_tags import checkin_name, reason_text
 from staff.admin import RoleAccessAdmin
 
 CHECKIN_FIELDS = (
     "visit",
-    "policy_hours",
-    "offset_seconds",
+    "which",
     "due_at",
-    "channels",
+    "channel_list",
     "status",
     "attempts",
     "next_attempt_at",
@@ -31,13 +36,31 @@ CHECKIN_FIELDS = (
     "created_at",
 )
 
+CHANNEL_NAMES = {"email": "Email", "sms": "Text message"}
+
+
+class CheckInFilter(admin.SimpleListFilter):
+    """Check-ins by their place (1st, 2nd, 3rd), not by the policy's hour marks."""
+
+    title = "check-in"
+    parameter_name = "policy_hours__exact"
+
+    def lookups(self, request, model_admin):
+        offsets = range(len(settings.FOLLOWUP_OFFSETS))
+        return [(str(hours), checkin_name(hours)) for hours in map(policy_hours_for, offsets)]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(policy_hours=int(self.value()))
+        return queryset
+
 
 class ChannelFilter(admin.SimpleListFilter):
     title = "channel"
     parameter_name = "channel"
 
     def lookups(self, request, model_admin):
-        return [("email", "Email"), ("sms", "SMS")]
+        return list(CHANNEL_NAMES.items())
 
     def queryset(self, request, queryset):
         if self.value() in ("email", "sms"):
@@ -51,14 +74,14 @@ class CheckInAdmin(RoleAccessAdmin):
     list_display = (
         "id",
         "client_name",
-        "policy_hours",
+        "which",
         "due_at",
         "status",
         "channel_list",
         "attempts",
         "last_error",
     )
-    list_filter = ("status", ChannelFilter, "policy_hours")
+    list_filter = ("status", ChannelFilter, CheckInFilter)
     date_hierarchy = "due_at"
     search_fields = ("visit__client__first_name", "visit__client__last_name")
     # Clients are fetched for the page's rows only (see get_queryset), not joined: a join
@@ -77,9 +100,14 @@ class CheckInAdmin(RoleAccessAdmin):
     def client_name(self, checkin: CheckIn) -> str:
         return checkin.visit.client.full_name
 
+    @admin.display(description="check-in", ordering="policy_hours")
+    def which(self, checkin: CheckIn) -> str:
+        # Its real wait: a demo sends after minutes what a clinic sends after a day.
+        return f"{checkin_name(checkin.policy_hours)}, {wait_after_visit(checkin.offset_seconds)}"
+
     @admin.display(description="channels")
     def channel_list(self, checkin: CheckIn) -> str:
-        return ", ".join(checkin.channels)
+        return ", ".join(CHANNEL_NAMES.get(channel, channel) for channel in checkin.channels)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -90,7 +118,7 @@ class CheckInAdmin(RoleAccessAdmin):
     @admin.action(description="Resend check-in (new link, due now)", permissions=["change"])
     def resend_checkins(self, request, queryset) -> None:
         count = resend_checkins(queryset)
-        self.message_user(request, f"{count} check-in(s) will be sent on the next tick.")
+        self.message_user(request, resend_notice(count))
 
     @admin.action(description="Cancel follow-up", permissions=["change"])
     def cancel_followup(self, request, queryset) -> None:

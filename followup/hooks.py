@@ -15,6 +15,7 @@ from followup.escalations import mark_called as mark_visit_called
 from followup.models import CheckIn, CheckInStatus
 from followup.queries import followup_summary, with_followup_summary
 from followup.scheduling import resend_checkins as resend
+from followup.scheduling import resend_notice
 from followup.scheduling import schedule_checkins as schedule
 from intake import extensions, signals
 from intake.models import Visit, VisitStatus
@@ -51,7 +52,7 @@ def resend_checkins(modeladmin, request, queryset):
         visit__in=queryset, status__in=[CheckInStatus.FAILED, CheckInStatus.EXPIRED]
     )
     count = resend(checkins)
-    modeladmin.message_user(request, f"{count} check-in(s) will be sent again.", messages.SUCCESS)
+    modeladmin.message_user(request, resend_notice(count), messages.SUCCESS)
 
 
 def register() -> None:

@@ -17,6 +17,19 @@ ANSWER_CHARACTERS = list(vocabulary.PAIN_CHARACTER_CODES)
 CheckInStatus = LinkStatus
 
 
+def wait_after_visit(offset_seconds: int) -> str:
+    """Return "24 hours after the visit" (or "2 minutes...", as configured) for an offset.
+
+    A check-in is described by its real wait, never by the policy's hour mark: a demo sends
+    its first check-in after minutes.
+    """
+    for unit, seconds in (("hour", 3_600), ("minute", 60), ("second", 1)):
+        if offset_seconds % seconds == 0:
+            count = offset_seconds // seconds
+            return f"{count} {unit}{'' if count == 1 else 's'} after the visit"
+    return ""
+
+
 class CheckIn(LinkMessage):
     """One follow-up message due at `due_at` after a completed visit (one per offset).
 
@@ -37,7 +50,8 @@ class CheckIn(LinkMessage):
         ]
 
     def __str__(self) -> str:
-        return f"Check-in #{self.pk} ({self.policy_hours} h, {self.status})"
+        wait = wait_after_visit(self.offset_seconds)
+        return f"Check-in #{self.pk} ({wait}, {self.get_status_display().lower()})"
 
     def is_answerable(self, now=None) -> bool:
         """Return whether the client may still answer: the link works (sent, not expired)."""

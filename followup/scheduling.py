@@ -104,6 +104,16 @@ def resend_checkins(checkins: QuerySet[CheckIn]) -> int:
     return checkins.resend(due_at=quiet_until(timezone.now()))
 
 
+def resend_notice(count: int) -> str:
+    """Return what staff are told after resending `count` check-ins: when they go out."""
+    now = timezone.now()
+    due = quiet_until(now)
+    when = "within a few minutes"
+    if due > now:
+        when = f"at {timezone.localtime(due):%H:%M}, when the quiet hours end"
+    return f"{count} check-in(s) will be sent again {when}, each with a new link."
+
+
 def cancel_checkins(checkins: QuerySet[CheckIn], *, reason: str) -> int:
     """Cancel check-ins that are not finished (scheduled, sending or sent and unanswered)."""
     return checkins.cancel(reason=reason, statuses=PENDING)

@@ -156,10 +156,9 @@ FRONT_DESK_MODELS = {
         (LIST, VIEW, CHANGE),
         fields=(
             "visit",
-            "policy_hours",
-            "offset_seconds",
+            "which",  # "Check-in 1, 2 minutes after the visit"
             "due_at",
-            "channels",
+            "channel_list",
             "status",
             "attempts",
             "next_attempt_at",
@@ -172,7 +171,7 @@ FRONT_DESK_MODELS = {
         columns=(
             "id",
             "client_name",
-            "policy_hours",
+            "which",
             "due_at",
             "status",
             "channel_list",

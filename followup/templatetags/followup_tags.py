@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import template
 
 from clinical import vocabulary
-from followup import scheduling
+from followup import models, scheduling
 from followup.answers import evaluate_visit
 from followup.models import CheckInAnswer
 from staff.roles import is_therapist
@@ -38,11 +38,7 @@ def checkin_name(policy_hours: int) -> str:
 @register.filter
 def wait_after_visit(offset_seconds: int) -> str:
     """Return "24 hours after the visit" (or "2 minutes...", as configured) for an offset."""
-    for unit, seconds in (("hour", 3_600), ("minute", 60), ("second", 1)):
-        if offset_seconds % seconds == 0:
-            count = offset_seconds // seconds
-            return f"{count} {unit}{'' if count == 1 else 's'} after the visit"
-    return ""
+    return models.wait_after_visit(offset_seconds)
 
 
 @register.filter

@@ -84,3 +84,19 @@ def test_the_escalation_page_gives_its_reasons_in_words(superuser, client, thera
     assert "Pain up 2 or more points, to 4/10 or more (check-in 2)" in body
     assert '"rule"' not in body
     assert ">U1<" not in body and ">R2 " not in body
+
+
+def test_check_ins_are_named_by_their_real_wait(front_desk_client):
+    """A demo sends after 2 minutes: nothing says "24 h" of a check-in that waited 2 minutes."""
+    from tests.factories import CheckInFactory
+
+    checkin = CheckInFactory(policy_hours=24, offset_seconds=120, channels=["sms"])
+    assert str(checkin) == f"Check-in #{checkin.pk} (2 minutes after the visit, scheduled)"
+    body = front_desk_client.get(reverse("admin:followup_checkin_changelist")).content.decode()
+    assert "Check-in 1, 2 minutes after the visit" in body
+    assert "Text message" in body
+    assert "24 h" not in body and ">24<" not in body
+    page = reverse("admin:followup_checkin_change", args=[checkin.pk])
+    body = front_desk_client.get(page).content.decode()
+    assert "Check-in 1, 2 minutes after the visit" in body
+    assert "Offset seconds" not in body and '["sms"]' not in body
