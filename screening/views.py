@@ -20,10 +20,14 @@ from intake.models import Client, Visit
 from screening import services
 from screening.engine import REASONS
 from screening.forms import AcknowledgeForm, ClearanceForm, DismissForm, ResolveForm
-from screening.models import Clearance, Decision, Origin, Screening, ScreeningFlag
+from screening.models import Clearance, Origin, Screening, ScreeningFlag
 from staff.decorators import therapist_required
 
 TIER_NOTE = "From public guidance outside the clinic's source articles"
+NO_CLEARANCE_NEEDED = (
+    "This visit's screening calls for no physician's clearance; record a clearance from the "
+    "client's page instead."
+)
 
 
 @never_cache
@@ -147,7 +151,11 @@ def catalogue(request):
 def visit_clearance_add(request, visit_id: int):
     """Record a physician's clearance for the visit's client from the screening report."""
     visit = get_object_or_404(Visit.objects.select_related("client"), pk=visit_id)
-    form = _clearance_form(request, visit.current_screening())
+    needed = _clearance_needed(visit.current_screening())
+    if not needed:
+        messages.error(request, NO_CLEARANCE_NEEDED)
+        return _render_report(request, visit, status=400)
+    form = _clearance_form(request, needed)
     if _save_clearance(request, form, visit.client):
         return redirect("screening:report", visit_id=visit.pk)
     return _render_report(request, visit, status=400, clearance_form=form)
@@ -159,7 +167,7 @@ def visit_clearance_add(request, visit_id: int):
 def client_clearance_add(request, client_id: int):
     """Record a physician's clearance from the client's page."""
     client = get_object_or_404(Client, pk=client_id)
-    form = _clearance_form(request, None)
+    form = _clearance_form(request, services.clearance_codes())
     if request.method == "POST" and _save_clearance(request, form, client):
         return redirect("screening:client_clearance_add", client_id=client.pk)
     if request.method == "GET":
@@ -197,14 +205,38 @@ def _resolve_form(flag: ScreeningFlag, data=None) -> ResolveForm:
     )
 
 
-def _clearance_form(request, screening: Screening | None) -> ClearanceForm:
-    flagged = []
-    if screening is not None:
-        flagged = [f.code for f in screening.flags.all() if f.severity == Decision.CLEARANCE]
+def _clearance_needed(screening: Screening | None) -> dict[str, str]:
+    """Return the rules of the screening that call for a physician's clearance {code: title}.
+
+    The flags that still count (not dismissed; review items resolved as such a rule count as
+    that rule); empty when the decision asks for no clearance.
+    """
+    if screening is None:
+        return {}
+    codes = services.clearance_codes()
+    flags = services.restrictions(screening).flags
+    return {flag.code: codes[flag.code] for flag in flags if flag.code in codes}
+
+
+def _clearance_form(request, codes: dict[str, str], flagged=()) -> ClearanceForm:
     data = (request.POST, request.FILES) if request.method == "POST" else ()
-    return ClearanceForm(
-        *data, codes=services.clearance_codes(), flagged=flagged, auto_id="id_clearance_%s"
-    )
+    return ClearanceForm(*data, codes=codes, flagged=list(flagged), auto_id="id_clearance_%s")
+
+
+def _error_summary(named_forms) -> list[dict]:
+    """Return each error of the forms posted, to list at the top of the page with a link to
+    its field (the form itself can be far down the page)."""
+    errors = []
+    for what, form in named_forms:
+        if form is None or not form.is_bound:
+            continue
+        for error in form.non_field_errors():
+            errors.append({"text": f"{what}: {error}", "field": ""})
+        for field in form:
+            for error in field.errors:
+                target = field.id_for_label or f"{field.auto_id}_0"
+                errors.append({"text": f"{what}, {field.label.lower()}: {error}", "field": target})
+    return errors
 
 
 def _save_clearance(request, form: ClearanceForm, client: Client) -> bool:
@@ -239,6 +271,8 @@ def _render_report(
     screening = visit.current_screening()
     clearances = list(visit.client.clearances.select_related("recorded_by"))
     day = services.visit_day(visit)
+    if clearance_form is None and (needed := _clearance_needed(screening)):
+        clearance_form = _clearance_form(request, needed, flagged=needed)
     context = {
         "visit": visit,
         "client": visit.client,
@@ -246,7 +280,16 @@ def _render_report(
         "visit_day": day,
         "clearances": clearances,
         "ack_form": ack_form or AcknowledgeForm(),
-        "clearance_form": clearance_form or _clearance_form(request, screening),
+        # Only when the screening calls for a clearance, offering only the rules that do.
+        "clearance_form": clearance_form,
+        "form_errors": _error_summary(
+            [
+                ("Acknowledgement", ack_form),
+                ("Clearance", clearance_form),
+                *(("Dismissal", form) for form in (dismiss_forms or {}).values()),
+                *(("Review item", form) for form in (resolve_forms or {}).values()),
+            ]
+        ),
     }
     if screening is not None:
         effective = services.restrictions(screening)

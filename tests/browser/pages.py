@@ -342,6 +342,11 @@ def _submit(page) -> None:
         page.locator("main button[type=submit]").first.click()
 
 
+def _submit_empty_clearance(page) -> None:
+    with page.expect_navigation():
+        page.locator("button:has-text('Record clearance')").click()
+
+
 def _submit_empty_intake(page) -> None:
     with page.expect_navigation():
         page.locator("button:has-text('Save health history')").click()
@@ -416,6 +421,13 @@ PAGES: list[Page] = [
         for level in ("contraindicated", "clearance", "review", "local", "modify", "clear")
     ),
     Page("report-not-screened", THERAPIST, lambda t: f"/screening/visit/{t.unscreened.pk}/"),
+    Page(
+        "report-clearance-errors",
+        THERAPIST,
+        lambda t: f"/screening/visit/{t.clearance.pk}/",
+        status=400,
+        reach=_submit_empty_clearance,
+    ),
     Page(
         "clearance-new",
         THERAPIST,
