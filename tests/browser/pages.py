@@ -15,16 +15,18 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from clinical.intake import parse_intake
 from followup.answers import record_answer
 from followup.escalations import acknowledge_escalation, resolve_escalation
-from followup.models import CheckIn, CheckInStatus, Escalation
-from intake.models import Channel, Client
+from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
+from intake.models import Channel, Client, HealthRecordAccess
 from intake.services import intake_record, visit_complete, visit_schedule
 from messaging.links import hash_token
 from messaging.models import OutboxMessage
+from screening.models import ScreeningFlag, VocabularyTerm
 from tests.factories import ClearanceFactory, UserFactory
 
 THERAPIST, FRONT_DESK, SUPERUSER, CLIENT = "therapist", "front_desk", "superuser", "client"
@@ -304,6 +306,54 @@ class Tour:
         )
         return path
 
+    # -- the owner's records -------------------------------------------------------------
+
+    @functools.cached_property
+    def read_log(self) -> HealthRecordAccess:
+        visit = self.clearance
+        return HealthRecordAccess.objects.create(
+            user=self.therapist, client=visit.client, what="screening report", path="/"
+        )
+
+    @functools.cached_property
+    def vocabulary_term(self) -> VocabularyTerm:
+        return VocabularyTerm.objects.create(
+            phrase="thins my blood",
+            rule_code="blood_thinners",
+            status=VocabularyTerm.Status.ACTIVE,
+            proposed_by=self.therapist,
+        )
+
+    @functools.cached_property
+    def sign_in_records(self) -> dict:
+        """A failed sign-in, its lockout counter and a successful one (django-axes)."""
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        who = {"user_agent": "Firefox", "ip_address": "192.0.2.7", "username": "tess"}
+        extra = {"http_accept": "text/html", "path_info": "/accounts/login/"}
+        return {
+            "attempt": AccessAttempt.objects.create(
+                **who, **extra, get_data="", post_data="username=tess", failures_since_start=2
+            ),
+            "failure": AccessFailureLog.objects.create(**who, **extra),
+            "log": AccessLog.objects.create(**who, **extra),
+        }
+
+    @functools.cached_property
+    def authenticator(self):
+        """The therapist's confirmed authenticator app, and their recovery codes."""
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        StaticDevice.objects.create(user=self.therapist, name="Recovery codes")
+        return TOTPDevice.objects.create(user=self.therapist, name="Authenticator", confirmed=True)
+
+    @property
+    def recovery_codes(self):
+        from django_otp.plugins.otp_static.models import StaticDevice
+
+        return self.authenticator and StaticDevice.objects.get(user=self.therapist)
+
 
 def _mark_sent(checkin: CheckIn, token: str | None = None) -> None:
     now = timezone.now()
@@ -345,6 +395,21 @@ def _submit(page) -> None:
 def _submit_empty_clearance(page) -> None:
     with page.expect_navigation():
         page.locator("button:has-text('Record clearance')").click()
+
+
+def _enrol_authenticator(page) -> None:
+    """Set up the authenticator app from its key, as the app reads it from the QR code."""
+    import base64
+    import time
+
+    from django_otp.oath import TOTP
+
+    secret = page.inner_text("#totp-secret").strip()
+    totp = TOTP(base64.b32decode(secret), step=30, t0=0, digits=6)
+    totp.time = time.time()
+    page.fill("#id_token", f"{totp.token():06d}")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
 
 
 def _submit_empty_intake(page) -> None:
@@ -448,6 +513,16 @@ PAGES: list[Page] = [
     Page("pain-chart", THERAPIST, lambda t: f"/followup/visits/{t.escalated.pk}/pain-chart/"),
     Page("outbox", THERAPIST, lambda t: t.with_outbox("/followup/outbox/"), debug=True),
     Page("admin", THERAPIST, lambda t: "/admin/"),
+    Page("catalogue", THERAPIST, lambda t: "/screening/catalogue/"),
+    Page("two-factor-setup", THERAPIST, lambda t: "/accounts/two-factor/setup/"),
+    Page(
+        "two-factor-recovery-codes",
+        THERAPIST,
+        lambda t: "/accounts/two-factor/setup/",
+        reach=_enrol_authenticator,
+    ),
+    Page("two-factor-new-codes", THERAPIST, lambda t: "/accounts/two-factor/recovery-codes/"),
+    Page("two-factor-verify", THERAPIST, lambda t: t.authenticator and "/accounts/two-factor/"),
     # -- front desk: the staff pages it shares, then the admin -------------------------------
     Page("fd-escalations", FRONT_DESK, lambda t: t.with_queue("/followup/escalations/")),
     Page("fd-no-response", FRONT_DESK, lambda t: t.with_no_response("/followup/no-response/")),
@@ -465,7 +540,13 @@ PAGES: list[Page] = [
         FRONT_DESK,
         lambda t: f"/admin/intake/client/{t.clear.client_id}/history/",
     ),
+    Page(
+        "fd-admin-consent",
+        FRONT_DESK,
+        lambda t: f"/admin/intake/client/{t.clear.client_id}/consent/",
+    ),
     Page("fd-admin-password", FRONT_DESK, lambda t: "/admin/password_change/"),
+    Page("fd-admin-password-done", FRONT_DESK, lambda t: "/admin/password_change/done/"),
     Page("fd-admin-visits", FRONT_DESK, lambda t: t.with_today("/admin/intake/visit/")),
     Page("fd-admin-visit", FRONT_DESK, lambda t: f"/admin/intake/visit/{t.clear.pk}/change/"),
     Page("fd-admin-visit-add", FRONT_DESK, _admin("intake/visit/add")),
@@ -501,7 +582,135 @@ PAGES: list[Page] = [
     ),
     Page("su-admin-users", SUPERUSER, _admin("auth/user")),
     Page("su-admin-user", SUPERUSER, lambda t: f"/admin/auth/user/{t.therapist.pk}/change/"),
+    Page("su-admin-groups", SUPERUSER, _admin("auth/group")),
+    Page(
+        "su-admin-group",
+        SUPERUSER,
+        lambda t: f"/admin/auth/group/{Group.objects.get(name='therapist').pk}/change/",
+    ),
+    Page(
+        "su-admin-screening-list",
+        SUPERUSER,
+        lambda t: t.with_today("/admin/screening/screening/"),
+    ),
+    Page(
+        "su-admin-screening",
+        SUPERUSER,
+        lambda t: f"/admin/screening/screening/{t.clearance.current_screening().pk}/change/",
+    ),
+    Page("su-admin-flags", SUPERUSER, lambda t: t.with_today("/admin/screening/screeningflag/")),
+    Page(
+        "su-admin-flag",
+        SUPERUSER,
+        lambda t: (
+            "/admin/screening/screeningflag/"
+            f"{ScreeningFlag.objects.filter(screening__visit=t.clearance).first().pk}/change/"
+        ),
+    ),
+    Page(
+        "su-admin-clearances",
+        SUPERUSER,
+        lambda t: t.second_intake and "/admin/screening/clearance/",
+    ),
+    Page(
+        "su-admin-clearance",
+        SUPERUSER,
+        lambda t: (
+            t.second_intake
+            and f"/admin/screening/clearance/{t.clearance.client.clearances.get().pk}/change/"
+        ),
+    ),
+    Page(
+        "su-admin-vocabulary",
+        SUPERUSER,
+        lambda t: t.vocabulary_term and "/admin/screening/vocabularyterm/",
+    ),
+    Page(
+        "su-admin-vocabulary-term",
+        SUPERUSER,
+        lambda t: f"/admin/screening/vocabularyterm/{t.vocabulary_term.pk}/change/",
+    ),
+    Page("su-admin-answers", SUPERUSER, lambda t: t.escalated and "/admin/followup/checkinanswer/"),
+    Page(
+        "su-admin-answer",
+        SUPERUSER,
+        lambda t: (
+            "/admin/followup/checkinanswer/"
+            f"{CheckInAnswer.objects.filter(checkin__visit=t.escalated).first().pk}/change/"
+        ),
+    ),
+    Page(
+        "su-admin-read-log", SUPERUSER, lambda t: t.read_log and "/admin/intake/healthrecordaccess/"
+    ),
+    Page(
+        "su-admin-read-log-entry",
+        SUPERUSER,
+        lambda t: f"/admin/intake/healthrecordaccess/{t.read_log.pk}/change/",
+    ),
+    *(
+        page
+        for model, record in (
+            ("accessattempt", "attempt"),
+            ("accessfailurelog", "failure"),
+            ("accesslog", "log"),
+        )
+        for page in (
+            Page(
+                f"su-admin-{model}s",
+                SUPERUSER,
+                lambda t, model=model: t.sign_in_records and f"/admin/axes/{model}/",
+            ),
+            Page(
+                f"su-admin-{model}",
+                SUPERUSER,
+                lambda t, model=model, record=record: (
+                    f"/admin/axes/{model}/{t.sign_in_records[record].pk}/change/"
+                ),
+            ),
+        )
+    ),
+    Page(
+        "su-admin-authenticators",
+        SUPERUSER,
+        lambda t: t.authenticator and "/admin/otp_totp/totpdevice/",
+    ),
+    Page(
+        "su-admin-authenticator",
+        SUPERUSER,
+        lambda t: f"/admin/otp_totp/totpdevice/{t.authenticator.pk}/change/",
+    ),
+    Page(
+        "su-admin-authenticator-config",
+        SUPERUSER,
+        lambda t: f"/admin/otp_totp/totpdevice/{t.authenticator.pk}/config/",
+    ),
+    Page(
+        "su-admin-recovery-code-sets",
+        SUPERUSER,
+        lambda t: t.authenticator and "/admin/otp_static/staticdevice/",
+    ),
+    Page(
+        "su-admin-recovery-code-set",
+        SUPERUSER,
+        lambda t: f"/admin/otp_static/staticdevice/{t.recovery_codes.pk}/change/",
+    ),
+    Page(
+        "su-admin-outbox",
+        SUPERUSER,
+        lambda t: t.with_outbox("/admin/messaging/outboxmessage/"),
+        debug=True,
+    ),
+    Page(
+        "su-admin-outbox-message",
+        SUPERUSER,
+        lambda t: (
+            t.with_outbox("/admin/messaging/outboxmessage/")
+            and f"/admin/messaging/outboxmessage/{OutboxMessage.objects.first().pk}/change/"
+        ),
+        debug=True,
+    ),
     # -- the client, from the links in their messages -----------------------------------------
+    Page("admin-login", CLIENT, lambda t: "/admin/login/"),
     Page("checkin", CLIENT, lambda t: t.answer_link),
     Page("checkin-errors", CLIENT, lambda t: t.answer_link, reach=_submit),
     Page("checkin-done", CLIENT, lambda t: t.answer_link, reach=_answer_calmly),
