@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from clinical import vocabulary
 from followup.models import CheckIn, CheckInAnswer, Escalation, wait_after_visit
 from followup.scheduling import (
     cancel_checkins,
@@ -131,11 +132,20 @@ class CheckInAdmin(RoleAccessAdmin):
 class CheckInAnswerAdmin(RoleAccessAdmin):
     """Answers are health data: shown only with view_checkinanswer (therapists), read-only."""
 
-    list_display = ("checkin", "client_name", "score", "character", "radiating", "answered_at")
+    list_display = ("checkin", "client_name", "score", "pain", "radiating", "answered_at")
     list_select_related = ("checkin__visit__client",)
     search_fields = ("checkin__visit__client__first_name", "checkin__visit__client__last_name")
     date_hierarchy = "answered_at"
-    readonly_fields = ("checkin", "score", "character", "radiating", "red_flags", "note")
+    fields = readonly_fields = ("checkin", "score", "pain", "radiating", "warning_signs", "note")
+
+    @admin.display(description="kind of pain", ordering="character")
+    def pain(self, answer: CheckInAnswer) -> str:
+        return vocabulary.label("pain_character", answer.character)
+
+    @admin.display(description="warning signs")
+    def warning_signs(self, answer: CheckInAnswer) -> str:
+        words = [vocabulary.label("followup_red_flag", code) for code in answer.red_flags]
+        return ", ".join(words) or "none"
 
     @admin.display(description="client")
     def client_name(self, answer: CheckInAnswer) -> str:

@@ -14,12 +14,25 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
+from clinical import vocabulary
 from screening.models import Clearance, Screening, ScreeningFlag, VocabularyTerm
 from screening.services import current_catalogue
+from screening.templatetags.screening_tags import matched_words, rule_title
 from staff.admin import RoleAccessHistoryAdmin, RoleAccessInline
 from staff.roles import is_clinical_lead, is_therapist
+
+
+def _lines(items) -> str:
+    """Return items as a list in the page (or a dash for none)."""
+    if not items:
+        return "—"
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in items)))
+
+
+def _rules(codes) -> str:
+    return _lines([rule_title(code) for code in codes or ()])
 
 
 class ReadOnlyAdmin(RoleAccessHistoryAdmin):
@@ -38,11 +51,10 @@ class ReadOnlyAdmin(RoleAccessHistoryAdmin):
 class ScreeningFlagInline(RoleAccessInline, admin.TabularInline):
     model = ScreeningFlag
     fields = [
-        "code",
+        "title",
         "severity",
         "tier",
-        "title",
-        "matched",
+        "what_matched",
         "item",
         "free_text_only",
         "fuzzy_only",
@@ -50,7 +62,7 @@ class ScreeningFlagInline(RoleAccessInline, admin.TabularInline):
         "dismissed_at",
         "dismissal_reason",
         "resolution",
-        "resolved_rule",
+        "resolved_as",
         "resolution_reason",
         "resolved_by",
         "resolved_at",
@@ -69,6 +81,14 @@ class ScreeningFlagInline(RoleAccessInline, admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description="what matched")
+    def what_matched(self, flag: ScreeningFlag) -> str:
+        return _lines([matched_words(item) for item in flag.matched])
+
+    @admin.display(description="resolved as")
+    def resolved_as(self, flag: ScreeningFlag) -> str:
+        return rule_title(flag.resolved_rule) if flag.resolved_rule else "—"
+
 
 class ScreeningChangeList(ChangeList):
     """The screenings list, without each row's `result` JSON (large, and not shown there)."""
@@ -83,18 +103,43 @@ class ScreeningAdmin(ReadOnlyAdmin):
         "id",
         "visit",
         "decision",
-        "planned_modality",
+        "modality",
         "catalogue_version",
         "created_at",
         "acknowledged_by",
         "acknowledged_at",
     ]
+    # In words: the report link has everything else (the result is the engine's JSON).
+    fields = [
+        "visit",
+        "report_link",
+        "decision",
+        "effective_decision",
+        "modality",
+        "regions",
+        "visit_date",
+        "catalogue_version",
+        "supplementary_version",
+        "vocabulary_version",
+        "created_at",
+        "acknowledged_by",
+        "acknowledged_at",
+        "acknowledgement_note",
+    ]
     list_filter = ["decision", "catalogue_version", "created_at"]
     list_select_related = ["visit__client", "acknowledged_by"]
     search_fields = ["visit__client__last_name", "visit__client__first_name", "flags__code"]
     date_hierarchy = "created_at"
-    readonly_fields = ["report_link"]
+    readonly_fields = ["report_link", "modality", "regions"]
     inlines = [ScreeningFlagInline]
+
+    @admin.display(description="planned modality", ordering="planned_modality")
+    def modality(self, obj: Screening) -> str:
+        return vocabulary.label("modality", obj.planned_modality)
+
+    @admin.display(description="focus regions")
+    def regions(self, obj: Screening) -> str:
+        return ", ".join(vocabulary.label("region", r) for r in obj.focus_regions) or "—"
 
     @admin.display(description="report")
     def report_link(self, obj: Screening) -> str:
@@ -116,7 +161,7 @@ class ScreeningAdmin(ReadOnlyAdmin):
 @admin.register(ScreeningFlag)
 class ScreeningFlagAdmin(ReadOnlyAdmin):
     list_display = [
-        "code",
+        "title",
         "severity",
         "screening",
         "free_text_only",
@@ -126,6 +171,15 @@ class ScreeningFlagAdmin(ReadOnlyAdmin):
     list_filter = ["severity", "free_text_only", ("dismissed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["screening", "dismissed_by"]
     search_fields = ["code", "title"]
+    fields = [
+        "screening",
+        *(f for f in ScreeningFlagInline.fields if f not in ("what_matched", "resolved_as")),
+        "what_matched",
+        "resolved_as",
+    ]
+    readonly_fields = ["what_matched", "resolved_as"]
+    what_matched = ScreeningFlagInline.what_matched
+    resolved_as = ScreeningFlagInline.resolved_as
 
 
 @admin.register(Clearance)
@@ -148,13 +202,17 @@ class ClearanceAdmin(ReadOnlyAdmin):
         "doctor_name",
         "issued_on",
         "expires_on",
-        "codes",
+        "rules",
         "note",
         "document_link",
         "recorded_by",
         "recorded_at",
     ]
-    readonly_fields = ["document_link"]
+    readonly_fields = ["document_link", "rules"]
+
+    @admin.display(description="rules it covers")
+    def rules(self, obj: Clearance) -> str:
+        return _rules(obj.codes)
 
     @admin.display(description="document")
     def document_link(self, obj: Clearance) -> str:
@@ -162,6 +220,20 @@ class ClearanceAdmin(ReadOnlyAdmin):
             return "—"
         url = reverse("screening:clearance_document", args=[obj.pk])
         return format_html('<a href="{}">Download the letter</a>', url)
+
+
+class RuleFilter(admin.SimpleListFilter):
+    """Terms by the rule they mean, named by its title."""
+
+    title = "rule"
+    parameter_name = "rule_code"
+
+    def lookups(self, request, model_admin):
+        codes = VocabularyTerm.objects.values_list("rule_code", flat=True).distinct()
+        return sorted(((code, rule_title(code)) for code in codes), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(rule_code=self.value()) if self.value() else queryset
 
 
 @admin.register(VocabularyTerm)
@@ -172,11 +244,15 @@ class VocabularyTermAdmin(RoleAccessHistoryAdmin):
     re-screens scheduled visits (screening.hooks).
     """
 
-    list_display = ["phrase", "rule_code", "status", "proposed_by", "created_at"]
-    list_filter = ["status", "rule_code"]
+    list_display = ["phrase", "rule", "status", "proposed_by", "created_at"]
+    list_filter = ["status", RuleFilter]
     search_fields = ["phrase", "rule_code"]
     fields = ["phrase", "rule_code", "status", "note", "proposed_by", "created_at"]
     readonly_fields = ["proposed_by", "created_at"]
+
+    @admin.display(description="rule", ordering="rule_code")
+    def rule(self, obj: VocabularyTerm) -> str:
+        return rule_title(obj.rule_code)
 
     def has_module_permission(self, request) -> bool:
         return is_clinical_lead(request.user) or is_therapist(request.user)

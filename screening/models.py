@@ -9,6 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from clinical import vocabulary
+from clinical.catalogue import get_catalogue
 
 # The decision levels, most severe first, with their words (clinical.vocabulary).
 Decision = models.TextChoices(
@@ -74,7 +75,7 @@ class Screening(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Screening #{self.pk} ({self.decision})"
+        return f"Screening #{self.pk} ({self.get_decision_display()})"
 
     @property
     def is_acknowledged(self) -> bool:
@@ -196,7 +197,7 @@ class ScreeningFlag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} ({self.severity})"
+        return f"{self.title} ({self.get_severity_display()})"
 
     @property
     def is_dismissed(self) -> bool:
@@ -332,4 +333,5 @@ class VocabularyTerm(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"“{self.phrase}” → {self.rule_code}"
+        rule = get_catalogue().find_rule(self.rule_code)
+        return f"“{self.phrase}” → {rule.title if rule else self.rule_code.replace('_', ' ')}"

@@ -7,6 +7,7 @@ import re
 
 from django import template
 
+from clinical import vocabulary
 from clinical.catalogue import get_catalogue
 from intake.diff import condition_words
 
@@ -32,6 +33,37 @@ def rule_titles(text: str) -> str:
     by their titles, in quotes: the catalogue's actions point to other rules that way."""
     pattern, titles = _rule_names()
     return pattern.sub(lambda m: f"“{titles[m.group(1)]}”", text or "")
+
+
+@functools.cache
+def _code_words() -> tuple[re.Pattern, dict[str, str]]:
+    catalogue = get_catalogue()
+    words = {rule.code: f"“{rule.title}”" for rule in catalogue.rules}
+    for rule in catalogue.rules:
+        for code in rule.condition_codes:
+            words.setdefault(code, condition_words(code))
+    for code in vocabulary.MODALITY_CODES:
+        words.setdefault(code, vocabulary.label("modality", code))
+    for code in vocabulary.SEVERITY_ORDER:
+        words.setdefault(code, vocabulary.label("severity", code))
+    for region in vocabulary.REGIONS:
+        words.setdefault(region.code, region.label)
+    # A region or a level written as one plain word ("neck", "review") is a word of the
+    # sentence, not a code: only the ones written with an underscore, and "modify", are codes.
+    everyday = {r.code for r in vocabulary.REGIONS} | set(vocabulary.SEVERITY_ORDER)
+    codes = [c for c in words if c not in everyday or "_" in c or c == vocabulary.MODIFY]
+    codes.sort(key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, codes)) + r")(?![\w])")
+    return pattern, words
+
+
+@register.filter
+def codes_in_words(text: str) -> str:
+    """Name every code a clinician's note cites ("see blood_thinners, modify", "deep_tissue")
+    in words: rules by their titles in quotes, conditions, techniques, levels and regions by
+    their labels."""
+    pattern, words = _code_words()
+    return pattern.sub(lambda m: words[m.group(1)], text or "")
 
 
 @register.filter

@@ -68,8 +68,9 @@ def _codes() -> set[str]:
 
 # Words of the pages' own sentences that are also one-word codes: "Other condition",
 # "urgent first", "Weeks of pregnancy", "0 = none", "(click to clear)", "medication: warfarin
-# 5 mg", "Massage is contraindicated".
-PROSE_WORDS = {"condition", "urgent", "pregnancy", "none", "clear", "medication", "contraindicated"}
+# 5 mg", "Massage is contraindicated", "which mental conditions count" (a catalogue note).
+PROSE_WORDS = {"condition", "urgent", "pregnancy", "none", "clear", "medication", "contraindicated",
+               "mental"}  # fmt: skip
 
 
 def _everyday_words(codes: set[str]) -> set[str]:
