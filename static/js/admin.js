@@ -26,9 +26,37 @@
     });
   }
 
+  // Some admins' search box (django-otp's) is named by its title alone.
+  function nameSearchBox() {
+    var search = document.getElementById("searchbar");
+    if (search && !search.getAttribute("aria-label")) { search.setAttribute("aria-label", "Search"); }
+  }
+
+  // An inline table's first column (the record's name) and its last (delete) have empty
+  // headers; a screen reader reads a header for every cell.
+  function nameEmptyHeaders() {
+    document.querySelectorAll(".inline-group thead th").forEach(function (th) {
+      if (th.textContent.trim() || th.querySelector(".clinic-sr-only")) { return; }
+      var text = document.createElement("span");
+      text.className = "clinic-sr-only";
+      text.textContent = th.classList.contains("original") ? "Record" : "Other";
+      th.appendChild(text);
+    });
+  }
+
+  // An image with no text (django-otp's QR code) is named for what it shows.
+  function nameImages() {
+    document.querySelectorAll("#content img:not([alt])").forEach(function (img) {
+      img.setAttribute("alt", "QR code of the authenticator's key");
+    });
+  }
+
   function fix() {
     nameAutocompletes();
     roleHelpIcons();
+    nameSearchBox();
+    nameEmptyHeaders();
+    nameImages();
   }
 
   // The widgets are built by other scripts, some after the page has loaded: fix what is
