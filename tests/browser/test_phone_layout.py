@@ -1,5 +1,6 @@
 """Every page on a phone (390 x 844): a full-page screenshot in test-artifacts/phone/, and
-nothing wider than the screen (the document is exactly as wide as the viewport)."""
+nothing wider than the screen (the document, and its screenshot, exactly as wide as the
+viewport)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ WIDTHS = """(screen) => ({
 })"""
 
 
+def _png_width(path) -> int:
+    """Return a PNG's width in pixels (from its header)."""
+    with open(path, "rb") as png:
+        header = png.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return int.from_bytes(header[16:20], "big")
+
+
 def _cases():
     for page in PAGES:
         reason = ADMIN_CLASS_FIXES.get(page.name)
@@ -35,8 +44,11 @@ def _cases():
 @pytest.mark.parametrize("page", list(_cases()))
 def test_every_page_fits_a_phone_screen(open_page, page):
     tab = open_page(page, phone=True)
-    tab.shot(f"phone/{page.name}")
+    shot = tab.shot(f"phone/{page.name}")
     widths = tab.page.evaluate(WIDTHS, PHONE["width"])
+    # The full-page screenshot in test-artifacts/ is exactly the screen's width too.
+    scale = tab.page.evaluate("window.devicePixelRatio")
+    assert _png_width(shot) == PHONE["width"] * scale, f"{shot.name} is wider than the phone"
     assert widths["document"] == PHONE["width"], (
         f"{page.name} is {widths['document']} px wide on a {PHONE['width']} px phone; "
         f"sticking out: {widths['sticking_out']}"
