@@ -57,7 +57,9 @@ def first_due(visit: Visit, now: datetime.datetime) -> datetime.datetime:
     return quiet_until(due)
 
 
-def schedule_links(*, visit: Visit, now: datetime.datetime | None = None) -> list[IntakeLink]:
+def schedule_links(
+    *, visit: Visit, now: datetime.datetime | None = None, due: datetime.datetime | None = None
+) -> list[IntakeLink]:
     """Create the visit's health form message and its reminder, unless they exist already.
 
     Nothing for a visit already started, a client who opted out of messages or one with no
@@ -72,7 +74,7 @@ def schedule_links(*, visit: Visit, now: datetime.datetime | None = None) -> lis
     if client.opted_out_at is not None or not channels:
         return []
     made = []
-    due = first_due(visit, now)
+    due = due or first_due(visit, now)
     plan = [(IntakeLinkPurpose.INVITE, due)]
     reminder_due = quiet_until(visit.scheduled_at - REMINDER_BEFORE)
     if due + datetime.timedelta(hours=1) < reminder_due < visit.scheduled_at:
@@ -129,13 +131,8 @@ def resend_link(*, visit: Visit) -> IntakeLink | None:
         if visit.intake_links.filter(status=LinkStatus.ANSWERED).exists():
             return None
         cancel_links(visit=visit, reason="replaced by a new link")
-        return IntakeLink.objects.create(
-            visit=visit,
-            purpose=IntakeLinkPurpose.INVITE,
-            due_at=quiet_until(now),
-            channels=channels,
-            expires_at=visit.scheduled_at,
-        )
+        # The new message now, and the day-before reminder again if there is time for it.
+        return schedule_links(visit=visit, now=now, due=quiet_until(now))[0]
 
 
 def opt_out(*, client: Client) -> int:
