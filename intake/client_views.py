@@ -118,7 +118,10 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
             request.session.cycle_key()
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, []), link.pk]
             return redirect(_step_url(token, client_links.next_step(link)))
+        # A fresh form: the page repeats nothing typed, so a locked link reads the same.
         wrong = True
+        form = DateOfBirthForm()
+        form.fields["date_of_birth"].widget.attrs["aria-describedby"] = "dob-wrong"
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -134,10 +137,11 @@ def _open_link(request: HttpRequest, token: str) -> IntakeLink | HttpResponse:
         return _unusable(request)
     if link.status == LinkStatus.ANSWERED and _verified(request, link):
         return redirect("intake:link_done", token=token)
+    if not _verified(request, link):
+        # Before the date of birth, a locked link leads where an open one does.
+        return redirect("intake:link", token=token)
     if not link.usable():
         return _unusable(request)
-    if not _verified(request, link):
-        return redirect("intake:link", token=token)
     return link
 
 
