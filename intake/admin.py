@@ -329,18 +329,9 @@ class ConsentTextAdmin(RoleAccessAdmin):
 
     list_display = ("version", "created_at", "created_by")
     fields = ("version", "text")
-    readonly_fields = ()
-
-    def get_readonly_fields(self, request, obj=None):
-        # A stored version is read-only: intakes name the version their client signed.
-        return ("version", "text", "created_at", "created_by") if obj is not None else ()
-
-    def get_fields(self, request, obj=None):
-        if obj is not None:
-            return ("version", "text", "created_at", "created_by")
-        return ("version", "text")
 
     def has_change_permission(self, request, obj=None):
+        # A stored version is read-only: intakes name the version their client signed.
         return False
 
     def has_delete_permission(self, request, obj=None):
