@@ -35,6 +35,8 @@ NOT_PAGES: dict[str, str] = {
     "screening:resolve": FORM_TARGET,
     "screening:count": FORM_TARGET,
     "screening:clearance_document": "a download (the letter), never a page",
+    "screening:form_reviewed": FORM_TARGET,
+    "intake:link_done": "reached only by sending the form (form-done, a step of the form link)",
     "followup:escalation_acknowledge": FORM_TARGET,
     "followup:escalation_resolve": FORM_TARGET,
     "followup:mark_called": FORM_TARGET,
