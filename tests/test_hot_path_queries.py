@@ -58,11 +58,10 @@ def assert_statements(queries: CaptureQueriesContext, expected: list[tuple[str, 
 
 # A therapist's session, then the intake stored and the client's one scheduled visit moved
 # onto it and screened again.
+# The user's groups, for the role, come from the cache (staff.role_cache): no query.
 STAFF_REQUEST = [
     ("SELECT", "django_session"),  # the session
     ("SELECT", "auth_user"),  # the signed-in user
-    ("SELECT", "auth_group"),  # the user's groups: role for deny-by-default (staff.access)
-    ("SELECT", "auth_group"),  # the user's groups again: therapist_required
 ]
 SESSION_SAVE = [
     SAVEPOINT,

@@ -183,54 +183,51 @@ PAGES = [
 
 
 # The exact number of statements each page issues with MANY rows (the same as with FEW).
-# Every staff page starts with the session, the user and the user's role, and ends with the
-# session's save (SAVEPOINT, UPDATE, RELEASE under the test runner: idle expiry moves on).
-# "role" is the groups read for deny-by-default, "therapist?"/"front desk?" a role check of a
-# view, "nav" the groups read for the navigation bar; "count" a paginator's COUNT(*).
+# Every staff page starts with the session and the user, and ends with the session's save
+# (SAVEPOINT, UPDATE, RELEASE under the test runner: the idle expiry moves on). The user's
+# groups, for the role, come from the cache after the warming load (staff.role_cache): no
+# query. "count" is a paginator's COUNT(*).
 EXACT_QUERIES = {
-    # session, user, role, therapist?, nav, visits with decisions, session save x3
-    "day list": 9,
-    "day list, all therapists": 9,
-    # session, user, role, therapist?, client, read-log row, nav, intakes, nav again (the
-    # client section), clearances, visits with decisions and follow-up, session save x3
-    "client page": 14,
-    # session, user, role, therapist?, count, nav, clients, session save x3
-    "client list": 10,
-    # session, user, role, therapist?, count, therapist? (reasons shown), escalations,
-    # read-log rows, nav, session save x3
-    "escalation queue (therapist)": 12,
-    # session, user, role, therapist?, front desk?, count, therapist?, nav, escalations,
-    # session save x3
-    "escalation queue (front desk)": 12,
-    # session, user, role, therapist?, front desk?, count, nav, to call, called, session
-    # save x3
-    "no-response list": 12,
-    # session, user, role, user and group permissions, count x2 (filtered and total),
-    # clinical lead?, therapist?, clients, nav, date hierarchy x2, session save x3
-    "admin clients (front desk)": 16,
-    # session, user, count x2, clients, nav, date hierarchy x2, session save x3
-    "admin clients": 11,
-    # session, user, role, permissions x2, therapist choices, count x2, clinical lead?,
-    # therapist?, visits, nav, date hierarchy x2, modality filter, session save x3
-    "admin visits (front desk)": 18,
-    # session, user, therapists, count x2, visits, their clients, read-log rows, nav, date
+    # session, user, visits with decisions, session save x3
+    "day list": 6,
+    "day list, all therapists": 6,
+    # session, user, client, read-log row, intakes, clearances, visits with decisions and
+    # follow-up, session save x3
+    "client page": 10,
+    # session, user, count, clients, session save x3
+    "client list": 7,
+    # session, user, count, escalations, read-log rows, session save x3
+    "escalation queue (therapist)": 8,
+    # session, user, count, escalations, session save x3
+    "escalation queue (front desk)": 7,
+    # session, user, count, to call, called, session save x3
+    "no-response list": 8,
+    # session, user, user and group permissions, count x2 (filtered and total), clients,
+    # date hierarchy x2, session save x3
+    "admin clients (front desk)": 12,
+    # session, user, count x2, clients, date hierarchy x2, session save x3
+    "admin clients": 10,
+    # session, user, permissions x2, therapist choices, count x2, visits, date hierarchy x2,
+    # modality filter, session save x3
+    "admin visits (front desk)": 14,
+    # session, user, therapist choices, count x2, visits, their clients, read-log rows, date
     # hierarchy x2, modality filter, session save x3
-    "admin visits": 15,
-    # session, user, count x2, intakes, their clients, read-log rows, nav, date hierarchy x2,
+    "admin visits": 14,
+    # session, user, count x2, intakes, their clients, read-log rows, date hierarchy x2,
     # session save x3
-    "admin intakes": 13,
-    # session, user, count x2, screenings, their clients, read-log rows, nav, date hierarchy
-    # x2, catalogue filter, session save x3
-    "admin screenings": 14,
-    # session, user, count x2, check-ins, their visits, their clients, nav, date hierarchy
+    "admin intakes": 12,
+    # session, user, count x2, screenings, their clients, read-log rows, date hierarchy x2,
+    # catalogue filter, session save x3
+    "admin screenings": 13,
+    # session, user, count x2, check-ins, their visits, their clients, date hierarchy x2,
+    # offset filter, session save x3
+    "admin check-ins": 13,
+    # session, user, permissions x2, count x2, check-ins, visits, clients, date hierarchy
     # x2, offset filter, session save x3
-    "admin check-ins": 14,
-    # session, user, role, permissions x2, count x2, clinical lead?, therapist?, check-ins,
-    # visits, clients, nav, date hierarchy x2, offset filter, session save x3
-    "admin check-ins (front desk)": 19,
-    # session, user, count x2, escalations, their clients, read-log rows, nav, date
-    # hierarchy x2, session save x3
-    "admin escalations": 13,
+    "admin check-ins (front desk)": 15,
+    # session, user, count x2, escalations, their clients, read-log rows, date hierarchy x2,
+    # session save x3
+    "admin escalations": 12,
 }
 
 
