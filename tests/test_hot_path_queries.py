@@ -70,9 +70,8 @@ SESSION_SAVE = [
 ]
 INTAKE_POST = [
     *STAFF_REQUEST,
-    ("SELECT", "intake_client"),  # the client of the URL (404 if none)
     SAVEPOINT,  # the intake's transaction
-    ("SELECT FOR UPDATE", "intake_client"),  # the client locked: one `previous` chain
+    ("SELECT FOR UPDATE", "intake_client"),  # the client (404 if none), read once, locked
     ("SELECT", "intake_intake"),  # the latest intake's id, the new one's `previous`
     ("INSERT", "intake_intake"),  # the intake
     ("INSERT", "intake_historicalintake"),  # its change history
