@@ -110,20 +110,20 @@ def test_the_intake_post_issues_only_its_statements(client, therapist):
 # ---- the check-in answer page ------------------------------------------------------------
 
 FIND_CHECKIN = [
-    ("SELECT", "followup_checkin"),  # the check-in by its link's hash
+    ("SELECT", "followup_checkin"),  # the check-in by its link's hash (the row alone)
 ]
 RECORD_ANSWER = [
     SAVEPOINT,  # the answer's transaction
-    ("SELECT FOR UPDATE", "followup_checkin"),  # the check-in locked: one answer, ever
+    ("SELECT FOR UPDATE", "followup_checkin"),  # the check-in by its link, locked: one answer
     ("INSERT", "followup_checkinanswer"),  # the answer
     ("UPDATE", "followup_checkin"),  # the check-in answered
-    ("SELECT FOR UPDATE", "intake_visit"),  # the visit locked: one evaluation at a time
+    ("SELECT FOR UPDATE", "intake_visit"),  # the visit's baseline, locked: one evaluation
     ("SELECT", "followup_checkinanswer"),  # every answer of the visit, for the policy
 ]
+# GET: the blank page itself is rendered once per process (followup.pages).
 CHECKIN_GET = [*FIND_CHECKIN]
-CHECKIN_POST_CALM = [*FIND_CHECKIN, *RECORD_ANSWER, RELEASE]
+CHECKIN_POST_CALM = [*RECORD_ANSWER, RELEASE]
 CHECKIN_POST_ESCALATING = [
-    *FIND_CHECKIN,
     *RECORD_ANSWER,
     ("SELECT", "followup_escalation"),  # the visit's escalation levels so far
     ("SELECT", "followup_escalation"),  # get_or_create: none at this level yet
