@@ -27,7 +27,7 @@ from followup.escalations import enqueue_therapist_notification
 from followup.models import CheckIn, CheckInAnswer, Escalation
 from intake.models import Intake, Visit
 from messaging.links import hash_token
-from screening.models import Screening, ScreeningFlag
+from screening.models import Screening, ScreeningFlag, VocabularyTerm
 
 _PAGE = (
     "<!doctype html><title>fair floor</title><form method=post>"
@@ -112,6 +112,12 @@ def intake(request, client_id: int):
 
 
 def _screen_again(cursor, visit_id: int, intake_id: int, now, user) -> None:
+    # Screening reads the clinic's active vocabulary, then the visit's current screening.
+    cursor.execute(
+        "SELECT phrase, rule_code FROM screening_vocabularyterm WHERE status = %s ORDER BY 1, 2",
+        [VocabularyTerm.Status.ACTIVE],
+    )
+    cursor.fetchall()
     cursor.execute(
         "SELECT id FROM screening_screening WHERE visit_id = %s "
         "ORDER BY created_at DESC, id DESC LIMIT 1",
