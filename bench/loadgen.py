@@ -45,6 +45,7 @@ class Session:
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         self.cookies: dict[str, str] = {}
         self.extra_headers: dict[str, str] = {}
+        self.location = ""  # the last response's Location header (a redirect's target)
 
     def request(
         self, method: str, path: str, form: dict | list | None = None, expect=(200,)
@@ -80,6 +81,7 @@ class Session:
         if 300 <= response.status < 400:
             # The next page would show these messages and clear them (Django's cookie storage).
             self.cookies.pop(MESSAGES_COOKIE, None)
+        self.location = response.headers.get("Location", "")
         if response.will_close:
             self.conn.close()
         if response.status not in expect:

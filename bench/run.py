@@ -105,6 +105,12 @@ class Bench:
         import django
 
         django.setup()
+        from django.conf import settings
+        from django.urls import clear_url_caches
+
+        # As the bench's server (bench/wsgi.py): the site, its floors and the fair floors.
+        settings.ROOT_URLCONF = "bench.urls"
+        clear_url_caches()
         from django.core.management import call_command
 
         self.log(f"migrating {infra_mod.DB_NAME} ...")
@@ -141,7 +147,9 @@ class Bench:
             # Each intake re-screens its client's scheduled visit, as in a clinic.
             seed.scheduled_visits(self.cast, intake_clients)
         intakes = generate(2_000, seed=7)
-        env = infra_mod.bench_env(BEHIND_PROXY="1")
+        # Behind a proxy on 127.0.0.1: each simulated client is counted under its own
+        # X-Forwarded-For address by the token pages' rate limit.
+        env = infra_mod.bench_env(BEHIND_PROXY="1", TRUSTED_PROXIES="127.0.0.1/32")
         base = self.infra.start_gunicorn(env, app=self.app, workers=2)
         self.log(f"gunicorn (2 workers) on {base}")
         try:
