@@ -128,7 +128,7 @@ def test_http_rows_run_one_tiny_iteration(live_server, floor_urls, settings):
         live_server.url,
         clients=made["clients"],
         intakes=intakes.generate(3),
-        seconds=0.3,
+        seconds=1.5,
         users=1,
         rounds=1,
         warmup=0,
