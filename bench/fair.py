@@ -27,6 +27,7 @@ from followup.escalations import enqueue_therapist_notification
 from followup.models import CheckIn, CheckInAnswer, Escalation
 from intake.models import Intake, Visit
 from messaging.links import hash_token
+from messaging.models import ANSWERABLE
 from screening.models import Screening, ScreeningFlag, VocabularyTerm
 
 _PAGE = (
@@ -167,25 +168,28 @@ def answer(request, token: str):
         if request.method == "GET":
             cursor.execute(_FIND, [hash_token(token)])
             row = cursor.fetchone()
-            if row is None or row[2] != "sent" or row[3] <= now:
+            if row is None or row[2] not in ANSWERABLE or row[3] <= now:
                 return HttpResponse(status=404)
             return HttpResponse(_PAGE)
         with transaction.atomic():
             cursor.execute(_FIND + _lock(), [hash_token(token)])
             row = cursor.fetchone()
-            if row is None or row[2] != "sent" or row[3] <= now:
+            if row is None or row[2] not in ANSWERABLE or row[3] <= now:
                 return HttpResponse(status=404)
             checkin_id, visit_id = row[0], row[1]
             score = int(request.POST.get("score", "0"))
             character = request.POST.get("character", "none")
+            # The link closed, as messaging.links.mark_answered does.
+            cursor.execute(
+                f"UPDATE {CheckIn._meta.db_table} SET status = 'answered', "
+                "sent_at = COALESCE(sent_at, claimed_at, %s), claimed_at = NULL, "
+                "next_attempt_at = NULL WHERE id = %s AND expires_at > %s",
+                [now, checkin_id, now],
+            )
             cursor.execute(
                 f"INSERT INTO {CheckInAnswer._meta.db_table} (checkin_id, score, character, "
                 "radiating, red_flags, note, answered_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 [checkin_id, score, character, False, "[]", "", now],
-            )
-            cursor.execute(
-                f"UPDATE {CheckIn._meta.db_table} SET status = 'answered' WHERE id = %s",
-                [checkin_id],
             )
             cursor.execute(
                 f"SELECT baseline_pain FROM intake_visit WHERE id = %s{_lock()}", [visit_id]

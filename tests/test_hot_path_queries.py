@@ -115,8 +115,8 @@ FIND_CHECKIN = [
 RECORD_ANSWER = [
     SAVEPOINT,  # the answer's transaction
     ("SELECT FOR UPDATE", "followup_checkin"),  # the check-in by its link, locked: one answer
+    ("UPDATE", "followup_checkin"),  # its link closed: answered (messaging.links)
     ("INSERT", "followup_checkinanswer"),  # the answer
-    ("UPDATE", "followup_checkin"),  # the check-in answered
     ("SELECT FOR UPDATE", "intake_visit"),  # the visit's baseline, locked: one evaluation
     ("SELECT", "followup_checkinanswer"),  # every answer of the visit, for the policy
 ]
