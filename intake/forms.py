@@ -323,10 +323,14 @@ class IntakeForm(SingleValueMixin, forms.Form):
             self._add_condition_fields({self._condition_keys[name]})
         return super().__getitem__(name)
 
+    def condition_fields(self, rule, name: str) -> dict[str, forms.Field]:
+        """Return the fields of one catalogue condition (a subclass may word them its way)."""
+        return _condition_fields(rule, name)
+
     def _add_condition_fields(self, names: set[str] | None) -> None:
         for _category, rule, name in self.condition_rules:
             if (names is None or name in names) and name not in self.fields:
-                self.fields.update(_condition_fields(rule, name))
+                self.fields.update(self.condition_fields(rule, name))
 
     def condition_groups(self) -> list[tuple[str, list[dict]]]:
         """Return the catalogue conditions grouped by category, with their bound fields."""
