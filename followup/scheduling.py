@@ -17,6 +17,7 @@ from django.utils import timezone
 from followup.models import CheckIn, CheckInStatus
 from intake.models import Channel, Client, Visit
 from messaging.channels import EMAIL, SMS
+from messaging.timing import quiet_until
 
 logger = logging.getLogger(__name__)
 
@@ -37,25 +38,6 @@ def policy_hours_for(position: int) -> int:
 def checkin_position(policy_hours: int) -> int:
     """Return the 1-based place of the check-in at `policy_hours` (24 h is the first)."""
     return max(policy_hours // POLICY_HOURS_STEP, 1)
-
-
-def quiet_until(moment: datetime.datetime) -> datetime.datetime:
-    """Return `moment`, or the end of the quiet period it falls in (clinic's local time)."""
-    quiet = settings.FOLLOWUP_QUIET_HOURS
-    if not quiet:
-        return moment
-    start, end = quiet
-    local = timezone.localtime(moment)
-    hour = local.hour
-    wraps = start > end  # e.g. 21-08 spans midnight
-    in_quiet = (hour >= start or hour < end) if wraps else (start <= hour < end)
-    if not in_quiet:
-        return moment
-    end_day = local.date()
-    if wraps and hour >= start:
-        end_day += datetime.timedelta(days=1)
-    zone = timezone.get_current_timezone()
-    return datetime.datetime.combine(end_day, datetime.time(end), tzinfo=zone)
 
 
 def channels_for(client: Client) -> list[str]:
