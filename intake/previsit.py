@@ -146,6 +146,13 @@ def opt_out(*, client: Client) -> int:
         ).update(status=LinkStatus.CANCELLED, claimed_at=None, last_error="the client opted out")
 
 
+def clear_stale_drafts(now: datetime.datetime) -> int:
+    """Empty the answers in progress of links that can no longer be used (a step of the
+    tick): a form never sent keeps no health data once its link expired or was replaced."""
+    stale = IntakeLink.objects.exclude(status__in=LIVE).exclude(draft={})
+    return stale.update(draft={}, steps_done=[])
+
+
 # ---- the form's status per visit ---------------------------------------------------------
 
 
