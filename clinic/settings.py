@@ -5,6 +5,9 @@ Every value is checked here, at start: a bad one stops the process with the vari
 and the reason. With DEBUG off the development shortcuts are refused (the development
 SECRET_KEY, no EMAIL_URL, SMS_BACKEND unset or console). To add a variable, read it with one
 of the helpers of clinic/environment.py and add its row to the README.
+
+Over 400 lines on purpose: Django reads its settings from one module, and each variable's
+check sits beside the setting it feeds so that one place shows what a deployment can set.
 """
 
 from __future__ import annotations

@@ -120,11 +120,12 @@ def submit(link: IntakeLink, *, form, ip: str | None) -> Submitted:
             consent_method=ConsentMethod.CLIENT_LINK,
             consent_version=form.consent_version,
         )
-        now = timezone.now()
-        updated = IntakeLink.objects.filter(
-            pk=row.pk, status=LinkStatus.SENT, token_hash=row.token_hash
-        ).update(status=LinkStatus.ANSWERED, intake=intake, submitted_at=now, draft={})
-        if not updated:
+        # One answer closes the link, whichever copy of the message the client opened (a
+        # copy still being sent carries the same link).
+        IntakeLink.objects.filter(pk=row.pk).update(
+            intake=intake, submitted_at=timezone.now(), draft={}
+        )
+        if not links.mark_answered(row):
             raise RuntimeError("the link moved on while locked")
         row.visit.intake_links.filter(status__in=LIVE).exclude(pk=row.pk).update(
             status=LinkStatus.CANCELLED,
