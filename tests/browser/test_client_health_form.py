@@ -10,6 +10,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from clinical.catalogue import get_catalogue
 from clinical.intake import parse_intake
 from intake.linkmodels import IntakeLink
 from intake.models import Intake
@@ -30,6 +31,9 @@ def clinic(live_server, settings, celery_in_process):
     settings.DEBUG = True
     settings.EMAIL_BACKEND = "messaging.channels.OutboxEmailBackend"
     settings.FOLLOWUP_QUIET_HOURS = None
+    # Load the rule catalogue now (the form's conditions come from it): its first load takes
+    # seconds on a busy machine, which a navigation must not wait for.
+    get_catalogue(supplementary=settings.SCREENING_SUPPLEMENTARY)
     therapist = UserFactory(
         username="tess", first_name="Tess", last_name="Ng", groups=["therapist"],
         email="tess@clinic.example",
