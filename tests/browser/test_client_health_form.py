@@ -60,6 +60,21 @@ def _link_from_the_outbox(staff_tab, email: str) -> str:
     return card.locator("a[href*='/i/']:not([href*='opt-out'])").first.get_attribute("href")
 
 
+TAP_TARGETS = (
+    "main .client-check, main button, main a.btn, main summary, .body-map-choices .form-check"
+)
+
+
+def _small_targets(page) -> list[str]:
+    """Return the tap targets on the page lower than 44 px (none should be)."""
+    small = []
+    for target in page.locator(TAP_TARGETS).all():
+        box = target.bounding_box()
+        if box is not None and box["height"] < 44:
+            small.append(f"{target.inner_text()[:40]!r}: {box['height']:.0f} px")
+    return small
+
+
 def _next(page) -> None:
     with page.expect_navigation():
         page.locator("main button[type=submit]").first.click()
@@ -102,6 +117,7 @@ def test_a_new_client_fills_in_the_form_on_a_phone(browser_factory, clinic):
     _tap(page, "cond_thrombosis")
     page.fill("#id_other_0_code", "my knee clicks")
     tab.shot("client-form-conditions")
+    assert _small_targets(page) == []
     _next(page)
     _next(page)  # pregnancy: nothing
     page.fill("#id_medications", "warfarin 5 mg")
@@ -115,6 +131,7 @@ def test_a_new_client_fills_in_the_form_on_a_phone(browser_factory, clinic):
     assert page.locator('input[name="pain_regions"][value="legs"]').is_checked()
     assert "Legs" in page.locator("[data-chosen]").inner_text()
     tab.shot("client-form-pain")
+    assert _small_targets(page) == []
     _next(page)
 
     # Back keeps the answers.
