@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
+from staff.role_cache import group_names
 from staff.roles import FRONT_DESK, THERAPIST_GROUPS
 
 
@@ -10,8 +11,8 @@ def clinic(request):
     """Expose the clinic's name and phone, and the user's role, to every template."""
     user = getattr(request, "user", None)
     staff = bool(user is not None and user.is_authenticated and user.is_active)
-    # One query for both roles, with staff.roles' rules (it asks once per role).
-    groups = set(user.groups.values_list("name", flat=True)) if staff else set()
+    # The groups read once for the request (staff.role_cache), with staff.roles' rules.
+    groups = group_names(user) if staff else frozenset()
     therapist = staff and (user.is_superuser or bool(groups & set(THERAPIST_GROUPS)))
     front_desk = FRONT_DESK in groups
     return {

@@ -25,6 +25,7 @@ from followup import answers, escalations, scheduling
 from followup.advice import advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
 from followup.models import Escalation, EscalationLevel, EscalationStatus
+from followup.pages import blank_answer_page
 from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
 from staff.addresses import client_address
@@ -107,15 +108,17 @@ def _link_unusable(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """Show the check-in form (GET changes nothing) and record the one answer (POST)."""
-    checkin = answers.find_checkin(token)
-    if checkin is None or not checkin.is_answerable():
-        return _link_unusable(request)
     form = CheckInAnswerForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        outcome = answers.record_answer(checkin=checkin, **form.cleaned_data)
+        # The check-in is found and locked in one query; an unusable link records nothing.
+        outcome = answers.record_link_answer(token=token, **form.cleaned_data)
         if not outcome.recorded:
             return _link_unusable(request)
         return render(request, "followup/answer_done.html", {"advice": advice_for(outcome.level)})
+    if answers.find_answerable(token) is None:
+        return _link_unusable(request)
+    if not form.is_bound:
+        return blank_answer_page(request)
     return render(request, "followup/answer.html", {"form": form})
 
 

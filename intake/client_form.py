@@ -75,7 +75,7 @@ class ClientIntakeForm(IntakeForm):
             "pregnancy_due_date": _("Due date"),
             "medications": _("Medicines you take"),
             "recent_illness_name": _(
-                "An illness in the last few weeks (a cold, flu, an operation)"
+                "An illness or a stay in hospital in the last few weeks (a cold, for example)"
             ),
             "recent_illness_recovered_on": _("Better since"),
             "pain_score": _("Your pain now, from 0 (none) to 10 (the worst)"),
@@ -102,11 +102,12 @@ class ClientIntakeForm(IntakeForm):
             ("", _("Choose one")),
             *((c.code, c.label) for c in vocabulary.PAIN_CHARACTERS),
         ]
-        for _category, rule, name in self.condition_rules:
-            self.fields[f"{name}_acute"].label = _("bad right now")
-            self.fields[f"{name}_notes"].label = _("more about %(condition)s") % {
-                "condition": rule.title
-            }
+
+    def condition_fields(self, rule, name: str) -> dict[str, forms.Field]:
+        fields = super().condition_fields(rule, name)
+        fields[f"{name}_acute"].label = _("bad right now")
+        fields[f"{name}_notes"].label = _("more about %(condition)s") % {"condition": rule.title}
+        return fields
 
     def clean_signature_name(self):
         try:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -106,21 +107,13 @@ def client_detail(request, client_id: int):
 @require_http_methods(["GET", "POST"])
 def intake_create(request, client_id: int):
     """Record a new health history; a returning client's last one is shown for review."""
-    client = get_object_or_404(Client, pk=client_id)
     if request.method == "POST":
-        # A valid form never shows the previous intake (the values sent win over it), and
-        # intake_record reads it again under the client's lock: read it only to show errors.
-        form = IntakeForm(request.POST, client=client)
-        if form.is_valid():
-            intake = services.intake_record(
-                client=client,
-                data=form.cleaned_data["intake"],
-                by=request.user,
-                ip=client_address(request),
-                signature_name=form.cleaned_data["signature_name"],
-            )
+        intake, client = _record_intake(request, client_id)
+        if intake is not None:
             messages.success(request, "Health history recorded.")
             return redirect("intake:intake_detail", intake_id=intake.pk)
+    else:
+        client = get_object_or_404(Client, pk=client_id)
     previous = client.latest_intake()
     initial = IntakeForm.initial_from(previous) if previous else {}
     form = IntakeForm(request.POST or None, client=client, initial=initial)
@@ -129,6 +122,28 @@ def intake_create(request, client_id: int):
     status = 400 if form.is_bound else 200
     context = {"client": client, "form": form, "previous": previous}
     return render(request, "intake/intake_form.html", context, status=status)
+
+
+def _record_intake(request, client_id: int) -> tuple[Intake | None, Client]:
+    """Validate and store a posted intake, reading the client once, under its lock.
+
+    A valid form never shows the previous intake (the values sent win over it), and
+    intake_record reads it under the lock: it is read only to show errors.
+    """
+    with transaction.atomic():
+        client = get_object_or_404(Client.objects.select_for_update(), pk=client_id)
+        form = IntakeForm(request.POST, client=client)
+        if not form.is_valid():
+            return None, client
+        intake = services.intake_record(
+            client=client,
+            data=form.cleaned_data["intake"],
+            by=request.user,
+            ip=client_address(request),
+            signature_name=form.cleaned_data["signature_name"],
+            client_locked=True,
+        )
+    return intake, client
 
 
 @therapist_required

@@ -18,11 +18,13 @@ class StaffConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_migrate
 
+        from staff import role_cache
         from staff.roles import ensure_staff_groups
 
         # A member of staff is shown by name wherever the admin or a page prints a user
         # (lists, filters, choices, read-only fields, change histories), not by login name.
         get_user_model().__str__ = staff_name
+        role_cache.connect()
 
         # After migrate (and after the flush that ends a transactional test), so the groups
         # and their permissions always exist. Django sends post_migrate only for apps with
