@@ -21,6 +21,7 @@ from followup import escalation as policy
 from followup.messages import therapist_notice
 from followup.models import (
     CheckIn,
+    CheckInAnswer,
     CheckInStatus,
     Escalation,
     EscalationLevel,
@@ -125,10 +126,13 @@ def notify_therapist(escalation: Escalation) -> None:
     this_attempt = Escalation.objects.filter(pk=escalation.pk, notify_attempts=attempt)
 
     queue_link = site_link(reverse("followup:escalation_queue"))
+    urgent = escalation.level == EscalationLevel.URGENT
     deliveries = alert_staff(
         user=escalation.visit.therapist,
-        notice=therapist_notice(queue_link=queue_link),
-        urgent=escalation.level == EscalationLevel.URGENT,
+        notice=therapist_notice(
+            queue_link=queue_link, urgent=urgent, has_note=_has_client_note(escalation)
+        ),
+        urgent=urgent,
     )
     errors = delivery_errors(deliveries)
     if any(d.ok for d in deliveries):
@@ -145,6 +149,15 @@ def notify_therapist(escalation: Escalation) -> None:
         notify_status=NotifyStatus.FAILED, notify_error=errors, notify_retry_at=retry_at
     )
     logger.warning("escalation %s: therapist alert failed (attempt %s)", escalation.pk, attempt)
+
+
+def _has_client_note(escalation: Escalation) -> bool:
+    """Return whether the client wrote a note with any answer of the escalated visit."""
+    return (
+        CheckInAnswer.objects.filter(checkin__visit_id=escalation.visit_id)
+        .exclude(note="")
+        .exists()
+    )
 
 
 def acknowledge_escalation(*, escalation: Escalation, by, note: str) -> bool:

@@ -56,13 +56,21 @@ def checkin_notice(*, answer_link: str, opt_out_link: str) -> Notice:
     return Notice(subject=f"{clinic}: {QUESTION}", email_body=email_body, sms_body=sms_body)
 
 
-def therapist_notice(*, queue_link: str) -> Notice:
-    """Return the alert a therapist receives when a client's follow-up escalates."""
+def therapist_notice(*, queue_link: str, urgent: bool = False, has_note: bool = False) -> Notice:
+    """Return the alert a therapist receives when a client's follow-up escalates.
+
+    It says how pressing the case is and whether the client wrote a note, never what.
+    """
     clinic = settings.CLINIC_NAME
-    text = "A client's follow-up needs your review"
-    email_body = f"{text}. Open the escalation queue:\n{queue_link}\n\n{clinic}\n"
+    text = (
+        "Urgent: a client's follow-up needs your attention today"
+        if urgent
+        else "A client's follow-up needs your review"
+    )
+    note = " The client added a note." if has_note else ""
+    email_body = f"{text}.{note} Open the escalation queue:\n{queue_link}\n\n{clinic}\n"
     return Notice(
         subject=f"{clinic}: {text}",
         email_body=email_body,
-        sms_body=f"{clinic}: {text}. Open {queue_link}",
+        sms_body=f"{clinic}: {text}.{note} Open {queue_link}",
     )

@@ -22,7 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from followup import answers, escalations, scheduling
-from followup.advice import advice_for
+from followup import escalation as policy
+from followup.advice import EMERGENCY, advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
 from followup.models import Escalation, EscalationLevel, EscalationStatus
 from intake.audit import record_health_read, record_health_reads
@@ -115,7 +116,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         outcome = answers.record_answer(checkin=checkin, **form.cleaned_data)
         if not outcome.recorded:
             return _link_unusable(request)
-        return render(request, "followup/answer_done.html", {"advice": advice_for(outcome.level)})
+        emergency = policy.needs_emergency_services(form.cleaned_data["red_flags"])
+        advice = advice_for(EMERGENCY if emergency else outcome.level)
+        return render(request, "followup/answer_done.html", {"advice": advice})
     return render(request, "followup/answer.html", {"form": form})
 
 

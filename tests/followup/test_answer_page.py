@@ -81,6 +81,34 @@ def test_an_urgent_answer_advises_a_doctor_now_and_shows_the_clinic_phone(client
 
 
 @pytest.mark.parametrize(
+    "flags", [["bowel_bladder_dysfunction"], ["bowel_bladder_dysfunction", "numbness"]]
+)
+def test_trouble_with_bladder_or_bowels_says_call_emergency_services_first(
+    client, answerable, settings, flags
+):
+    settings.CLINIC_EMERGENCY_NUMBER = "999"
+    _, token = answerable
+
+    content = client.post(url(token), answer_data(red_flags=flags)).content.decode()
+
+    main = content[content.index("<main") :]
+    # The emergency call comes before anything else the page says, thanks included.
+    assert main.index("Call <a") < main.index("Thank you")
+    assert 'href="tel:999">999</a> now.' in content
+    assert "Call emergency services now." in content
+    assert Escalation.objects.get().level == "urgent"
+
+
+def test_other_urgent_signs_advise_a_doctor_not_emergency_services(client, answerable):
+    _, token = answerable
+
+    content = client.post(url(token), answer_data(red_flags=["tingling"])).content.decode()
+
+    assert 'id="emergency"' not in content
+    assert "Please contact a doctor now." in content
+
+
+@pytest.mark.parametrize(
     "bad",
     [
         {"score": "11"},

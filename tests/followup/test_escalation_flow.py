@@ -88,7 +88,24 @@ def test_an_urgent_escalation_also_texts_a_therapist_with_a_number(
     assert len(mail.outbox) == 1
     [(to, body)] = LocmemSMSBackend.outbox
     assert to == "+447700900999"
-    assert "needs your review" in body
+    assert "Urgent" in body
+    assert "needs your attention today" in mail.outbox[0].subject
+
+
+def test_a_review_alert_does_not_say_urgent(client, visit, committed):
+    answer(client, visit, committed, score="6")  # R2
+
+    [alert] = mail.outbox
+    assert "needs your review" in alert.subject
+    assert "urgent" not in alert.body.lower()
+
+
+def test_the_alert_says_the_client_wrote_a_note_but_never_what(client, visit, committed):
+    answer(client, visit, committed, score="6", note="it throbs near my shoulder blade")
+
+    [alert] = mail.outbox
+    assert "The client added a note." in alert.body
+    assert "shoulder" not in alert.body
 
 
 def test_a_failed_alert_is_recorded_and_the_tick_retries_it(
