@@ -25,7 +25,7 @@ from followup import answers, escalations, scheduling
 from followup import escalation as policy
 from followup.advice import EMERGENCY, advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
-from followup.models import Escalation, EscalationLevel, EscalationStatus
+from followup.models import CheckInAnswer, Escalation, EscalationLevel, EscalationStatus
 from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
 from staff.addresses import client_address
@@ -192,6 +192,7 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
     if clinical:
         # Reasons and notes are health data: one read-log row per client on the page.
         record_health_reads(request, [e.visit.client_id for e in page], "escalation queue")
+        _attach_client_notes(page)
     context = {
         "escalations": page,
         "status": status,
@@ -200,6 +201,26 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
         "note_form": EscalationNoteForm(),
     }
     return render(request, "followup/escalation_queue.html", context)
+
+
+def _attach_client_notes(escalations_shown) -> None:
+    """Give each escalation shown the notes the client wrote with the visit's answers."""
+    notes: dict[int, list[dict]] = {}
+    written = (
+        CheckInAnswer.objects.filter(checkin__visit__in=[e.visit_id for e in escalations_shown])
+        .exclude(note="")
+        .select_related("checkin")
+        .order_by("checkin__policy_hours")
+    )
+    for answer in written:
+        notes.setdefault(answer.checkin.visit_id, []).append(
+            {
+                "checkin": f"Check-in {scheduling.checkin_position(answer.checkin.policy_hours)}",
+                "text": answer.note,
+            }
+        )
+    for escalation in escalations_shown:
+        escalation.client_notes = notes.get(escalation.visit_id, [])
 
 
 def _note(request: HttpRequest) -> str:

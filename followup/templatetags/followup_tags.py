@@ -108,6 +108,7 @@ def chart_for(visit) -> dict:
                 "level_words": (
                     vocabulary.label("escalation_level", level) if level else "no escalation"
                 ),
+                "note": answer.note,
             }
         )
     return {
