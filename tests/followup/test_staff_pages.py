@@ -265,3 +265,15 @@ def test_the_clients_note_is_on_the_visit_page_and_the_pain_chart(
     content = chart.content.decode()
     assert f"Check-in 1: 8/10 (Urgent). Client's note: “{escaped}”</title>" in content
     assert f"Check-in 1, client's note:</span> “{escaped}”" in content
+
+
+def test_a_raised_escalation_is_listed_once_with_its_earlier_level(therapist_client, visit):
+    first = CheckInFactory(visit=visit, policy_hours=24, sent=True)
+    record_answer(checkin=first, score=6, character="dull", radiating=False, red_flags=[])
+    second = CheckInFactory(visit=visit, policy_hours=48, sent=True)
+    record_answer(checkin=second, score=6, character="dull", radiating=False, red_flags=["fever"])
+
+    content = therapist_client.get(reverse("followup:escalation_queue")).content.decode()
+
+    assert content.count(visit.client.full_name) == 1
+    assert "Raised, was Review from Tue 10 Mar, 10:00" in content
