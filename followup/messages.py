@@ -19,6 +19,7 @@ from messaging.channels import Notice
 from messaging.links import site_link
 
 QUESTION = "How are you feeling after your visit?"
+REMINDER = "A reminder:"
 
 
 _TOKEN_PLACEHOLDER = "TOKEN"  # noqa: S105 (a placeholder in a URL pattern, not a secret)
@@ -42,18 +43,19 @@ def checkin_links(token: str) -> tuple[str, str]:
     )
 
 
-def checkin_notice(*, answer_link: str, opt_out_link: str) -> Notice:
-    """Return the check-in message a client receives."""
+def checkin_notice(*, answer_link: str, opt_out_link: str, reminder: bool = False) -> Notice:
+    """Return the check-in message a client receives (or its one reminder)."""
     clinic = settings.CLINIC_NAME
+    question = f"{REMINDER} {QUESTION}" if reminder else QUESTION
     email_body = (
-        f"{QUESTION}\n\n"
+        f"{question}\n\n"
         f"Please take a minute to tell us:\n{answer_link}\n\n"
         "The link works for a few days and only once.\n\n"
         f"To stop these messages: {opt_out_link}\n\n"
         f"{clinic}\n"
     )
-    sms_body = f"{clinic}: {QUESTION} {answer_link} Stop these messages: {opt_out_link}"
-    return Notice(subject=f"{clinic}: {QUESTION}", email_body=email_body, sms_body=sms_body)
+    sms_body = f"{clinic}: {question} {answer_link} Stop these messages: {opt_out_link}"
+    return Notice(subject=f"{clinic}: {question}", email_body=email_body, sms_body=sms_body)
 
 
 def therapist_notice(*, queue_link: str, urgent: bool = False, has_note: bool = False) -> Notice:

@@ -29,6 +29,8 @@ class CheckIn(LinkMessage):
     policy_hours = models.PositiveSmallIntegerField(
         help_text="The check-in's place in the escalation policy (24, 48 or 72 hours)"
     )
+    # When the one reminder was queued (a fresh link, sent by the tick like the first one).
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(LinkMessage.Meta):
         constraints = [

@@ -57,6 +57,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name="checkin",
+            name="reminded_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
             model_name='escalation',
             name='level_history',
             field=models.JSONField(blank=True, default=list),
