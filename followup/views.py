@@ -25,7 +25,13 @@ from followup import answers, escalations, scheduling
 from followup import escalation as policy
 from followup.advice import EMERGENCY, advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
-from followup.models import CheckInAnswer, Escalation, EscalationLevel, EscalationStatus
+from followup.models import (
+    CheckInAnswer,
+    CheckInStatus,
+    Escalation,
+    EscalationLevel,
+    EscalationStatus,
+)
 from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
 from staff.addresses import client_address
@@ -104,17 +110,30 @@ def _link_unusable(request: HttpRequest) -> HttpResponse:
     return render(request, "followup/link_unusable.html", status=404)
 
 
+def _answer_received(request: HttpRequest, checkin) -> HttpResponse:
+    # Someone holding the link of an answered check-in (the client, again): say the answer
+    # arrived and when, and nothing of what it said. A link that was never valid, expired
+    # or was cancelled keeps the one generic page.
+    received = CheckInAnswer.objects.filter(checkin=checkin).values_list("answered_at", flat=True)
+    return render(request, "followup/answer_received.html", {"answered_at": received.first()})
+
+
 @token_endpoint
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """Show the check-in form (GET changes nothing) and record the one answer (POST)."""
     checkin = answers.find_checkin(token)
+    if checkin is not None and checkin.status == CheckInStatus.ANSWERED:
+        return _answer_received(request, checkin)
     if checkin is None or not checkin.is_answerable():
         return _link_unusable(request)
     form = CheckInAnswerForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         outcome = answers.record_answer(checkin=checkin, **form.cleaned_data)
         if not outcome.recorded:
+            checkin.refresh_from_db(fields=["status"])
+            if checkin.status == CheckInStatus.ANSWERED:
+                return _answer_received(request, checkin)
             return _link_unusable(request)
         emergency = policy.needs_emergency_services(form.cleaned_data["red_flags"])
         advice = advice_for(EMERGENCY if emergency else outcome.level)
