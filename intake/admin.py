@@ -28,6 +28,7 @@ from intake.forms import (
     therapist_queryset,
 )
 from intake.models import Client, HealthRecordAccess, Intake, Visit, VisitStatus
+from intake.phones import PhoneSearchMixin, RegionalPhoneMixin
 from staff.admin import RoleAccessAdmin, RoleAccessHistoryAdmin
 
 VISIT_FIELDS = (
@@ -74,7 +75,7 @@ def _admin_column(column: extensions.VisitColumn):
     return cell
 
 
-class ClientAdminForm(ConsentSourceMixin, forms.ModelForm):
+class ClientAdminForm(RegionalPhoneMixin, ConsentSourceMixin, forms.ModelForm):
     followup_consent_source = forms.ChoiceField(
         label="Consent given", choices=[("", "—"), *CONSENT_SOURCES], required=False
     )
@@ -94,7 +95,7 @@ class ClientAdminForm(ConsentSourceMixin, forms.ModelForm):
 
 
 @admin.register(Client)
-class ClientAdmin(RoleAccessHistoryAdmin):
+class ClientAdmin(PhoneSearchMixin, RoleAccessHistoryAdmin):
     form = ClientAdminForm
     list_display = (
         "last_name",
@@ -214,8 +215,9 @@ class VisitAdminForm(forms.ModelForm):
 
 
 @admin.register(Visit)
-class VisitAdmin(RoleAccessHistoryAdmin):
+class VisitAdmin(PhoneSearchMixin, RoleAccessHistoryAdmin):
     form = VisitAdminForm
+    phone_search_field = "client__phone"
     list_display = ("scheduled_at", "client", "therapist", "planned_modality", "status")
     list_select_related = ("client", "therapist")
     list_filter = ("status", ("therapist", admin.RelatedOnlyFieldListFilter), "planned_modality")

@@ -15,6 +15,7 @@ from clinical.catalogue import Catalogue, get_catalogue
 from clinical.intake import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
 from intake import codec
 from intake.models import CONSENT_TEXT, Client, ConsentSource
+from intake.phones import RegionalPhoneMixin
 from intake.services import (
     check_intake_for_record,
     completion_time_problem,
@@ -146,7 +147,7 @@ class ConsentSourceMixin:
         return cleaned
 
 
-class ClientForm(ConsentSourceMixin, SingleValueMixin, forms.ModelForm):
+class ClientForm(RegionalPhoneMixin, ConsentSourceMixin, SingleValueMixin, forms.ModelForm):
     followup_consent_source = forms.ChoiceField(
         label="Consent given",
         choices=[("", "—"), *CONSENT_SOURCES],

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from intake import extensions, services
+from intake import extensions, phones, services
 from intake.audit import record_health_read
 from intake.diff import diff_intakes
 from intake.forms import (
@@ -56,6 +56,8 @@ def client_list(request):
 
 def _client_search(query: str) -> Q:
     # Every word must match somewhere, so "ana lopez" finds Ana López's record by both names.
+    # A whole number typed as people write it ("07700 900555") finds its client too.
+    number = phones.search_number(query)
     condition = Q()
     for word in query.split():
         digits = "".join(ch for ch in word if ch.isdigit())
@@ -66,7 +68,7 @@ def _client_search(query: str) -> Q:
             # Phones are stored as E.164 (+447700900123); a local "07700..." drops its 0.
             match |= Q(phone__contains=digits.lstrip("0"))
         condition &= match
-    return condition
+    return condition | Q(phone=number) if number else condition
 
 
 @therapist_required
