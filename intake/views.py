@@ -195,12 +195,18 @@ def _render_visit(request, visit: Visit, status: int = 200, **forms):
         "planned_modality": visit.planned_modality,
         "focus_regions": visit.focus_regions,
     }
+    limits = extensions.visit_completion_limits(visit) if visit.is_open else None
+    # Never preselect a modality the screening blocks: a tap on Complete must not do it.
+    performed = visit.planned_modality
+    if limits is not None and performed in limits.blocked_modalities:
+        performed = ""
     context = {
         "visit": visit,
         "client": visit.client,
+        "can_complete": limits is not None and not limits.refused,
         "plan_form": forms.get("plan_form") or VisitForm(initial=plan, prefix="plan"),
         "complete_form": forms.get("complete_form")
-        or VisitCompleteForm(initial={"performed_modality": visit.planned_modality}),
+        or VisitCompleteForm(initial={"performed_modality": performed}),
         "defer_form": forms.get("defer_form") or VisitReasonForm(prefix="defer"),
         "cancel_form": forms.get("cancel_form") or VisitReasonForm(prefix="cancel"),
         "problems": forms.get("problems") or [],

@@ -16,7 +16,7 @@ from clinical.intake import IntakeError
 from intake import extensions, signals
 from intake.models import Visit
 from screening import services
-from screening.models import VocabularyTerm
+from screening.models import Decision, VocabularyTerm
 from screening.queries import with_screening_decision
 
 
@@ -79,6 +79,17 @@ def _visit_section(request, visit: Visit) -> dict:
     return {"visit": visit, "screening": screening, "effective": effective}
 
 
+def _completion_limits(visit: Visit) -> extensions.CompletionLimits:
+    screening = visit.current_screening()
+    if screening is None:
+        return extensions.CompletionLimits()
+    effective = services.restrictions(screening)
+    return extensions.CompletionLimits(
+        blocked_modalities=frozenset(effective.blocked_modalities),
+        refused=effective.decision == Decision.CONTRAINDICATED,
+    )
+
+
 def _client_section(request, client) -> dict:
     return {"client": client}
 
@@ -108,6 +119,7 @@ def register(app_config=None) -> None:
         extensions.visit_sections,
         extensions.Section("screening", 10, "screening/_visit_section.html", _visit_section),
     )
+    extensions.register(extensions.completion_limits, _completion_limits)
     extensions.register(
         extensions.client_sections,
         extensions.Section("clearances", 10, "screening/_client_clearances.html", _client_section),
