@@ -31,9 +31,16 @@ class VisitColumn:
     annotate: Callable[[QuerySet], QuerySet]
     render: Callable[[Any], str]
     ordering: str | None = None
-    # Where the column appears: "admin" (the admin's visit list) and/or "lists" (the
-    # therapist's day list and the client page).
+    # Where the column appears: "admin" (the admin's visit list), "lists" (the therapist's
+    # day list and the client page) and/or "week" (the week list, where a therapist prepares
+    # the coming days: who needs a clearance letter, who has not completed a form).
     places: tuple[str, ...] = ("admin", "lists")
+
+
+# The week list's place for a pre-visit form's status (sent, completed, not sent): an app that
+# sends clients a form before their visit registers a VisitColumn with this name and
+# places=("week", "lists"); the week list shows it under "Pre-visit form" and "—" until then.
+PREVISIT_FORM_COLUMN = "previsit_form"
 
 
 @dataclass(frozen=True)

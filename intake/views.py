@@ -26,21 +26,49 @@ from intake.models import Client, Intake, Visit, VisitStatus
 from staff.addresses import client_address
 from staff.decorators import therapist_required
 
+WEEK_DAYS = 7  # the week list: a day and the six after it
 CLIENTS_PER_PAGE = 25
 
 
 @therapist_required
 def today(request):
-    """List today's visits (the user's own unless ?all=1) with their screening decisions."""
-    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
-    visits = Visit.objects.filter(
-        scheduled_at__gte=start, scheduled_at__lt=start + dt.timedelta(days=1)
-    )
+    """List one day's visits (today unless ?day=YYYY-MM-DD; the user's own unless ?all=1),
+    or with ?week=1 the seven days from that day, with what each visit still needs."""
+    day = _day_asked(request)
     show_all = request.GET.get("all") == "1"
+    week = request.GET.get("week") == "1"
+    days = WEEK_DAYS if week else 1
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=days), dt.time.min))
+    visits = Visit.objects.filter(scheduled_at__gte=start, scheduled_at__lt=end)
     if not show_all:
         visits = visits.filter(therapist=request.user)
-    visits = extensions.annotate_visits(visits.select_related("client", "therapist"))
-    return render(request, "intake/today.html", {"visits": visits, "show_all": show_all})
+    place = "week" if week else "lists"
+    visits = extensions.annotate_visits(
+        visits.select_related("client", "therapist").order_by("scheduled_at", "id"), place=place
+    )
+    step = dt.timedelta(days=days)
+    context = {
+        "visits": visits,
+        "show_all": show_all,
+        "week": week,
+        "day": day,
+        "is_today": day == timezone.localdate(),
+        "previous_day": (day - step).isoformat(),
+        "next_day": (day + step).isoformat(),
+        "last_day": day + dt.timedelta(days=days - 1),
+        "place": place,
+        "week_columns": extensions.columns("week") if week else [],
+    }
+    return render(request, "intake/today.html", context)
+
+
+def _day_asked(request) -> dt.date:
+    """Return the day in ?day=YYYY-MM-DD, or today when it is missing or not a date."""
+    try:
+        return dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
 
 
 @therapist_required

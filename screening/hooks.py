@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 
 from clinical.intake import IntakeError
 from intake import extensions, signals
@@ -73,6 +75,16 @@ def _decision_cell(visit) -> str:
     )
 
 
+def _clearance_letter_cell(visit) -> str:
+    """Link the clearance-request letter of a visit whose screening needs a clearance."""
+    if visit.screening_decision != Decision.CLEARANCE:
+        return "—"
+    return format_html(
+        '<a href="{}">Needs one: print the letter</a>',
+        reverse("screening:clearance_letter", args=[visit.pk]),
+    )
+
+
 def _visit_section(request, visit: Visit) -> dict:
     screening = visit.current_screening()
     effective = services.restrictions(screening) if screening is not None else None
@@ -113,6 +125,18 @@ def register(app_config=None) -> None:
             annotate=with_screening_decision,
             render=_decision_cell,
             ordering="screening_decision",
+            places=("admin", "lists", "week"),
+        ),
+    )
+    extensions.register(
+        extensions.visit_columns,
+        extensions.VisitColumn(
+            name="clearance_letter",
+            description="Clearance letter",
+            # The decision column's annotation (also in the week list) is all it needs.
+            annotate=lambda visits: visits,
+            render=_clearance_letter_cell,
+            places=("week",),
         ),
     )
     extensions.register(

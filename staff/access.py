@@ -304,6 +304,9 @@ THERAPIST_PAGES = FRONT_DESK_PAGES | {
     "screening:catalogue",
     "screening:client_clearance_add",
     "screening:clearance_document",
+    # Printable documents: they hold health data, so never front desk's.
+    "screening:clearance_letter",
+    "screening:record_summary",
     "followup:escalation_resolve",
     "followup:pain_chart",
     "messaging:outbox",

@@ -122,6 +122,7 @@ def add_everything(n: int, *, therapist, client=None) -> None:
 PAGES = [
     ("day list", "therapist", "intake:today", None, "", add_today_visits),
     ("day list, all therapists", "therapist", "intake:today", None, "?all=1", add_today_visits),
+    ("week list", "therapist", "intake:today", None, "?week=1&all=1", add_today_visits),
     ("client page", "therapist", "intake:client_detail", "client", "", add_client_history),
     ("client list", "therapist", "intake:client_list", None, "", add_clients),
     (

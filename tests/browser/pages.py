@@ -429,6 +429,13 @@ PAGES: list[Page] = [
         )
         for level in ("contraindicated", "clearance", "review", "local", "modify", "clear")
     ),
+    Page(
+        "clearance-letter",
+        THERAPIST,
+        lambda t: f"/screening/visit/{t.clearance.pk}/clearance-letter/",
+    ),
+    Page("record-summary", THERAPIST, lambda t: f"/screening/visit/{t.clearance.pk}/summary/"),
+    Page("week", THERAPIST, lambda t: t.with_today("/today/?week=1&all=1")),
     Page("report-not-screened", THERAPIST, lambda t: f"/screening/visit/{t.unscreened.pk}/"),
     Page(
         "clearance-new",
