@@ -137,10 +137,16 @@ def client_detail(request, client_id: int):
 def intake_create(request, client_id: int):
     """Record a new health history; a returning client's last one is shown for review."""
     client = get_object_or_404(Client, pk=client_id)
+    # ?visit=<id>: the intake for that scheduled visit, whose date and plan it does not ask
+    # for again (they are changed on the visit page).
+    visit = client.visits.filter(
+        pk=request.GET.get("visit") or None, status=VisitStatus.SCHEDULED
+    ).first()
+    data = _with_visit_plan(request.POST, visit) if request.method == "POST" else None
     if request.method == "POST":
         # A valid form never shows the previous intake (the values sent win over it), and
         # intake_record reads it again under the client's lock: read it only to show errors.
-        form = IntakeForm(request.POST, client=client)
+        form = IntakeForm(data, client=client)
         if form.is_valid():
             intake = services.intake_record(
                 client=client,
@@ -153,12 +159,23 @@ def intake_create(request, client_id: int):
             return redirect("intake:intake_detail", intake_id=intake.pk)
     previous = client.latest_intake()
     initial = IntakeForm.initial_from(previous) if previous else {}
-    form = IntakeForm(request.POST or None, client=client, initial=initial)
+    form = IntakeForm(data, client=client, initial=initial)
     if previous:
         record_health_read(request, client, "intake form (previous intake)")
     status = 400 if form.is_bound else 200
-    context = {"client": client, "form": form, "previous": previous}
+    context = {"client": client, "form": form, "previous": previous, "visit": visit}
     return render(request, "intake/intake_form.html", context, status=status)
+
+
+def _with_visit_plan(post, visit: Visit | None):
+    """Return the posted intake with the visit's date and plan in place of any sent."""
+    if visit is None:
+        return post
+    data = post.copy()
+    data["visit_date"] = timezone.localtime(visit.scheduled_at).date().isoformat()
+    data["planned_modality"] = visit.planned_modality
+    data.setlist("focus_regions", list(visit.focus_regions))
+    return data
 
 
 @therapist_required
