@@ -19,7 +19,7 @@ import traceback
 
 # Every URL path prefix followed by a link token. A new kind of link adds its prefix here
 # (one line); tests/security/test_tokens_never_logged.py fails for a token route not listed.
-TOKEN_URL_PREFIXES: tuple[str, ...] = ("/f/",)
+TOKEN_URL_PREFIXES: tuple[str, ...] = ("/f/", "/i/")
 
 REDACTED = "[token]"
 WITHHELD = "(message withheld from the log)"

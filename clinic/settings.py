@@ -5,6 +5,9 @@ Every value is checked here, at start: a bad one stops the process with the vari
 and the reason. With DEBUG off the development shortcuts are refused (the development
 SECRET_KEY, no EMAIL_URL, SMS_BACKEND unset or console). To add a variable, read it with one
 of the helpers of clinic/environment.py and add its row to the README.
+
+Over 400 lines on purpose: Django reads its settings from one module, and each variable's
+check sits beside the setting it feeds so that one place shows what a deployment can set.
 """
 
 from __future__ import annotations
@@ -361,6 +364,12 @@ FOLLOWUP_SWEEP_SECONDS = env_int("FOLLOWUP_SWEEP_SECONDS", 600, minimum=30, maxi
 FOLLOWUP_OVERDUE_HOURS = env_int("FOLLOWUP_OVERDUE_HOURS", 24, minimum=1, maximum=720)
 FOLLOWUP_RATE_LIMIT_REQUESTS = env_int("FOLLOWUP_RATE_LIMIT_REQUESTS", 30, minimum=1)
 FOLLOWUP_RATE_LIMIT_WINDOW = env_int("FOLLOWUP_RATE_LIMIT_WINDOW", 600, minimum=1, maximum=86_400)
+# Pre-visit intake links: sent this many days before the visit (0: as soon as it is booked),
+# or at once when the visit is nearer; the link pages have their own request budget (a
+# client goes through a dozen steps).
+INTAKE_LINK_DAYS_BEFORE = env_int("INTAKE_LINK_DAYS_BEFORE", 3, minimum=0, maximum=60)
+INTAKE_RATE_LIMIT_REQUESTS = env_int("INTAKE_RATE_LIMIT_REQUESTS", 120, minimum=1)
+INTAKE_RATE_LIMIT_WINDOW = env_int("INTAKE_RATE_LIMIT_WINDOW", 600, minimum=1, maximum=86_400)
 # Staff users have no phone field: urgent escalations are texted to `username=+44...` pairs.
 FOLLOWUP_THERAPIST_PHONES = env_pairs("FOLLOWUP_THERAPIST_PHONES", value=international_phone)
 

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from followup import escalation as policy
 from followup.escalations import open_escalation
-from followup.models import CheckIn, CheckInAnswer, CheckInStatus, Escalation
+from followup.models import CheckIn, CheckInAnswer, Escalation
 from intake.models import Visit
 from messaging import links
 
@@ -49,7 +49,8 @@ def record_answer(
         # The row lock makes the "still answerable?" check and the answer one step, so a
         # double submit or two tabs can never store two answers (the OneToOne backs it).
         locked = CheckIn.objects.select_for_update().get(pk=checkin.pk)
-        if not locked.is_answerable():
+        # One answer closes the check-in's link, and with it every copy of its message.
+        if not locked.is_answerable() or not links.mark_answered(locked):
             return AnswerOutcome(recorded=False)
         CheckInAnswer.objects.create(
             checkin=locked,
@@ -59,8 +60,6 @@ def record_answer(
             red_flags=list(red_flags),
             note=note,
         )
-        locked.status = CheckInStatus.ANSWERED
-        locked.save(update_fields=["status"])
         # One evaluation per visit at a time, so two check-ins answered at once both see
         # each other's answers (and the unique (visit, level) backs it anyway).
         visit = Visit.objects.select_for_update().get(pk=locked.visit_id)

@@ -28,5 +28,7 @@ def purge_followups(*, older_than_days: int, now: datetime.datetime | None = Non
     old = CheckIn.objects.filter(visit__completed_at__lt=cutoff)
     with transaction.atomic():
         answers_deleted, _ = CheckInAnswer.objects.filter(checkin__in=old).delete()
-        tokens_cleared = old.filter(token_hash__isnull=False).update(token_hash=None)
+        tokens_cleared = old.filter(token_hash__isnull=False).update(
+            token_hash=None, link_secret=None
+        )
     return PurgeResult(answers_deleted=answers_deleted, tokens_cleared=tokens_cleared)

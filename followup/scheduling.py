@@ -17,6 +17,7 @@ from django.utils import timezone
 from followup.models import CheckIn, CheckInStatus
 from intake.models import Channel, Client, Visit
 from messaging.channels import EMAIL, SMS
+from messaging.timing import quiet_until
 
 logger = logging.getLogger(__name__)
 
@@ -37,25 +38,6 @@ def policy_hours_for(position: int) -> int:
 def checkin_position(policy_hours: int) -> int:
     """Return the 1-based place of the check-in at `policy_hours` (24 h is the first)."""
     return max(policy_hours // POLICY_HOURS_STEP, 1)
-
-
-def quiet_until(moment: datetime.datetime) -> datetime.datetime:
-    """Return `moment`, or the end of the quiet period it falls in (clinic's local time)."""
-    quiet = settings.FOLLOWUP_QUIET_HOURS
-    if not quiet:
-        return moment
-    start, end = quiet
-    local = timezone.localtime(moment)
-    hour = local.hour
-    wraps = start > end  # e.g. 21-08 spans midnight
-    in_quiet = (hour >= start or hour < end) if wraps else (start <= hour < end)
-    if not in_quiet:
-        return moment
-    end_day = local.date()
-    if wraps and hour >= start:
-        end_day += datetime.timedelta(days=1)
-    zone = timezone.get_current_timezone()
-    return datetime.datetime.combine(end_day, datetime.time(end), tzinfo=zone)
 
 
 def channels_for(client: Client) -> list[str]:
@@ -107,8 +89,8 @@ def remind_unanswered(now: datetime.datetime) -> int:
     """Queue the one reminder of check-ins still unanswered halfway to their link's expiry;
     return how many (a step of the tick).
 
-    A reminder sends the check-in again through the tick, with a fresh link (the first one
-    then says it was replaced by a newer message) and the reminder's words. Not in quiet
+    A reminder sends the check-in again through the tick, with the same link (it expires
+    when the first one does) and the reminder's words. Not in quiet
     hours: a later tick does it. Not for a check-in a later one of its visit has followed:
     the client has a newer message to answer. Each row is taken by a conditional UPDATE on
     `status = sent AND reminded_at IS NULL`, so two ticks never remind twice.
@@ -137,13 +119,15 @@ def remind_unanswered(now: datetime.datetime) -> int:
         reminded += CheckIn.objects.filter(
             pk=pk, status=CheckInStatus.SENT, reminded_at__isnull=True
         ).update(
+            # The link, its secret and its expiry stay: the reminder carries the same link,
+            # which keeps working meanwhile (messaging.models.LinkMessage.link_works).
             status=CheckInStatus.SCHEDULED,
             reminded_at=now,
             due_at=now,
             next_attempt_at=None,
             attempts=0,
             claimed_at=None,
-            token_hash=None,
+            send_key=None,
             last_error="",
         )
     return reminded

@@ -28,8 +28,16 @@ from intake.forms import (
     scheduling_errors,
     therapist_queryset,
 )
-from intake.models import Client, HealthRecordAccess, Intake, Visit, VisitStatus
+from intake.models import (
+    Client,
+    ConsentText,
+    HealthRecordAccess,
+    Intake,
+    Visit,
+    VisitStatus,
+)
 from intake.phones import PhoneSearchMixin, RegionalPhoneMixin
+from intake.previsit_admin import HealthFormFilter
 from staff.admin import RoleAccessAdmin, RoleAccessHistoryAdmin
 
 VISIT_FIELDS = (
@@ -259,7 +267,12 @@ class VisitAdmin(PhoneSearchMixin, RoleAccessHistoryAdmin):
     phone_search_field = "client__phone"
     list_display = ("scheduled_at", "client", "therapist", "planned_modality", "status")
     list_select_related = ("client", "therapist")
-    list_filter = ("status", ("therapist", admin.RelatedOnlyFieldListFilter), "planned_modality")
+    list_filter = (
+        "status",
+        ("therapist", admin.RelatedOnlyFieldListFilter),
+        "planned_modality",
+        HealthFormFilter,
+    )
     search_fields = ("client__first_name", "client__last_name", "client__email", "client__phone")
     date_hierarchy = "scheduled_at"
     autocomplete_fields = ("client",)
@@ -349,3 +362,22 @@ class HealthRecordAccessAdmin(RoleAccessAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(RoleAccessAdmin):
+    """The clinic's consent wording, one version a row: add a new one, never change one."""
+
+    list_display = ("version", "created_at", "created_by")
+    fields = ("version", "text")
+
+    def has_change_permission(self, request, obj=None):
+        # A stored version is read-only: intakes name the version their client signed.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)

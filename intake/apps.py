@@ -9,8 +9,12 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake"
 
     def ready(self) -> None:
-        """Give the admin base (staff.admin) the read log for the health pages it shows."""
-        from intake import audit
+        """Give the admin base (staff.admin) the read log for the health pages it shows, and
+        register the health form link with the tick (the `intake` kind of link message)."""
+        from intake import audit, previsit_admin, previsit_kind
+        from messaging import kinds
         from staff import admin as staff_admin
 
         staff_admin.read_recorder = audit.record_admin_reads
+        kinds.register(previsit_kind.INTAKE_LINKS)
+        previsit_admin.register()

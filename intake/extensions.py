@@ -37,10 +37,9 @@ class VisitColumn:
     places: tuple[str, ...] = ("admin", "lists")
 
 
-# The week list's place for a pre-visit form's status (sent, completed, not sent): an app that
-# sends clients a form before their visit registers a VisitColumn with this name and
-# places=("week", "lists"); the week list shows it under "Pre-visit form" and "—" until then.
-PREVISIT_FORM_COLUMN = "previsit_form"
+# The week list shows every column registered with "week" in its places: the screening
+# decision, who needs a clearance letter, and the pre-visit health form's status (screening's
+# "form_review" column). A column that says more about the coming visits goes there too.
 
 
 @dataclass(frozen=True)

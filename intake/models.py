@@ -42,6 +42,20 @@ class ConsentSource(models.TextChoices):
     UNRECORDED = "unrecorded", "Not recorded"
 
 
+class IntakeSource(models.TextChoices):
+    """Who filled in a health history."""
+
+    STAFF = "staff", "Entered by staff"
+    CLIENT = "client", "Submitted by the client"
+
+
+class ConsentMethod(models.TextChoices):
+    """How the client signed an intake's consent."""
+
+    IN_PERSON = "in_person", "Typed name, in person"
+    CLIENT_LINK = "client_link", "Typed name, client link"
+
+
 class Client(models.Model):
     """A person who comes for massage. Contact and scheduling data; health data is in Intake."""
 
@@ -165,6 +179,12 @@ class Intake(models.Model):
     signature_name = models.CharField(max_length=200)
     signed_at = models.DateTimeField()
     consent_version = models.CharField(max_length=20, default=CONSENT_TEXT_VERSION)
+    consent_method = models.CharField(
+        max_length=12, choices=ConsentMethod.choices, default=ConsentMethod.IN_PERSON
+    )
+    source = models.CharField(
+        max_length=8, choices=IntakeSource.choices, default=IntakeSource.STAFF
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -195,6 +215,13 @@ class Intake(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(signature_name=""), name="intake_signature_required"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=IntakeSource.values), name="intake_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(consent_method__in=ConsentMethod.values),
+                name="intake_consent_method_valid",
             ),
         ]
 
@@ -320,3 +347,6 @@ class HealthRecordAccess(models.Model):
         return (
             f"{self.user} read {self.what} of client #{self.client_id} at {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+from intake.linkmodels import ConsentText, IntakeLink  # noqa: E402, F401 - models of this app

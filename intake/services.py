@@ -15,8 +15,16 @@ from django.utils import timezone
 
 from clinical import vocabulary
 from clinical.intake import IntakeData, IntakeError
-from intake import signals
-from intake.models import Client, ConsentSource, Intake, Visit, VisitStatus
+from intake import previsit, signals
+from intake.models import (
+    Client,
+    ConsentMethod,
+    ConsentSource,
+    Intake,
+    IntakeSource,
+    Visit,
+    VisitStatus,
+)
 
 # A visit may be recorded as finished up to this long before its scheduled time (a visit
 # brought forward on the day); never later than now.
@@ -136,8 +144,15 @@ def intake_record(
     ip: str | None,
     signature_name: str,
     signed_at: dt.datetime | None = None,
+    source: str = IntakeSource.STAFF,
+    consent_method: str = ConsentMethod.IN_PERSON,
+    consent_version: str | None = None,
 ) -> Intake:
-    """Store a new intake for `client` and move their scheduled visits onto it (re-screened)."""
+    """Store a new intake for `client` and move their scheduled visits onto it (re-screened).
+
+    `source`, `consent_method` and `consent_version` say who filled it in and how and on
+    which consent text the client signed (by default: staff, in person, the built-in text).
+    """
     if not signature_matches(signature_name, client):
         raise ValueError("The signature must be the client's full name.")
     check_intake_for_record(data)
@@ -155,6 +170,9 @@ def intake_record(
             signature_name=signature_name.strip(),
             signed_at=signed_at or timezone.now(),
             previous_id=previous_id,
+            source=source,
+            consent_method=consent_method,
+            **({"consent_version": consent_version} if consent_version else {}),
         )
         intake._history_user = by
         intake.save()
@@ -197,6 +215,8 @@ def visit_schedule(
         visit._history_user = by
         visit.save()
         _screen(visit)
+        # The client's health form link, sent now or before the visit (rows only).
+        previsit.schedule_links(visit=visit)
     return visit
 
 
@@ -225,6 +245,7 @@ def visit_change_plan(
         visit._history_user = by
         visit.save()
         _screen(visit)
+        previsit.visit_moved(visit=visit)
     return visit
 
 
@@ -257,6 +278,7 @@ def visit_complete(
         visit.baseline_pain = intake.pain_score if intake and intake.pain_score is not None else 0
         visit._history_user = by
         visit.save()
+        previsit.cancel_links(visit=visit, reason="the visit took place")
         signals.visit_completed.send(sender=Visit, visit=visit)
     return visit
 
@@ -281,6 +303,7 @@ def _close(visit: Visit, by, reason: str, status: str) -> Visit:
         visit.status_reason = reason
         visit._history_user = by
         visit.save()
+        previsit.cancel_links(visit=visit, reason=f"the visit was {status}")
     return visit
 
 

@@ -41,3 +41,9 @@ def completion_problems(visit, modality: str) -> list[str]:
     ):
         problems.extend(found or ())
     return problems
+
+
+# Sent (sender=Intake, intake=..., visit=..., link=...) inside the transaction that stores a
+# health form the client submitted by their link, after the visit was screened on it:
+# screening tells the visit's therapist at once when it needs them before the visit.
+client_intake_submitted = Signal()

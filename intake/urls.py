@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from intake import views
+from intake import client_views, views
 
 app_name = "intake"
 
 urlpatterns = [
+    # The client's health form: no login, a link token and their date of birth instead.
+    path("i/<str:token>/", client_views.start, name="link"),
+    path("i/<str:token>/opt-out/", client_views.opt_out, name="link_opt_out"),
+    path("i/<str:token>/done/", client_views.done, name="link_done"),
+    path("i/<str:token>/<slug:slug>/", client_views.step, name="link_step"),
     path("today/", views.today, name="today"),
     path("clients/", views.client_list, name="client_list"),
     path("clients/new/", views.client_create, name="client_create"),

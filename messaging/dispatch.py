@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from messaging import kinds
@@ -63,7 +63,6 @@ class TickResult:
     """What one tick did, for logs and the command's output."""
 
     returned: int = 0
-    failed_stuck: int = 0
     expired_unsent: int = 0
     expired_unanswered: int = 0
     claimed: int = 0
@@ -71,11 +70,11 @@ class TickResult:
 
     def busy(self) -> bool:
         """Return whether the tick moved anything worth a log line."""
-        return bool(self.claimed or self.returned or self.failed_stuck or any(self.steps.values()))
+        return bool(self.claimed or self.returned or any(self.steps.values()))
 
     def __str__(self) -> str:
         text = (
-            f"claimed {self.claimed}, returned {self.returned}, failed {self.failed_stuck}, "
+            f"claimed {self.claimed}, returned {self.returned}, "
             f"expired {self.expired_unsent} unsent and {self.expired_unanswered} unanswered"
         )
         return "; ".join([text, *(f"{name} {count}" for name, count in self.steps.items())])
@@ -92,10 +91,8 @@ def tick(now: datetime.datetime | None = None) -> TickResult:
     result = TickResult()
     every_kind = kinds.registered()
     for kind in every_kind:
-        returned, failed = sweep(kind, now)
+        result.returned += sweep(kind, now)
         unsent, unanswered = expire(kind, now)
-        result.returned += returned
-        result.failed_stuck += failed
         result.expired_unsent += unsent
         result.expired_unanswered += unanswered
     deadline = time.monotonic() + TICK_SECONDS
@@ -122,23 +119,28 @@ def tick(now: datetime.datetime | None = None) -> TickResult:
     return result
 
 
-def sweep(kind: LinkKind, now: datetime.datetime) -> tuple[int, int]:
-    """Return rows stuck in `sending` to `scheduled`, or fail them after the last attempt."""
+def sweep(kind: LinkKind, now: datetime.datetime) -> int:
+    """Return rows stuck in `sending` to `scheduled`; return how many.
+
+    A row is stuck when its worker was killed (or its task never reached one). A worker
+    killed mid-send may have sent the message already: the row keeps its link, so the second
+    message carries the same one. The attempt it lost is given back (the take counted it):
+    a crash is not the transport failing, so it neither uses up FOLLOWUP_MAX_ATTEMPTS nor
+    lengthens the next backoff. A row whose sends kill their worker every time is sent
+    again after each sweep until it is overdue (`expire`, FOLLOWUP_OVERDUE_HOURS).
+    """
     stuck = kind.model.objects.filter(status=LinkStatus.SENDING, claimed_at__lt=now - SWEEP_AFTER)
-    # `attempts` counts sends a worker started; a row whose task never reached a worker
-    # (broker down) is returned without using up an attempt.
-    failed = stuck.filter(attempts__gte=settings.FOLLOWUP_MAX_ATTEMPTS).update(
-        status=LinkStatus.FAILED,
-        claimed_at=None,
-        token_hash=None,
-        last_error="stuck while sending after the last attempt",
-    )
-    returned = stuck.filter(attempts__lt=settings.FOLLOWUP_MAX_ATTEMPTS).update(
-        status=LinkStatus.SCHEDULED, claimed_at=None, next_attempt_at=None
-    )
-    if returned or failed:
-        logger.warning("sweeper: %s stuck %s(s) returned, %s failed", returned, kind, failed)
-    return returned, failed
+    back = {"status": LinkStatus.SCHEDULED, "claimed_at": None, "next_attempt_at": None}
+    with transaction.atomic():
+        # `send_key` set: a worker took the row and counted an attempt; unset: the task never
+        # reached a worker (broker down), nothing to give back.
+        returned = stuck.filter(send_key__isnull=False, attempts__gt=0).update(
+            **back, send_key=None, attempts=F("attempts") - 1
+        )
+        returned += stuck.update(**back, send_key=None)
+    if returned:
+        logger.warning("sweeper: %s stuck %s(s) returned", returned, kind)
+    return returned
 
 
 def expire(kind: LinkKind, now: datetime.datetime) -> tuple[int, int]:
@@ -181,8 +183,8 @@ def claim_due(kind: LinkKind, now: datetime.datetime, *, limit: int = BATCH_SIZE
     (SQLite) each row is claimed by a conditional UPDATE ... WHERE status = 'scheduled' and
     only the dispatcher whose update changed the row owns it (healthchecks' way). The tick
     publishes the send after this commits; if publishing fails the row stays `sending` and the
-    sweeper returns it - nothing is lost. The claim clears any old link hash: the send task
-    takes only rows without one (see messaging.sending).
+    sweeper returns it - nothing is lost. The claim clears the last attempt's key: the send
+    task takes only rows without one (see messaging.sending); the row's link stays.
     """
     model = kind.model
     with transaction.atomic():
@@ -192,14 +194,14 @@ def claim_due(kind: LinkKind, now: datetime.datetime, *, limit: int = BATCH_SIZE
                 candidates.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit]
             )
             model.objects.filter(id__in=ids, status=LinkStatus.SCHEDULED).update(
-                status=LinkStatus.SENDING, claimed_at=now, token_hash=None
+                status=LinkStatus.SENDING, claimed_at=now, send_key=None
             )
         else:
             ids = [
                 pk
                 for pk in candidates.values_list("id", flat=True)[:limit]
                 if model.objects.filter(pk=pk, status=LinkStatus.SCHEDULED).update(
-                    status=LinkStatus.SENDING, claimed_at=now, token_hash=None
+                    status=LinkStatus.SENDING, claimed_at=now, send_key=None
                 )
             ]
     return ids

@@ -1,20 +1,49 @@
-"""Link tokens: random, stored only as a hash, found by that hash; links built on SITE_URL."""
+"""Link tokens: derived from a row's secret, stored only as a hash, found by that hash; links
+built on SITE_URL; one answer closes a row's link.
+
+A row's link is made once, at its first send: a random secret kept on the row, and the token
+derived from it with SECRET_KEY (an HMAC), so the token can be rebuilt for a second send of
+the same row but not from the database alone. Only the token's hash is looked up.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from messaging.models import ANSWERABLE, LinkMessage, LinkStatus
 
 # Longer than any token we issue (43 characters): anything longer is not worth a lookup.
 MAX_TOKEN_CHARS = 100
+_SALT = "messaging.links.token"
 
 
-def new_token() -> str:
-    """Return a fresh link token (256 random bits, 43 URL-safe characters)."""
+def new_secret() -> str:
+    """Return a fresh link secret (256 random bits)."""
     return secrets.token_urlsafe(32)
+
+
+def derive_token(secret: str, *, key: str | None = None) -> str:
+    """Return the link token of a row's secret (43 URL-safe characters), under `key`."""
+    digest = salted_hmac(_SALT, secret, secret=key or settings.SECRET_KEY, algorithm="sha256")
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+def token_for(secret: str, token_hash: str) -> str | None:
+    """Return the token of `secret` whose hash is `token_hash`, under the current SECRET_KEY or
+    one of SECRET_KEY_FALLBACKS (a link made before a key rotation); None if none matches."""
+    for key in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        token = derive_token(secret, key=key)
+        if hash_token(token) == token_hash:
+            return token
+    return None
 
 
 def hash_token(token: str) -> str:
@@ -27,6 +56,33 @@ def find(rows: QuerySet, token: str):
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
     return rows.filter(token_hash=hash_token(token)).first()
+
+
+def mark_answered(row: LinkMessage) -> bool:
+    """Close the row's link: its one answer is being recorded. Return False if it cannot be.
+
+    Every kind's answer page calls this inside the transaction that stores the answer (after
+    locking the row), so one answer closes every copy of the message, and a copy still being
+    sent then carries a link that shows "answered". A row answered before its send was
+    recorded (a worker killed after the message went out) takes the time it was taken as its
+    `sent_at`.
+    """
+    now = timezone.now()
+    closed = (
+        type(row)
+        .objects.filter(
+            pk=row.pk, status__in=ANSWERABLE, token_hash__isnull=False, expires_at__gt=now
+        )
+        .update(
+            status=LinkStatus.ANSWERED,
+            sent_at=Coalesce("sent_at", "claimed_at", Value(now)),
+            claimed_at=None,
+            next_attempt_at=None,
+        )
+    )
+    if closed:
+        row.status = LinkStatus.ANSWERED
+    return bool(closed)
 
 
 def site_link(path: str) -> str:

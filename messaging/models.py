@@ -25,11 +25,21 @@ class LinkStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# While a row is in one of these states and holds a link, a message carrying that link may be
+# in the client's hands: sent, or sent by a worker that was killed before recording it (the
+# row is then `sending` until the sweeper returns it to `scheduled`, and sent again with the
+# same link).
+ANSWERABLE = (LinkStatus.SENT, LinkStatus.SENDING, LinkStatus.SCHEDULED)
+
+
 class LinkMessageQuerySet(models.QuerySet):
     """Link messages in bulk: front desk's resend and cancel."""
 
     def resend(self, *, due_at: datetime.datetime) -> int:
-        """Schedule the rows again at `due_at` with a new link to come (a deliberate resend)."""
+        """Schedule the rows again at `due_at` with a new link to come (a deliberate resend).
+
+        The link already sent stops working: the new message is the one that counts.
+        """
         resendable = [
             LinkStatus.SCHEDULED,
             LinkStatus.SENT,
@@ -43,6 +53,8 @@ class LinkMessageQuerySet(models.QuerySet):
             next_attempt_at=None,
             attempts=0,
             claimed_at=None,
+            send_key=None,
+            link_secret=None,
             token_hash=None,
             expires_at=None,
             sent_at=None,
@@ -60,9 +72,13 @@ class LinkMessageQuerySet(models.QuerySet):
 class LinkMessage(models.Model):
     """A message to a client, due at `due_at`, carrying a link that works without a login.
 
-    Each send gives the row a fresh link token and stores only its hash (messaging.links);
-    the hash also identifies that send in every later update. `attempts` counts the sends a
-    worker started.
+    Its first send gives the row a link: a random `link_secret`, from which the token is
+    derived with SECRET_KEY (messaging.links), and the token's hash, by which the link's page
+    finds the row. Every later send of the row (a retry, or a second send after a worker was
+    killed) carries the same link; only a deliberate resend (`resend`) makes a new one.
+    `send_key` names the one attempt that took the row, and every outcome update applies only
+    while the row still holds it. `attempts` counts the sends a worker started and finished
+    or failed (one lost to a killed worker is given back by the sweeper).
     """
 
     due_at = models.DateTimeField()
@@ -76,6 +92,8 @@ class LinkMessage(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    link_secret = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    send_key = models.CharField(max_length=32, null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -93,6 +111,11 @@ class LinkMessage(models.Model):
                 condition=~Q(status__in=["sent", "answered"]) | Q(sent_at__isnull=False),
                 name="%(class)s_sent_has_time",
             ),
+            # A link secret always comes with the hash of the token derived from it.
+            models.CheckConstraint(
+                condition=Q(link_secret__isnull=True) | Q(token_hash__isnull=False),
+                name="%(class)s_secret_has_hash",
+            ),
         ]
 
     def is_due(self, now: datetime.datetime | None = None) -> bool:
@@ -100,10 +123,17 @@ class LinkMessage(models.Model):
         return self.status == LinkStatus.SCHEDULED and self.due_at <= now
 
     def link_works(self, now: datetime.datetime | None = None) -> bool:
-        """Return whether the row's link may still be used: sent, unused and not expired."""
+        """Return whether the row's link may still be used: given out, unanswered, not expired.
+
+        A row being sent again (`sending`, or `scheduled` for a retry) keeps its link, so the
+        copy the client may already have works meanwhile.
+        """
         now = now or timezone.now()
         return (
-            self.status == LinkStatus.SENT and self.expires_at is not None and now < self.expires_at
+            self.status in ANSWERABLE
+            and self.token_hash is not None
+            and self.expires_at is not None
+            and now < self.expires_at
         )
 
 

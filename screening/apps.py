@@ -10,6 +10,6 @@ class ScreeningConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the catalogue system check and screening's part of the intake pages."""
-        from screening import checks, hooks  # noqa: F401 - connects receivers, registers the check
+        from screening import checks, hooks, previsit, tasks  # noqa: F401 - receivers, check, tasks
 
         hooks.register(self)

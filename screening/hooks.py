@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from clinical.intake import IntakeError
-from intake import extensions, signals
+from intake import extensions, previsit, signals
 from intake.models import Visit
+from screening import previsit as form_review
 from screening import services
 from screening.models import Decision, VocabularyTerm
 from screening.queries import with_screening_decision
@@ -111,6 +112,19 @@ def _intake_section(request, intake) -> dict | None:
     return {"unknown": unknown} if unknown else None
 
 
+def _review_cell(visit) -> str:
+    if previsit.form_status(visit) != previsit.FormStatus.REVIEW:
+        return ""
+    return render_to_string("screening/_form_review_badge.html")
+
+
+def _form_section(request, visit: Visit) -> dict | None:
+    link = visit.intake_links.filter(status="answered").order_by("-submitted_at").first()
+    if link is None:
+        return None
+    return {"visit": visit, "link": link, "intake": link.intake}
+
+
 def register(app_config=None) -> None:
     """Add screening's column and page sections to intake's pages (intake.extensions)."""
     if app_config is not None:
@@ -140,10 +154,28 @@ def register(app_config=None) -> None:
         ),
     )
     extensions.register(
+        extensions.visit_columns,
+        extensions.VisitColumn(
+            name="form_review",
+            description="Health form",
+            annotate=previsit.with_form_status,
+            render=_review_cell,
+            # Also in the week list: who has not completed their form before their visit.
+            places=("lists", "week"),
+        ),
+    )
+    extensions.register(
         extensions.visit_sections,
         extensions.Section("screening", 10, "screening/_visit_section.html", _visit_section),
     )
     extensions.register(extensions.completion_limits, _completion_limits)
+    extensions.register(
+        extensions.visit_sections,
+        extensions.Section("health_form", 5, "screening/_form_review_section.html", _form_section),
+    )
+    from messaging import dispatch
+
+    dispatch.register_step("health form alerts", form_review.retry_alerts)
     extensions.register(
         extensions.client_sections,
         extensions.Section("clearances", 10, "screening/_client_clearances.html", _client_section),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("flag/<int:flag_id>/dismiss/", views.dismiss, name="dismiss"),
     path("flag/<int:flag_id>/resolve/", views.resolve, name="resolve"),
     path("<int:screening_id>/mention/<int:index>/count/", views.count_mention, name="count"),
+    path("visit/<int:visit_id>/form-reviewed/", views.form_reviewed, name="form_reviewed"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path(
         "client/<int:client_id>/clearance/",

@@ -17,6 +17,7 @@ from clinical import vocabulary
 from clinical.intake import IntakeError
 from intake.audit import record_health_read
 from intake.models import Client, Visit
+from screening import previsit as form_review
 from screening import services
 from screening.engine import REASONS
 from screening.forms import AcknowledgeForm, ClearanceForm, DismissForm, ResolveForm
@@ -349,3 +350,14 @@ def _mention_rows(screening: Screening) -> list[dict]:
 
 def _record_read(request, client: Client, what: str) -> None:
     record_health_read(request, client, what)
+
+
+@require_POST
+@therapist_required
+def form_reviewed(request, visit_id: int):
+    """Record that the therapist reviewed the health form the client submitted by link."""
+    visit = get_object_or_404(Visit, pk=visit_id)
+    link = visit.intake_links.filter(status="answered", review_needed=True).first()
+    if link is not None and form_review.mark_reviewed(link=link, by=request.user):
+        messages.success(request, "Health form marked as reviewed.")
+    return redirect("intake:visit_detail", visit_id=visit.pk)

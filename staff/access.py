@@ -144,15 +144,17 @@ FRONT_DESK_MODELS = {
             "status",
             "decision",  # the screening decision level (SPEC section 1)
             "followup",  # "2/3 answered · escalation open"
+            "health_form",  # "sent", "completed, therapist to review"
         ),
         lookups={
+            "health_form",
             "status__exact",
             "therapist__id__exact",
             "planned_modality__exact",
             *_dates("scheduled_at"),
         },
         search=tuple(f"client__{name}" for name in CLIENT_NAME_SEARCH),
-        actions=("mark_called", "resend_checkins"),
+        actions=("mark_called", "resend_checkins", "send_health_form"),
     ),
     "followup.CheckIn": _access(
         (LIST, VIEW, CHANGE),
@@ -263,6 +265,10 @@ PUBLIC_PAGES = frozenset(
         "logout",
         "followup:answer",
         "followup:opt_out",
+        "intake:link",
+        "intake:link_step",
+        "intake:link_done",
+        "intake:link_opt_out",
         "staff:two_factor_verify",
         "staff:two_factor_setup",
         "staff:two_factor_recovery_codes",
@@ -298,6 +304,7 @@ THERAPIST_PAGES = FRONT_DESK_PAGES | {
     "screening:screen",
     "screening:visit_clearance_add",
     "screening:acknowledge",
+    "screening:form_reviewed",
     "screening:dismiss",
     "screening:resolve",
     "screening:count",

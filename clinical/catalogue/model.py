@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from clinical import vocabulary
 from clinical.catalogue.matcher import KeywordMatcher, Target
@@ -160,3 +160,10 @@ class Catalogue:
             if rules:
                 groups.append((category, rules))
         return tuple(groups)
+
+
+class ClinicTerm(NamedTuple):
+    """A term of the clinic's own vocabulary: words that mean a catalogue rule."""
+
+    phrase: str
+    rule_code: str

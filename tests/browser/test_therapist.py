@@ -69,7 +69,9 @@ def _schedule_visit(tab: Tab, client: Client) -> Visit:
     tab.page.fill("#id_scheduled_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
     with tab.page.expect_navigation():
         tab.page.click("button:has-text('Schedule')")
-    assert "/visits/" in tab.page.url, "the visit form was refused"
+    assert "/visits/new/" not in tab.page.url, "the visit form was refused: " + (
+        tab.page.inner_text("main")
+    )
     return Visit.objects.get(client=client)
 
 
@@ -125,6 +127,13 @@ def test_a_therapist_records_intakes_and_screening_decides_what_can_be_completed
     visit.refresh_from_db()
     assert visit.status == VisitStatus.SCHEDULED
     assert not visit.checkins.exists()
+
+    # The clinic postpones it, which frees the therapist's slot for the next client.
+    page.fill("#id_defer-reason", "Waiting for the midwife's clearance")
+    with page.expect_navigation():
+        page.click("button:has-text('Postpone visit')")
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.DEFERRED
 
     # -- a client with osteoporosis: deep tissue blocked, Swedish allowed ----------------
     fragile = _add_client(tab, "Alan", "Brook")

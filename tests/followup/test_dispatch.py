@@ -79,33 +79,40 @@ def test_claims_are_made_in_batches(visit):
 
 def test_the_sweeper_returns_rows_stuck_in_sending(visit):
     stuck = CheckInFactory(
-        visit=visit, status=CheckInStatus.SENDING, claimed_at=NOW - 11 * MINUTES, attempts=1
+        visit=visit, status=CheckInStatus.SENDING, claimed_at=NOW - 11 * MINUTES, attempts=0
     )
     busy = CheckInFactory(
         visit=visit, policy_hours=48, status=CheckInStatus.SENDING, claimed_at=NOW - 2 * MINUTES
     )
 
-    assert dispatch.sweep(CHECKINS, NOW) == (1, 0)
+    assert dispatch.sweep(CHECKINS, NOW) == 1
 
     stuck.refresh_from_db()
     busy.refresh_from_db()
-    assert (stuck.status, stuck.claimed_at) == (CheckInStatus.SCHEDULED, None)
+    assert (stuck.status, stuck.claimed_at, stuck.attempts) == (CheckInStatus.SCHEDULED, None, 0)
     assert busy.status == CheckInStatus.SENDING
 
 
-def test_the_sweeper_fails_a_stuck_row_after_its_last_attempt(visit, settings):
+def test_an_attempt_lost_to_a_killed_worker_is_given_back_with_the_link(visit, settings):
+    # Taken by a worker (its key, its link, the attempt counted) on its last attempt, then
+    # the worker was killed: the crash is not a failed delivery.
     stuck = CheckInFactory(
         visit=visit,
         status=CheckInStatus.SENDING,
         claimed_at=NOW - HOURS,
         attempts=settings.FOLLOWUP_MAX_ATTEMPTS,
+        send_key="a" * 32,
+        link_secret="secret",
+        token_hash="b" * 64,
     )
 
-    assert dispatch.sweep(CHECKINS, NOW) == (0, 1)
+    assert dispatch.sweep(CHECKINS, NOW) == 1
 
     stuck.refresh_from_db()
-    assert stuck.status == CheckInStatus.FAILED
-    assert "stuck" in stuck.last_error
+    assert stuck.status == CheckInStatus.SCHEDULED
+    assert (stuck.attempts, stuck.send_key) == (settings.FOLLOWUP_MAX_ATTEMPTS - 1, None)
+    assert (stuck.link_secret, stuck.token_hash) == ("secret", "b" * 64)
+    assert stuck.next_attempt_at is None  # no backoff for a crash
 
 
 def test_far_overdue_rows_that_were_never_sent_expire_with_a_reason(visit):

@@ -26,11 +26,14 @@ def tick(frozen, committed, at):
         return dispatch.tick()
 
 
-def test_an_unanswered_checkin_is_reminded_once_after_quiet_hours_with_a_fresh_link(
+def test_an_unanswered_checkin_is_reminded_once_after_quiet_hours_with_the_same_link(
     client, frozen, committed, visit
 ):
-    checkin = CheckInFactory(visit=visit, policy_hours=72, sent=True)
-    first_token = checkin.token
+    checkin = CheckInFactory(visit=visit, policy_hours=72, due_at=NOW)
+    tick(frozen, committed, NOW)  # the first message, sent for real
+    [first] = mail.outbox
+    [first_token, _] = links_in(first.body)
+    mail.outbox.clear()
 
     early = tick(frozen, committed, HALFWAY - datetime.timedelta(minutes=1))
     quiet = tick(frozen, committed, HALFWAY)
@@ -47,9 +50,10 @@ def test_an_unanswered_checkin_is_reminded_once_after_quiet_hours_with_a_fresh_l
     [token, _opt_out] = links_in(reminder.body)
     checkin.refresh_from_db()
     assert (checkin.status, checkin.reminded_at) == (CheckInStatus.SENT, NEXT_MORNING)
-    # The first link was replaced; the reminder's works.
-    assert client.get(reverse("followup:answer", args=[first_token])).status_code == 404
+    # The reminder carries the first message's link, which still works until it expires.
+    assert token == first_token
     assert client.get(reverse("followup:answer", args=[token])).status_code == 200
+    assert checkin.expires_at == NOW + datetime.timedelta(days=7)
 
     later = checkin.expires_at - datetime.timedelta(hours=1)
     assert tick(frozen, committed, later).steps["check-in reminders"] == 0

@@ -82,7 +82,7 @@ def test_a_temporary_failure_goes_back_to_scheduled_with_a_backoff(frozen, visit
     assert checkin.status == CheckInStatus.SCHEDULED
     assert checkin.attempts == 1
     assert checkin.next_attempt_at == NOW + datetime.timedelta(minutes=1)
-    assert checkin.token_hash is None
+    assert checkin.token_hash is not None  # the retry carries the same link
     assert "email: temporary" in checkin.last_error
 
 
@@ -210,11 +210,13 @@ def test_each_row_of_a_batch_ends_in_its_own_state(frozen, by_recipient):
     assert sent.token_hash == hash_token(links_in(mail.outbox[0].body)[0])
     assert (temporary.status, temporary.attempts) == (CheckInStatus.SCHEDULED, 1)
     assert temporary.next_attempt_at == NOW + datetime.timedelta(minutes=1)
-    assert temporary.token_hash is None
+    assert temporary.token_hash is not None  # kept for the retry
     assert temporary.last_error.startswith("email: temporary")
-    assert (permanent.status, permanent.token_hash) == (CheckInStatus.FAILED, None)
+    assert permanent.status == CheckInStatus.FAILED
+    assert not permanent.link_works(NOW)
     assert permanent.last_error.startswith("email: permanent")
-    assert (opted_out.status, opted_out.token_hash) == (CheckInStatus.CANCELLED, None)
+    assert opted_out.status == CheckInStatus.CANCELLED
+    assert not opted_out.link_works(NOW)
     assert "opted out" in opted_out.last_error
     assert (moved_on.status, moved_on.attempts) == (CheckInStatus.CANCELLED, 0)
     assert [m.to for m in mail.outbox] == [["fine@example.com"]]

@@ -40,7 +40,7 @@ def test_every_contract_field_and_every_stored_intake_field_is_in_the_table():
         if isinstance(f, models.Field) and not f.is_relation and f.concrete
     }
     bookkeeping = {"id", "created_at", "signature_name", "signed_at", "consent_version"}
-    bookkeeping |= {"entered_from"}
+    bookkeeping |= {"entered_from", "consent_method", "source"}
     assert stored - bookkeeping == {f.name for f in codec.FIELDS}
     assert nested <= contract
 

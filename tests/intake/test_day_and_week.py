@@ -64,20 +64,26 @@ def test_the_week_list_shows_seven_days_and_who_needs_a_clearance_letter(
     assert '<th scope="col">Clearance letter</th>' in content
 
 
-def test_a_pre_visit_form_status_registered_in_its_place_shows_in_the_week_list(
-    therapist_client, therapist, monkeypatch
-):
+def test_the_week_list_shows_the_pre_visit_health_forms_status(therapist_client, therapist):
+    VisitFactory(therapist=therapist, scheduled_at=at(1))
+
+    content = therapist_client.get(reverse("intake:today"), {"week": "1"}).content.decode()
+
+    assert '<th scope="col">Health form</th>' in content
+
+
+def test_a_column_registered_for_the_week_shows_there(therapist_client, therapist, monkeypatch):
     VisitFactory(therapist=therapist, scheduled_at=at(1))
     column = extensions.VisitColumn(
-        name=extensions.PREVISIT_FORM_COLUMN,
-        description="Pre-visit form",
+        name="coming_soon",
+        description="Coming soon",
         annotate=lambda visits: visits,
-        render=lambda visit: "Not completed",
+        render=lambda visit: "Ready",
         places=("week",),
     )
     monkeypatch.setattr(extensions, "visit_columns", [*extensions.visit_columns, column])
 
     content = therapist_client.get(reverse("intake:today"), {"week": "1"}).content.decode()
 
-    assert '<th scope="col">Pre-visit form</th>' in content
-    assert "<td>Not completed</td>" in content
+    assert '<th scope="col">Coming soon</th>' in content
+    assert "<td>Ready</td>" in content

@@ -19,11 +19,14 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import requests
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from followup.models import CheckIn, CheckInAnswer, CheckInStatus
 from intake.models import Visit, VisitStatus
@@ -172,14 +175,27 @@ def _answers(url: str, shape: ProductionShape) -> bool:
         return False
 
 
-def log_in(page, site_url: str, username: str, password: str) -> None:
-    """Sign in through the staff login page (any later sign-in step belongs here)."""
+def _authenticator(user) -> TOTP:
+    """Give `user` a confirmed authenticator app, as set up at their first sign-in."""
+    device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
+    return TOTP(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+
+
+def log_in(page, site_url: str, username: str, password: str, app: TOTP) -> None:
+    """Sign in through the staff login page, then the second step with the app's code
+    (DEBUG is off, so two-factor sign-in is required, as in production)."""
     page.goto(f"{site_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("button[type=submit]")
     assert "/accounts/login/" not in page.url, "the login was refused"
+    assert "/accounts/two-factor/" in page.url, "no second sign-in step: " + page.url
+    app.time = time.time()
+    page.fill("#id_token", f"{app.token():06d}")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert "/accounts/two-factor/" not in page.url, "the code was refused"
 
 
 def _visit_for_today(therapist) -> Visit:
@@ -202,6 +218,7 @@ def test_through_caddy_a_visit_is_completed_and_its_check_in_answered_over_https
     therapist = UserFactory(username="tess", groups=["therapist"], email="tess@clinic.test")
     therapist.password = environment.portable_password_hash(PASSWORD)
     therapist.save(update_fields=["password"])
+    app = _authenticator(therapist)
     visit = _visit_for_today(therapist)
 
     # -- TLS from Caddy's internal CA for localhost; plain HTTP only redirects --------------
@@ -231,7 +248,7 @@ def test_through_caddy_a_visit_is_completed_and_its_check_in_answered_over_https
             context = browser.new_context(ignore_https_errors=True, locale="en-GB")
             context.set_default_timeout(20_000)
             page = context.new_page()
-            log_in(page, site, "tess", PASSWORD)
+            log_in(page, site, "tess", PASSWORD, app)
             page.goto(f"{site}/visits/{visit.pk}/")
             page.select_option("#id_performed_modality", "swedish")
             with page.expect_navigation():

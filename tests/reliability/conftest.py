@@ -1,16 +1,25 @@
 """Fault tests: the real stack (tests/integration's), a private Redis, and ONE invariant.
 
-Every scenario ends with `assert_followup_invariant(...)`:
+The mail server is the real aiosmtpd sink, accepting every message at once; it can hold back
+its reply to one chosen message (tests.reliability.sink), which is how a test strikes while
+a worker is provably mid-batch, after a message went out and before it was recorded.
 
-- no check-in stays `sending` past the sweep window (the sweeper is run, then checked);
-- every due check-in was sent exactly once, counted in the messages actually received (SMTP
-  sink, outbox table or locmem), or is failed/expired/cancelled with a reason (last_error);
+Every scenario ends with `assert_links_invariant(...)` (per kind of link message, see
+tests/reliability/kinds.py) or `assert_followup_invariant(...)` (that, for check-ins, and
+their escalations):
+
+- no row stays `sending` past the sweep window (the sweeper is run, then checked);
+- every due row was delivered at least once, counted in the messages actually received (SMTP
+  sink, outbox table or locmem), to its client, every copy with the row's one link; exactly
+  once where no worker was killed after a message went out; or it is failed/expired/cancelled
+  with a reason (last_error);
+- no message carries a link that opens no row;
 - no escalation is lost (the visit's highest escalation is the policy's level for its
   answers) or doubled (one therapist alert per escalation).
 
-A check-in's message is recognised by its link token (only the hash is stored, and each send
-attempt gets a fresh token), so a message whose token matches no row is a second copy of a
-check-in that was sent again.
+`assert_every_copy_answers_its_row` then opens every delivered link with the test client:
+each opens its row's answer page, one answer closes the row, and every copy then shows the
+link as used.
 
 Processes are started and stopped by tests.support.processes; the Redis these tests stop or
 flush is a private `redis-server` on a free 127.0.0.1 port, never the shared one.
@@ -21,40 +30,42 @@ from __future__ import annotations
 import collections
 import datetime
 import os
-import re
 import shutil
 import signal
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.test import Client as TestClient
 from django.utils import timezone
 
 from followup.answers import evaluate_visit
-from followup.models import CheckIn, CheckInStatus, Escalation, NotifyStatus
-from followup.sending import CHECKINS
-from intake.models import Client, Visit, VisitStatus
+from followup.models import Escalation, NotifyStatus
+from intake.models import Visit
 from messaging import dispatch
 from messaging.links import hash_token
-from tests.factories import CheckInFactory, UserFactory
+from messaging.models import LinkStatus
 from tests.integration import conftest as integration
+from tests.reliability.kinds import CHECKIN, KINDS, FaultKind, make_due_checkins
+from tests.reliability.sink import HoldingSink
 from tests.support.environment import free_port, stack_env
 from tests.support.processes import Service, wait_until
 from tests.support.smtp import SmtpSink
 
-# Reuse the integration tests' fixtures (the SMTP sink, the artifacts folder, the stack of
-# processes) and its report hook, which prints the processes' logs when a test fails.
-for _name in ("artifacts", "smtp_sink", "stack", "pytest_runtest_makereport"):
+# Reuse the integration tests' fixtures (the artifacts folder, the stack of processes) and
+# its report hook, which prints the processes' logs when a test fails.
+for _name in ("artifacts", "stack", "pytest_runtest_makereport"):
     globals()[_name] = getattr(integration, _name)
 
-SEND_DELAY = "0.4"  # seconds per message in the slow transport: room to strike mid-batch
-# Check-ins per `send_links` task: a two-process worker holds two batches, the rest wait.
+__all__ = ["make_due_checkins"]
+
+# Rows per `send_links` task: a two-process worker holds two batches, the rest wait.
 TASK_BATCH = 3
-TOKEN = re.compile(r"/f/([A-Za-z0-9_-]{20,})/")
-FINISHED = (CheckInStatus.SENT, CheckInStatus.ANSWERED)
-ENDED_WITH_REASON = (CheckInStatus.FAILED, CheckInStatus.EXPIRED, CheckInStatus.CANCELLED)
+FINISHED = (LinkStatus.SENT, LinkStatus.ANSWERED)
+ENDED_WITH_REASON = (LinkStatus.FAILED, LinkStatus.EXPIRED, LinkStatus.CANCELLED)
+PENDING = (LinkStatus.SCHEDULED, LinkStatus.SENDING)
 _RANK = {None: 0, "review": 1, "urgent": 2}
 
 
@@ -130,29 +141,20 @@ def private_redis(artifacts) -> Iterator[PrivateRedis]:
 # ---- the stack with fault-test settings --------------------------------------------------
 
 
-class Journal:
-    """The slow transport's journal: which sends started and finished, in which process."""
+@pytest.fixture
+def smtp_sink(request) -> Iterator[HoldingSink]:
+    """The stack's mail server: the real aiosmtpd sink, accepting at once, able to hold a reply."""
+    sink = HoldingSink().start()
+    yield sink
+    if integration._failed(request.node):
+        print(sink.describe())
+    sink.stop()
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.write_text("")
 
-    def lines(self) -> list[tuple[str, int, str]]:
-        rows = []
-        for line in self.path.read_text().splitlines():
-            event, pid, to = line.split(" ", 2)
-            rows.append((event, int(pid), to))
-        return rows
-
-    def count(self, event: str, pids: Iterable[int] | None = None) -> int:
-        wanted = set(pids) if pids is not None else None
-        return sum(
-            1 for e, pid, _ in self.lines() if e == event and (wanted is None or pid in wanted)
-        )
-
-    def in_flight(self) -> int:
-        """Return how many sends started and did not finish (processes still alive or not)."""
-        return self.count("start") - self.count("done")
+@pytest.fixture(params=KINDS, ids=str)
+def fault_kind(request) -> FaultKind:
+    """Each kind of link message in turn (tests/reliability/kinds.py)."""
+    return request.param
 
 
 @pytest.fixture
@@ -168,23 +170,19 @@ def reliability_stack(stack):
 
 
 @pytest.fixture
-def fault_stack(reliability_stack, artifacts):
-    """The reliability stack, its email through the slow SMTP transport to the sink."""
-    stack = reliability_stack
-    journal = Journal(artifacts / "sends.journal")
-    stack.env.update(
-        {
-            "EMAIL_BACKEND": "tests.reliability.backends.SlowSMTPBackend",
-            "RELIABILITY_SEND_DELAY": SEND_DELAY,
-            "RELIABILITY_SEND_JOURNAL": str(journal.path),
-        }
-    )
-    stack.journal = journal
-    return stack
+def fault_stack(reliability_stack):
+    """The reliability stack, its email to the sink that accepts at once (or holds a reply)."""
+    return reliability_stack
 
 
-def claim_and_publish(stack, *, now: datetime.datetime | None = None) -> list[int]:
-    """Claim the due check-ins as the tick does and publish each batch to the stack's broker.
+def claim_and_publish(
+    stack,
+    *,
+    kind: FaultKind = CHECKIN,
+    now: datetime.datetime | None = None,
+    batch: int = TASK_BATCH,
+) -> list[int]:
+    """Claim a kind's due rows as the tick does and publish each batch to the stack's broker.
 
     The tick's own publish goes to the broker of this test process, not to the stack's, so
     the test runs the tick's two steps itself: `claim_due`, then one `send_links` task per
@@ -192,20 +190,20 @@ def claim_and_publish(stack, *, now: datetime.datetime | None = None) -> list[in
     """
     now = now or timezone.now()
     claimed = []
-    while batch := dispatch.claim_due(CHECKINS, now, limit=TASK_BATCH):
-        stack.send_task(dispatch.SEND_TASK, CHECKINS.name, batch)
-        claimed += batch
+    while ids := dispatch.claim_due(kind.kind, now, limit=batch):
+        stack.send_task(dispatch.SEND_TASK, kind.name, ids)
+        claimed += ids
     return claimed
 
 
-def sweep_after_the_window(stack) -> int:
+def sweep_after_the_window(stack, *, kind: FaultKind = CHECKIN, batch: int = TASK_BATCH) -> int:
     """Run the tick as the beat would once the sweep window has passed; return rows swept back.
 
     The sweeper returns the rows stuck in `sending`, and they are claimed and published again.
     """
     later = timezone.now() + dispatch.SWEEP_AFTER + datetime.timedelta(seconds=1)
-    returned, _failed = dispatch.sweep(CHECKINS, later)
-    claim_and_publish(stack, now=later)
+    returned = dispatch.sweep(kind.kind, later)
+    claim_and_publish(stack, kind=kind, now=later, batch=batch)
     return returned
 
 
@@ -228,11 +226,16 @@ def kill_hard(service: Service) -> None:
 
 
 def wait_until_idle(stack, redis_client, *, settle: float = 1.5, timeout: float = 40) -> None:
-    """Wait until the broker queue is empty, no send is in flight and no row moves for a while."""
+    """Wait until the broker queue is empty, no reply is held and no row moves for a while."""
 
     def snapshot():
-        statuses = collections.Counter(CheckIn.objects.values_list("status", flat=True))
-        return redis_client.llen("celery"), stack.journal.in_flight(), sorted(statuses.items())
+        statuses = sorted(
+            (kind.name, status)
+            for kind in KINDS
+            for status in kind.model.objects.values_list("status", flat=True)
+        )
+        held = bool(getattr(stack.sink, "holding", False))
+        return redis_client.llen("celery"), held, collections.Counter(statuses)
 
     deadline = time.monotonic() + timeout
     last, since = None, time.monotonic()
@@ -240,73 +243,27 @@ def wait_until_idle(stack, redis_client, *, settle: float = 1.5, timeout: float 
         now = snapshot()
         if now != last:
             last, since = now, time.monotonic()
-        elif now[0] == 0 and time.monotonic() - since >= settle:
+        elif now[0] == 0 and not now[1] and time.monotonic() - since >= settle:
             return
         time.sleep(0.2)
-    raise AssertionError(f"the stack never went idle: queue, in flight, statuses = {last}")
+    raise AssertionError(f"the stack never went idle: queue, held, statuses = {last}")
 
 
-def wait_until_all_due_finished(timeout: float = 40) -> None:
-    """Wait until no due check-in is scheduled or sending any more."""
-    pending = (CheckInStatus.SCHEDULED, CheckInStatus.SENDING)
+def wait_until_all_due_finished(timeout: float = 40, *, kind: FaultKind = CHECKIN) -> None:
+    """Wait until no due row of the kind is scheduled or sending any more."""
 
     def left():
-        return CheckIn.objects.filter(status__in=pending, due_at__lte=timezone.now()).count()
+        return kind.model.objects.filter(status__in=PENDING, due_at__lte=timezone.now()).count()
 
     wait_until(
         lambda: left() == 0,
         timeout=timeout,
-        message=lambda: f"every due check-in to be sent ({left()} left: {status_summary()})",
+        message=lambda: f"every due {kind} to be sent ({left()} left: {status_summary(kind)})",
     )
 
 
-def status_summary() -> dict[str, int]:
-    return dict(collections.Counter(CheckIn.objects.values_list("status", flat=True)))
-
-
-# ---- data --------------------------------------------------------------------------------
-
-
-def make_due_checkins(
-    count: int, *, therapist=None, channels: tuple[str, ...] = ("email",), tag: str = "c"
-) -> list[CheckIn]:
-    """Create `count` completed visits of different clients, each with one due 24 h check-in."""
-    now = timezone.now()
-    therapist = therapist or UserFactory(username=f"therapist-{tag}", groups=["therapist"])
-    clients = Client.objects.bulk_create(
-        Client(
-            first_name="Client",
-            last_name=f"{tag.upper()}{i:04d}",
-            date_of_birth=datetime.date(1980, 5, 1),
-            email=f"{tag}{i:04d}@example.test",
-            phone=f"+447911{i:06d}",
-            preferred_channel="email",
-            followup_consent=True,
-            followup_consent_at=now,
-            followup_consent_source="paper",
-        )
-        for i in range(count)
-    )
-    visits = Visit.objects.bulk_create(
-        Visit(
-            client=client,
-            therapist=therapist,
-            scheduled_at=now - datetime.timedelta(hours=2),
-            planned_modality="swedish",
-            status=VisitStatus.COMPLETED,
-            performed_modality="swedish",
-            completed_at=now - datetime.timedelta(hours=1),
-            completed_by=therapist,
-            baseline_pain=3,
-        )
-        for client in clients
-    )
-    return CheckIn.objects.bulk_create(
-        CheckInFactory.build(
-            visit=visit, due_at=now - datetime.timedelta(minutes=1), channels=list(channels)
-        )
-        for visit in visits
-    )
+def status_summary(kind: FaultKind = CHECKIN) -> dict[str, int]:
+    return dict(collections.Counter(kind.model.objects.values_list("status", flat=True)))
 
 
 # ---- the invariant -----------------------------------------------------------------------
@@ -320,8 +277,8 @@ class Delivered:
     to: str
     body: str
 
-    def tokens(self) -> set[str]:
-        return set(TOKEN.findall(self.body))
+    def tokens(self, kind: FaultKind = CHECKIN) -> set[str]:
+        return set(kind.token.findall(self.body))
 
 
 def from_sink(sink: SmtpSink) -> list[Delivered]:
@@ -343,50 +300,109 @@ def from_locmem() -> list[Delivered]:
     return emails + [Delivered("sms", to, body) for to, body in LocmemSMSBackend.outbox]
 
 
-def assert_followup_invariant(delivered: list[Delivered], *, alerts_checked: bool = True) -> None:
-    """Assert the shared end state of every fault scenario (see the module docstring)."""
-    # 1. The sweeper, run once its window has passed, finds nothing stuck in `sending`.
-    later = timezone.now() + dispatch.SWEEP_AFTER + datetime.timedelta(seconds=1)
-    stuck = list(CheckIn.objects.filter(status=CheckInStatus.SENDING).values("id", "attempts"))
-    swept = dispatch.sweep(CHECKINS, later)
-    assert swept == (0, 0) and not stuck, f"rows stuck in sending past the sweep window: {stuck}"
-
-    # 2. Each due check-in: sent exactly once, or ended with a reason.
-    now = timezone.now()
+def copies_by_link(kind: FaultKind, delivered: list[Delivered]) -> dict[str, list[Delivered]]:
+    """Return the delivered messages of a kind by the hash of the link they carry."""
     by_hash: dict[str, list[Delivered]] = collections.defaultdict(list)
     for message in delivered:
-        for token in message.tokens():
+        for token in message.tokens(kind):
             by_hash[hash_token(token)].append(message)
-    problems = []
-    known_hashes = set()
-    checkins = CheckIn.objects.filter(due_at__lte=now).select_related("visit__client")
-    for checkin in checkins.order_by("id"):
-        label = f"check-in {checkin.pk} ({checkin.status}, attempts {checkin.attempts})"
-        if checkin.token_hash:
-            known_hashes.add(checkin.token_hash)
-        got = by_hash.get(checkin.token_hash, []) if checkin.token_hash else []
-        if checkin.status in FINISHED:
+    return by_hash
+
+
+def assert_links_invariant(
+    kind: FaultKind, delivered: list[Delivered], *, exactly_once: bool = True
+) -> dict[int, int]:
+    """Assert the end state of a kind's rows (module docstring); return copies per sent row."""
+    # 1. The sweeper, run once its window has passed, finds nothing stuck in `sending`.
+    later = timezone.now() + dispatch.SWEEP_AFTER + datetime.timedelta(seconds=1)
+    stuck = list(kind.model.objects.filter(status=LinkStatus.SENDING).values("id", "attempts"))
+    swept = dispatch.sweep(kind.kind, later)
+    assert swept == 0 and not stuck, f"{kind} rows stuck in sending past the sweep window: {stuck}"
+
+    # 2. Each due row: delivered (at least once, to its client, with its one link), or ended
+    #    with a reason.
+    by_hash = copies_by_link(kind, delivered)
+    problems, known_hashes, copies = [], set(), {}
+    rows = kind.model.objects.filter(due_at__lte=timezone.now())
+    if kind.kind.select_related:
+        rows = rows.select_related(*kind.kind.select_related)
+    for row in rows.order_by("id"):
+        label = f"{kind} {row.pk} ({row.status}, attempts {row.attempts})"
+        if row.token_hash:
+            known_hashes.add(row.token_hash)
+        got = by_hash.get(row.token_hash, []) if row.token_hash else []
+        if row.status in FINISHED:
             per_channel = collections.Counter(m.channel for m in got)
+            copies[row.pk] = len(got)
+            recipient = kind.kind.recipient(row)
             if not got:
                 problems.append(f"{label}: marked sent but no message carries its link")
-            elif max(per_channel.values()) > 1:
+            elif exactly_once and max(per_channel.values()) > 1:
                 problems.append(f"{label}: its link was delivered {dict(per_channel)} times")
-        elif checkin.status in ENDED_WITH_REASON:
-            if not checkin.last_error:
+            elif any(m.to not in (recipient.email, recipient.phone) for m in got):
+                problems.append(f"{label}: a copy went to {[m.to for m in got]}")
+        elif row.status in ENDED_WITH_REASON:
+            if not row.last_error:
                 problems.append(f"{label}: ended without a reason (last_error is empty)")
-            if checkin.sent_at is None and got:
+            if row.sent_at is None and got:
                 problems.append(f"{label}: never marked sent, yet {len(got)} message(s) went out")
         else:
-            problems.append(f"{label}: due but still {checkin.status}")
-    # A message whose token matches no row is an earlier copy of a check-in sent again.
-    orphans = [m for h, ms in by_hash.items() if h not in known_hashes for m in ms]
-    for message in orphans:
-        problems.append(
-            f"a second message went to {message.to} ({message.channel}) for one check-in"
-        )
+            problems.append(f"{label}: due but still {row.status}")
+    # 3. A message whose link opens no row would be a dead link in a client's hands.
+    for link_hash, messages in by_hash.items():
+        if link_hash not in known_hashes:
+            for message in messages:
+                problems.append(f"a message to {message.to} carries a link that opens no {kind}")
     assert not problems, "\n".join(problems[:30]) + f"\n({len(problems)} problem(s))"
+    return copies
 
-    # 3. Escalations: none lost, none doubled.
+
+def assert_every_copy_answers_its_row(kind: FaultKind, delivered: list[Delivered]) -> None:
+    """Open every delivered link of a kind: each opens its row's page; one answer, through
+    any copy, closes the row, and every copy then shows the link as used."""
+    by_hash = copies_by_link(kind, delivered)
+    web = TestClient()
+    answered = 0
+    for number, row in enumerate(kind.model.objects.filter(status=LinkStatus.SENT).order_by("id")):
+        tokens = sorted({t for m in by_hash.get(row.token_hash, []) for t in m.tokens(kind)})
+        assert len(tokens) == 1, f"{kind} {row.pk}: its copies carry {len(tokens)} links"
+        [token] = tokens
+        assert hash_token(token) == row.token_hash
+        # One address per row: the link pages' rate limit counts requests per address.
+        address = {
+            "REMOTE_ADDR": f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
+        }
+        copies = len(by_hash[row.token_hash])
+        for _ in range(copies):
+            opened = web.get(kind.answer_path(token), **address)
+            assert opened.status_code == 200, f"{kind} {row.pk}: a copy opened {opened.status_code}"
+        if kind.answer is not None:
+            response = kind.answer(TestClient(**address), token)
+        else:
+            response = web.post(kind.answer_path(token), kind.answer_data, **address)
+        assert response.status_code == kind.answered_status, (
+            f"{kind} {row.pk}: answering gave {response.status_code}"
+        )
+        row.refresh_from_db()
+        assert row.status == LinkStatus.ANSWERED
+        for _ in range(copies):
+            again = web.get(kind.answer_path(token), **address)
+            assert again.status_code == 404, f"{kind} {row.pk}: a copy still opens after the answer"
+        answered += 1
+    assert answered, f"no {kind} was sent"
+
+
+def _address(number: int) -> str:
+    return f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
+
+
+def assert_followup_invariant(
+    delivered: list[Delivered], *, alerts_checked: bool = True, exactly_once: bool = True
+) -> None:
+    """Assert the shared end state of every check-in scenario (see the module docstring)."""
+    assert_links_invariant(CHECKIN, delivered, exactly_once=exactly_once)
+
+    # Escalations: none lost, none doubled.
     for visit in Visit.objects.filter(checkins__answer__isnull=False).distinct():
         expected = evaluate_visit(visit).level
         levels = list(visit.escalations.values_list("level", flat=True))

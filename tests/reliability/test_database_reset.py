@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from followup.models import CheckIn, CheckInStatus
+from messaging.models import LinkStatus
 from tests.reliability.conftest import (
-    assert_followup_invariant,
+    assert_every_copy_answers_its_row,
+    assert_links_invariant,
     claim_and_publish,
     from_sink,
-    make_due_checkins,
     sweep_after_the_window,
     wait_until_all_due_finished,
     wait_until_idle,
 )
 from tests.services import require_postgres
-from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -34,30 +33,31 @@ def _terminate_other_connections() -> int:
         return cursor.fetchone()[0]
 
 
-def test_checkins_in_flight_when_the_database_drops_the_worker_are_sent_once(fault_stack):
+def test_rows_in_flight_when_the_database_drops_the_worker_are_sent_once(fault_stack, fault_kind):
     require_postgres()
-    make_due_checkins(BATCH)
+    fault_kind.make_due(BATCH, tag=f"d{fault_kind.name[:3]}")
     fault_stack.start(web=False, worker=True, beat=False)
-    claim_and_publish(fault_stack)
-
-    journal = fault_stack.journal
-    wait_until(
-        lambda: journal.count("start") >= 4 and journal.in_flight() > 0,
-        timeout=30,
-        message="the worker to be in the middle of the batch",
-    )
+    # Strike while the worker is provably mid-batch: its fifth message delivered, the
+    # sink's reply held, so the worker records it only after its connection was cut.
+    fault_stack.sink.hold(after=4)
+    claim_and_publish(fault_stack, kind=fault_kind)
+    fault_stack.sink.wait_held()
     assert _terminate_other_connections() >= 1
+    fault_stack.sink.release()
     assert fault_stack.services["worker"].alive
 
-    # The worker carries on with fresh connections; whatever it could not finish is left for
-    # the sweeper, which the beat runs once the window has passed.
+    # The worker carries on with fresh connections (the take and the outcome updates are
+    # retried on one); whatever it could not finish is left for the sweeper, which the beat
+    # runs once the window has passed.
     wait_until_idle(fault_stack, _broker(fault_stack))
-    sweep_after_the_window(fault_stack)
-    wait_until_all_due_finished(timeout=30)
+    sweep_after_the_window(fault_stack, kind=fault_kind)
+    wait_until_all_due_finished(timeout=30, kind=fault_kind)
 
     assert fault_stack.services["worker"].alive
-    assert CheckIn.objects.filter(status=CheckInStatus.SENT).count() == BATCH
-    assert_followup_invariant(from_sink(fault_stack.sink))
+    assert fault_kind.model.objects.filter(status=LinkStatus.SENT).count() == BATCH
+    delivered = from_sink(fault_stack.sink)
+    assert_links_invariant(fault_kind, delivered, exactly_once=True)
+    assert_every_copy_answers_its_row(fault_kind, delivered)
 
 
 def _broker(stack):

@@ -13,13 +13,15 @@ from django.utils import timezone
 
 from followup.models import CheckIn, CheckInStatus, Escalation
 from intake.models import Intake, Visit, VisitStatus
+from messaging.models import LinkStatus
 from tests.factories import ClientFactory, UserFactory
 from tests.integration.conftest import first_link
 from tests.reliability.conftest import (
+    assert_every_copy_answers_its_row,
     assert_followup_invariant,
+    assert_links_invariant,
     claim_and_publish,
     from_sink,
-    make_due_checkins,
     sweep_after_the_window,
     wait_until_all_due_finished,
     wait_until_idle,
@@ -135,25 +137,25 @@ def _link_for(mails, checkin: CheckIn) -> str:
     raise AssertionError(f"no message carries the link of check-in {checkin.pk}")
 
 
-def test_checkins_claimed_before_a_redis_flush_are_swept_back_and_sent_once(private_stack):
-    make_due_checkins(BATCH)
+def test_rows_claimed_before_a_redis_flush_are_swept_back_and_sent_once(private_stack, fault_kind):
+    fault_kind.make_due(BATCH, tag=f"r{fault_kind.name[:3]}")
     private_stack.start(web=False, worker=True, beat=False)
-    claim_and_publish(private_stack)
+    private_stack.sink.hold(after=2)
+    claim_and_publish(private_stack, kind=fault_kind)
 
-    journal = private_stack.journal
-    wait_until(
-        lambda: journal.count("start") >= 3 and journal.in_flight() > 0,
-        timeout=30,
-        message="the worker to be in the middle of the batch",
-    )
+    # Flush while the worker is provably mid-batch (its third message's reply held).
+    private_stack.sink.wait_held()
     private_stack.redis.client().flushall()
+    private_stack.sink.release()
     broker = private_stack.redis.client()
     wait_until_idle(private_stack, broker)
-    lost = CheckIn.objects.filter(status=CheckInStatus.SENDING).count()
+    lost = fault_kind.model.objects.filter(status=LinkStatus.SENDING).count()
     assert lost > 0, "the flush should have dropped queued sends"
 
-    assert sweep_after_the_window(private_stack) == lost
-    wait_until_all_due_finished(timeout=30)
+    assert sweep_after_the_window(private_stack, kind=fault_kind) == lost
+    wait_until_all_due_finished(timeout=30, kind=fault_kind)
 
-    assert CheckIn.objects.filter(status=CheckInStatus.SENT).count() == BATCH
-    assert_followup_invariant(from_sink(private_stack.sink))
+    assert fault_kind.model.objects.filter(status=LinkStatus.SENT).count() == BATCH
+    delivered = from_sink(private_stack.sink)
+    assert_links_invariant(fault_kind, delivered, exactly_once=True)
+    assert_every_copy_answers_its_row(fault_kind, delivered)

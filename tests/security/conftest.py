@@ -13,8 +13,10 @@ from django.test import Client as WebClient
 from django.utils import timezone
 
 from followup.models import CheckInStatus
+from intake.linkmodels import IntakeLink
 from intake.models import HealthRecordAccess
 from messaging.channels import LocmemSMSBackend
+from messaging.links import hash_token
 from tests.factories import (
     CheckInAnswerFactory,
     CheckInFactory,
@@ -72,6 +74,7 @@ class World:
     silent_visit: object
     access: object
     other_token: str
+    intake_token: str
 
 
 @pytest.fixture
@@ -140,6 +143,16 @@ def world(db, therapist) -> World:
     )
     other_token = CheckInFactory(visit=other, sent=True).token
     access = HealthRecordAccess.objects.create(user=therapist, client=person, what="intake")
+    intake_token = "world-intake-token-0123456789abcdefgh"  # noqa: S105
+    IntakeLink.objects.create(
+        visit=visit,
+        due_at=timezone.now(),
+        status="sent",
+        sent_at=timezone.now(),
+        attempts=1,
+        token_hash=hash_token(intake_token),
+        expires_at=visit.scheduled_at,
+    )
     return World(
         client=person,
         intake=intake,
@@ -156,6 +169,7 @@ def world(db, therapist) -> World:
         silent_visit=silent_visit,
         access=access,
         other_token=other_token,
+        intake_token=intake_token,
     )
 
 

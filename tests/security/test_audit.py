@@ -123,6 +123,10 @@ NOT_HEALTH_PAGES = {
     "messaging:outbox": "development only: generic messages with their links",
     "followup:answer": "the client's own form, reached with their link",
     "followup:opt_out": "the client's own page, reached with their link",
+    "intake:link": "asks the client's date of birth, reached with their link",
+    "intake:link_step": "the client's own form, after their link and date of birth",
+    "intake:link_done": "a thank-you to the client who sent the form",
+    "intake:link_opt_out": "the client's own page, reached with their link",
     "screening:catalogue": "the rule catalogue and the clinic's vocabulary: no client",
 }
 # Actions (POST): they change something and redirect, or show a page listed above again
@@ -130,7 +134,7 @@ NOT_HEALTH_PAGES = {
 ACTIONS = {
     "intake:visit_plan", "intake:visit_complete", "intake:visit_defer", "intake:visit_cancel",
     "screening:screen", "screening:visit_clearance_add", "screening:acknowledge",
-    "screening:dismiss", "screening:resolve", "screening:count",
+    "screening:dismiss", "screening:resolve", "screening:count", "screening:form_reviewed",
     "followup:escalation_acknowledge", "followup:escalation_resolve",
     "followup:mark_called",
 }  # fmt: skip

@@ -30,6 +30,8 @@ HEALTH = dict(zip(ROLES, (LOGIN, LOGIN, DENIED, OK, OK), strict=True))
 STAFF = dict(zip(ROLES, (LOGIN, LOGIN, OK, OK, OK), strict=True))
 LINK = dict(zip(ROLES, (GONE, OK, OK, OK, OK), strict=True))  # anonymous: an unknown token
 PUBLIC = dict(zip(ROLES, (OK, OK, OK, OK, OK), strict=True))
+# The health form's thank-you page: only for the browser that sent the form with the link.
+SENDER_ONLY = dict(zip(ROLES, (GONE,) * 5, strict=True))
 # The development outbox: 404 with DEBUG off for the roles that may open it in development;
 # the others are refused before that (staff.access, deny by default).
 DEV_ONLY = dict(zip(ROLES, (LOGIN, LOGIN, DENIED, GONE, GONE), strict=True))
@@ -66,6 +68,11 @@ VIEWS = {
     "screening:record_summary": ("GET", {"visit_id": "visit"}, HEALTH),
     "followup:answer": ("GET", {"token": "token"}, LINK),
     "followup:opt_out": ("GET", {"token": "token"}, LINK),
+    "intake:link": ("GET", {"token": "intake_token"}, LINK),
+    "intake:link_step": ("GET", {"token": "intake_token", "slug": "about"}, LINK),
+    "intake:link_done": ("GET", {"token": "intake_token"}, SENDER_ONLY),
+    "intake:link_opt_out": ("GET", {"token": "intake_token"}, LINK),
+    "screening:form_reviewed": ("POST", {"visit_id": "visit"}, HEALTH),
     "followup:escalation_queue": ("GET", {}, STAFF),
     "followup:escalation_acknowledge": ("POST", {"pk": "escalation"}, STAFF),
     "followup:escalation_resolve": ("POST", {"pk": "escalation"}, HEALTH),
@@ -127,9 +134,9 @@ def _outcome(response) -> str:
 def _kwargs(spec: dict, world, role: str) -> dict:
     kwargs = {}
     for name, attr in spec.items():
-        if attr == "token":
-            kwargs[name] = world.token if role != "anonymous" else "x" * 43
-        elif isinstance(attr, int):
+        if attr in ("token", "intake_token"):
+            kwargs[name] = getattr(world, attr) if role != "anonymous" else "x" * 43
+        elif name == "slug" or isinstance(attr, int):
             kwargs[name] = attr
         else:
             kwargs[name] = getattr(world, attr).pk

@@ -50,7 +50,7 @@ def one_unresolved_per_visit(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0003_outbox_moves_to_messaging'),
+        ('followup', '0004_checkin_link_secret_send_key'),
         ('intake', '0003_consent_provenance'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
