@@ -21,6 +21,7 @@ from http.cookies import SimpleCookie
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MAX_ERRORS_KEPT = 5
 LOCAL_HOSTS = ("127.0.0.1", "localhost")  # localhost: the test suite's live server
+MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
 
 
 class HTTPError(Exception):
@@ -28,7 +29,12 @@ class HTTPError(Exception):
 
 
 class Session:
-    """One user's connection to the server with its cookie jar (no redirects followed)."""
+    """One user's connection to the server with its cookie jar, kept as a browser keeps it.
+
+    Redirects are not followed (the page after a POST is not what is measured), but what a
+    browser would do by showing that page is done: the flash messages it would show, and so
+    consume, are dropped from the jar. A cookie the server deletes is deleted.
+    """
 
     def __init__(self, base: str, timeout: float = 30) -> None:
         url = urllib.parse.urlsplit(base)
@@ -39,6 +45,7 @@ class Session:
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         self.cookies: dict[str, str] = {}
         self.extra_headers: dict[str, str] = {}
+        self.location = ""  # the last response's Location header (a redirect's target)
 
     def request(
         self, method: str, path: str, form: dict | list | None = None, expect=(200,)
@@ -67,7 +74,14 @@ class Session:
             cookie = SimpleCookie()
             cookie.load(header)
             for key, morsel in cookie.items():
-                self.cookies[key] = morsel.value
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(key, None)
+                else:
+                    self.cookies[key] = morsel.value
+        if 300 <= response.status < 400:
+            # The next page would show these messages and clear them (Django's cookie storage).
+            self.cookies.pop(MESSAGES_COOKIE, None)
+        self.location = response.headers.get("Location", "")
         if response.will_close:
             self.conn.close()
         if response.status not in expect:

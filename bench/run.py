@@ -4,7 +4,8 @@ This machine is shared and noisy, so every figure is a ratio to a floor measured
 run, and nothing here is a timed unit test. Prints one table and writes bench/results.json.
 
 Rows: 1 screening engine (in-process, one core); 2 intake form POST and 3 check-in answer page
-over HTTP (gunicorn, 2 workers, PostgreSQL); 4 dispatch of due check-ins (tick + Celery worker,
+over HTTP (gunicorn, 2 workers, PostgreSQL), each against the plain floor and a fair floor
+(the same statements in raw SQL, bench/fair.py); 4 dispatch of due check-ins (tick + Celery worker,
 Redis); 5 staff pages with 10,000 clients (queries and p95 render time).
 
 Everything runs on 127.0.0.1 in a database it creates and drops (clinic_bench) and a Redis
@@ -104,11 +105,18 @@ class Bench:
         import django
 
         django.setup()
+        from django.conf import settings
+        from django.urls import clear_url_caches
+
+        # As the bench's server (bench/wsgi.py): the site, its floors and the fair floors.
+        settings.ROOT_URLCONF = "bench.urls"
+        clear_url_caches()
         from django.core.management import call_command
 
         self.log(f"migrating {infra_mod.DB_NAME} ...")
         call_command("migrate", verbosity=0, interactive=False)
-        self.app = "clinic.wsgi:application"  # BENCH_FLOOR=1 routes the floor views
+        # The site on the bench's URLconf: the floor views and the fair floors (bench/urls.py).
+        self.app = "bench.wsgi:application"
         from bench import seed
 
         self.log(f"seeding {self.clients:,} clients with intakes, visits, screenings ...")
@@ -128,13 +136,20 @@ class Bench:
         if not want:
             return
         # Prepare before the server starts, so seeding does not compete with the load.
-        answer_tokens = []
+        answer_tokens, fair_tokens = [], []
         if "answer" in want:
             budget = min(40_000, 200 * (self.seconds + 5 * self.rounds))
             answer_tokens = seed.sent_checkins(self.cast, self.clinic["clients"], budget)
+            # The fair floor answers check-ins of its own, and faster.
+            fair_tokens = seed.sent_checkins(self.cast, self.clinic["clients"], 2 * budget)
         intake_clients = self.clinic["clients"][-200:]
+        if "intake" in want:
+            # Each intake re-screens its client's scheduled visit, as in a clinic.
+            seed.scheduled_visits(self.cast, intake_clients)
         intakes = generate(2_000, seed=7)
-        env = infra_mod.bench_env(BEHIND_PROXY="1")
+        # Behind a proxy on 127.0.0.1: each simulated client is counted under its own
+        # X-Forwarded-For address by the token pages' rate limit.
+        env = infra_mod.bench_env(BEHIND_PROXY="1", TRUSTED_PROXIES="127.0.0.1/32")
         base = self.infra.start_gunicorn(env, app=self.app, workers=2)
         self.log(f"gunicorn (2 workers) on {base}")
         try:
@@ -160,6 +175,7 @@ class Bench:
                     answer = web.answer_row(
                         base,
                         tokens=answer_tokens,
+                        fair_tokens=fair_tokens,
                         seconds=self.seconds,
                         users=self.users,
                         rounds=self.rounds,
@@ -170,7 +186,7 @@ class Bench:
                     self.rows.append({"row": "3  Check-in page", "error": repr(exc)[:500]})
             self.rows.extend(web.rows(intake, answer))
             for name, result in (("intake", intake), ("answer", answer)):
-                for side in ("floor", "figure"):
+                for side in ("floor", "fair", "figure"):
                     if result and result[side]["errors"]:
                         self.notes.append(
                             f"{name} {side}: {result[side]['errors']} failed request(s), e.g. "

@@ -223,6 +223,26 @@ def _history_checkins(rng: random.Random, visits: list[Visit], now) -> None:
     Escalation.objects.bulk_create(escalations, batch_size=BATCH)
 
 
+def scheduled_visits(cast: Cast, clients_: list[Client], *, days_ahead: int = 7) -> int:
+    """Give each client a screened visit `days_ahead` days from now on their latest intake.
+
+    A new intake moves a client's scheduled visits onto it and screens them again: with one
+    such visit per client, the intake row measures that re-screening too.
+    """
+    when = timezone.now() + dt.timedelta(days=days_ahead)
+    latest = {}
+    for intake in Intake.objects.filter(client__in=clients_).order_by("created_at", "id"):
+        latest[intake.client_id] = intake
+    visits = [
+        _visit(client, latest[client.pk], cast.therapist, when + dt.timedelta(minutes=i), "s")
+        for i, client in enumerate(clients_)
+        if client.pk in latest
+    ]
+    visits = Visit.objects.bulk_create(visits, batch_size=BATCH)
+    _screenings(visits)
+    return len(visits)
+
+
 def _completed_visits(cast: Cast, clients_: list[Client], count: int, when) -> list[Visit]:
     visits = [
         Visit(

@@ -6,7 +6,9 @@ COLUMNS = (
     ("row", "Row"),
     ("figure", "Figure"),
     ("floor", "Floor"),
-    ("ratio", "Ratio"),
+    ("ratio", "Ratio (% of floor)"),
+    ("fair", "Fair floor"),
+    ("fair_ratio", "% of fair floor"),
     ("target", "Target"),
     ("result", "Result"),
 )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from staff.role_cache import group_names
 from staff.roles import FRONT_DESK, THERAPIST_GROUPS
 
 
@@ -9,8 +10,8 @@ def clinic(request):
     """Expose the clinic's name, phones and the user's role to every template."""
     user = getattr(request, "user", None)
     staff = bool(user is not None and user.is_authenticated and user.is_active)
-    # One query for both roles, with staff.roles' rules (it asks once per role).
-    groups = set(user.groups.values_list("name", flat=True)) if staff else set()
+    # The groups read once for the request (staff.role_cache), with staff.roles' rules.
+    groups = group_names(user) if staff else frozenset()
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,

@@ -26,6 +26,12 @@ def find_checkin(token: str) -> CheckIn | None:
     return links.find(CheckIn.objects.select_related("visit__client"), token)
 
 
+def find_answerable(token: str) -> CheckIn | None:
+    """Return the check-in of a link that can still be answered (the row alone), or None."""
+    checkin = links.find(CheckIn.objects.all(), token)
+    return checkin if checkin is not None and checkin.is_answerable() else None
+
+
 @dataclass(frozen=True)
 class AnswerOutcome:
     """What recording an answer did: `recorded` False means the link could not be used."""
@@ -46,43 +52,60 @@ def record_answer(
 ) -> AnswerOutcome:
     """Store the check-in's one answer, then escalate to the therapist if the policy says so."""
     with transaction.atomic():
-        # The row lock makes the "still answerable?" check and the answer one step, so a
-        # double submit or two tabs can never store two answers (the OneToOne backs it).
         locked = CheckIn.objects.select_for_update().get(pk=checkin.pk)
-        # One answer closes the check-in's link, and with it every copy of its message.
-        if not locked.is_answerable() or not links.mark_answered(locked):
-            return AnswerOutcome(recorded=False)
-        CheckInAnswer.objects.create(
-            checkin=locked,
-            score=score,
-            character=character,
-            radiating=radiating,
-            red_flags=list(red_flags),
-            note=note,
-        )
-        # One evaluation per visit at a time, so two check-ins answered at once both see
-        # each other's answers (and the unique (visit, level) backs it anyway).
-        visit = Visit.objects.select_for_update().get(pk=locked.visit_id)
-        result = evaluate_visit(visit)
-        # Most answers escalate nothing: then there is no need to read the visit's escalations.
-        escalation = None
-        if result.level is not None:
-            escalation = open_escalation(visit=visit, checkin=locked, result=result)
+        return _record(locked, score, character, radiating, red_flags, note)
+
+
+def record_link_answer(
+    *, token: str, score: int, character: str, radiating: bool, red_flags: list[str], note=""
+) -> AnswerOutcome:
+    """Record the answer sent with a link: the check-in is found and locked in one query."""
+    with transaction.atomic():
+        locked = links.find(CheckIn.objects.select_for_update(), token)
+        return _record(locked, score, character, radiating, red_flags, note)
+
+
+def _record(locked, score, character, radiating, red_flags, note) -> AnswerOutcome:
+    # The row lock makes the "still answerable?" check and the answer one step, so a
+    # double submit or two tabs can never store two answers (the OneToOne backs it).
+    # One answer closes the check-in's link, and with it every copy of its message.
+    if locked is None or not locked.is_answerable() or not links.mark_answered(locked):
+        return AnswerOutcome(recorded=False)
+    CheckInAnswer.objects.create(
+        checkin=locked,
+        score=score,
+        character=character,
+        radiating=radiating,
+        red_flags=list(red_flags),
+        note=note,
+    )
+    # One evaluation per visit at a time, so two check-ins answered at once both see
+    # each other's answers (and the unique (visit, level) backs it anyway).
+    visit = Visit.objects.select_for_update().only("baseline_pain").get(pk=locked.visit_id)
+    result = evaluate_visit(visit)
+    # Most answers escalate nothing: then there is no need to read the visit's escalations.
+    escalation = None
+    if result.level is not None:
+        escalation = open_escalation(visit=visit, checkin=locked, result=result)
     return AnswerOutcome(recorded=True, level=result.level, escalation=escalation)
 
 
 def visit_answers(visit: Visit) -> list[policy.Answer]:
     """Return the visit's answers in the policy's terms (hours = the check-in's position)."""
-    answers = CheckInAnswer.objects.filter(checkin__visit=visit).select_related("checkin")
+    rows = (
+        CheckInAnswer.objects.filter(checkin__visit=visit)
+        .order_by("checkin__policy_hours")
+        .values_list("checkin__policy_hours", "score", "character", "radiating", "red_flags")
+    )
     return [
         policy.Answer(
-            hours=answer.checkin.policy_hours,
-            score=answer.score,
-            character=answer.character,
-            radiating=answer.radiating,
-            red_flags=tuple(answer.red_flags),
+            hours=hours,
+            score=score,
+            character=character,
+            radiating=radiating,
+            red_flags=tuple(red_flags),
         )
-        for answer in answers.order_by("checkin__policy_hours")
+        for hours, score, character, radiating, red_flags in rows
     ]
 
 

@@ -32,6 +32,7 @@ from followup.models import (
     EscalationLevel,
     EscalationStatus,
 )
+from followup.pages import blank_answer_page
 from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
 from staff.addresses import client_address
@@ -105,7 +106,7 @@ def token_endpoint(view):
 
 
 def _link_unusable(request: HttpRequest) -> HttpResponse:
-    # One page for unknown, expired, answered and cancelled links: the page must not tell
+    # One page for unknown, expired and cancelled links: the page must not tell
     # someone guessing tokens which ones exist.
     return render(request, "followup/link_unusable.html", status=404)
 
@@ -118,26 +119,32 @@ def _answer_received(request: HttpRequest, checkin) -> HttpResponse:
     return render(request, "followup/answer_received.html", {"answered_at": received.first()})
 
 
+def _unusable_or_received(request: HttpRequest, token: str) -> HttpResponse:
+    # Only links that cannot take an answer come here (one more query, never on the way to
+    # the form): an answered one confirms the answer arrived, any other gets the one page.
+    checkin = answers.find_checkin(token)
+    if checkin is not None and checkin.status == CheckInStatus.ANSWERED:
+        return _answer_received(request, checkin)
+    return _link_unusable(request)
+
+
 @token_endpoint
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """Show the check-in form (GET changes nothing) and record the one answer (POST)."""
-    checkin = answers.find_checkin(token)
-    if checkin is not None and checkin.status == CheckInStatus.ANSWERED:
-        return _answer_received(request, checkin)
-    if checkin is None or not checkin.is_answerable():
-        return _link_unusable(request)
     form = CheckInAnswerForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        outcome = answers.record_answer(checkin=checkin, **form.cleaned_data)
+        # The check-in is found and locked in one query; an unusable link records nothing.
+        outcome = answers.record_link_answer(token=token, **form.cleaned_data)
         if not outcome.recorded:
-            checkin.refresh_from_db(fields=["status"])
-            if checkin.status == CheckInStatus.ANSWERED:
-                return _answer_received(request, checkin)
-            return _link_unusable(request)
+            return _unusable_or_received(request, token)
         emergency = policy.needs_emergency_services(form.cleaned_data["red_flags"])
         advice = advice_for(EMERGENCY if emergency else outcome.level)
         return render(request, "followup/answer_done.html", {"advice": advice})
+    if answers.find_answerable(token) is None:
+        return _unusable_or_received(request, token)
+    if not form.is_bound:
+        return blank_answer_page(request)
     return render(request, "followup/answer.html", {"form": form})
 
 

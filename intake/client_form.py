@@ -102,11 +102,12 @@ class ClientIntakeForm(IntakeForm):
             ("", _("Choose one")),
             *((c.code, c.label) for c in vocabulary.PAIN_CHARACTERS),
         ]
-        for _category, rule, name in self.condition_rules:
-            self.fields[f"{name}_acute"].label = _("bad right now")
-            self.fields[f"{name}_notes"].label = _("more about %(condition)s") % {
-                "condition": rule.title
-            }
+
+    def condition_fields(self, rule, name: str) -> dict[str, forms.Field]:
+        fields = super().condition_fields(rule, name)
+        fields[f"{name}_acute"].label = _("bad right now")
+        fields[f"{name}_notes"].label = _("more about %(condition)s") % {"condition": rule.title}
+        return fields
 
     def clean_signature_name(self):
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from django import forms
@@ -49,19 +50,27 @@ def condition_code(rule) -> str:
     return rule.code if rule.code in rule.condition_codes else rule.condition_codes[0]
 
 
-def _condition_fields(cat: Catalogue) -> tuple[tuple, dict[str, forms.Field]]:
-    """Return the catalogue's (category, rule, field name) rows and their intake-form fields."""
-    rows, fields = [], {}
+@functools.lru_cache(maxsize=8)  # as many as get_catalogue keeps
+def _condition_rows(cat: Catalogue) -> tuple[tuple, dict[str, str]]:
+    """Return the catalogue's (category, rule, field name) rows, and the row's field name for
+    each of its three form keys (the box, "acute now" and the notes)."""
+    rows, keys = [], {}
     for category, rules in cat.condition_choices():
         for rule in rules:
             name = f"cond_{rule.code}"
-            fields[name] = forms.BooleanField(required=False, label=rule.title)
-            fields[f"{name}_acute"] = forms.BooleanField(required=False, label="acute now")
-            fields[f"{name}_notes"] = forms.CharField(
-                required=False, max_length=2_000, label="notes"
-            )
             rows.append((category, rule, name))
-    return tuple(rows), fields
+            for key in (name, f"{name}_acute", f"{name}_notes"):
+                keys[key] = name
+    return tuple(rows), keys
+
+
+def _condition_fields(rule, name: str) -> dict[str, forms.Field]:
+    """Return the intake-form fields of one catalogue condition."""
+    return {
+        name: forms.BooleanField(required=False, label=rule.title),
+        f"{name}_acute": forms.BooleanField(required=False, label="acute now"),
+        f"{name}_notes": forms.CharField(required=False, max_length=2_000, label="notes"),
+    }
 
 
 def _other_fields(i: int) -> dict[str, forms.Field]:
@@ -266,8 +275,8 @@ class IntakeForm(SingleValueMixin, forms.Form):
         cat = get_catalogue(supplementary=settings.SCREENING_SUPPLEMENTARY)
         self.fields["red_flags"].choices = [(f.code, f.label) for f in vocabulary.INTAKE_RED_FLAGS]
         # (category, rule, condition field name) for grouping in the template.
-        self.condition_rules, condition_fields = _condition_fields(cat)
-        self.fields.update(condition_fields)
+        self.condition_rules, self._condition_keys = _condition_rows(cat)
+        self._add_condition_fields(self._condition_names_to_bind())
         self.other_rows = max(OTHER_CONDITION_ROWS, self._other_rows_needed())
         for i in range(self.other_rows):
             self.fields.update(_other_fields(i))
@@ -308,8 +317,36 @@ class IntakeForm(SingleValueMixin, forms.Form):
             needed = max(needed, *sent, 0)
         return min(needed, MAX_OTHER_ROWS)
 
+    def _condition_names_to_bind(self) -> set[str] | None:
+        """Return the conditions whose fields a bound form was sent (None: every condition).
+
+        A condition none of whose three fields was sent cleans to unticked, not acute, no
+        notes, exactly as its fields would (clean() puts those values in cleaned_data): only
+        the ones sent are bound and cleaned (a form offers about 40 conditions, a client has
+        a few). Reading a condition's field (rendering) adds it.
+        """
+        if not self.is_bound:
+            return None
+        keys, prefix = self._condition_keys, f"{self.prefix}-" if self.prefix else ""
+        return {keys[k] for key in self.data if (k := key.removeprefix(prefix)) in keys}
+
+    def __getitem__(self, name: str):
+        if name not in self.fields and name in self._condition_keys:
+            self._add_condition_fields({self._condition_keys[name]})
+        return super().__getitem__(name)
+
+    def condition_fields(self, rule, name: str) -> dict[str, forms.Field]:
+        """Return the fields of one catalogue condition (a subclass may word them its way)."""
+        return _condition_fields(rule, name)
+
+    def _add_condition_fields(self, names: set[str] | None) -> None:
+        for _category, rule, name in self.condition_rules:
+            if (names is None or name in names) and name not in self.fields:
+                self.fields.update(self.condition_fields(rule, name))
+
     def condition_groups(self) -> list[tuple[str, list[dict]]]:
         """Return the catalogue conditions grouped by category, with their bound fields."""
+        self._add_condition_fields(None)  # a bound form shown again shows every condition
         groups: dict[str, list[dict]] = {}
         for category, rule, name in self.condition_rules:
             groups.setdefault(category.label, []).append(
@@ -342,6 +379,10 @@ class IntakeForm(SingleValueMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for _category, _rule, name in self.condition_rules:
+            if name not in self.fields:
+                # Not sent: what its fields clean to when they are bound to nothing.
+                cleaned.update({name: False, f"{name}_acute": False, f"{name}_notes": ""})
         self._clean_linked_fields(cleaned)
         if self.errors:
             # Build the intake only from fields that are all valid; the errors are shown first.

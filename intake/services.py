@@ -147,18 +147,25 @@ def intake_record(
     source: str = IntakeSource.STAFF,
     consent_method: str = ConsentMethod.IN_PERSON,
     consent_version: str | None = None,
+    client_locked: bool = False,
 ) -> Intake:
     """Store a new intake for `client` and move their scheduled visits onto it (re-screened).
 
     `source`, `consent_method` and `consent_version` say who filled it in and how and on
     which consent text the client signed (by default: staff, in person, the built-in text).
+    `client_locked` says the caller read `client` with its row lock (select_for_update) in
+    the transaction this runs in, so it is not read again.
     """
     if not signature_matches(signature_name, client):
         raise ValueError("The signature must be the client's full name.")
     check_intake_for_record(data)
-    with transaction.atomic():
+    if client_locked and not transaction.get_connection().in_atomic_block:
+        raise ValueError("A locked client is only locked inside its transaction.")
+    # Inside the caller's transaction, no savepoint: any failure rolls the whole of it back.
+    with transaction.atomic(savepoint=not client_locked):
         # Lock the client so two intakes saved at once still form one `previous` chain.
-        client = Client.objects.select_for_update().get(pk=client.pk)
+        if not client_locked:
+            client = Client.objects.select_for_update().get(pk=client.pk)
         # The latest intake's id is all the chain needs (as client.latest_intake() orders).
         latest = client.intakes.order_by("-created_at", "-id").values_list("pk", flat=True)
         previous_id = latest.first()

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -136,27 +137,15 @@ def client_detail(request, client_id: int):
 @require_http_methods(["GET", "POST"])
 def intake_create(request, client_id: int):
     """Record a new health history; a returning client's last one is shown for review."""
-    client = get_object_or_404(Client, pk=client_id)
-    # ?visit=<id>: the intake for that scheduled visit, whose date and plan it does not ask
-    # for again (they are changed on the visit page).
-    visit = client.visits.filter(
-        pk=request.GET.get("visit") or None, status=VisitStatus.SCHEDULED
-    ).first()
-    data = _with_visit_plan(request.POST, visit) if request.method == "POST" else None
     if request.method == "POST":
-        # A valid form never shows the previous intake (the values sent win over it), and
-        # intake_record reads it again under the client's lock: read it only to show errors.
-        form = IntakeForm(data, client=client)
-        if form.is_valid():
-            intake = services.intake_record(
-                client=client,
-                data=form.cleaned_data["intake"],
-                by=request.user,
-                ip=client_address(request),
-                signature_name=form.cleaned_data["signature_name"],
-            )
+        intake, client = _record_intake(request, client_id)
+        if intake is not None:
             messages.success(request, "Health history recorded.")
             return redirect("intake:intake_detail", intake_id=intake.pk)
+    else:
+        client = get_object_or_404(Client, pk=client_id)
+    visit = _visit_asked(request, client)
+    data = _with_visit_plan(request.POST, visit) if request.method == "POST" else None
     previous = client.latest_intake()
     initial = IntakeForm.initial_from(previous) if previous else {}
     form = IntakeForm(data, client=client, initial=initial)
@@ -165,6 +154,30 @@ def intake_create(request, client_id: int):
     status = 400 if form.is_bound else 200
     context = {"client": client, "form": form, "previous": previous, "visit": visit}
     return render(request, "intake/intake_form.html", context, status=status)
+
+
+def _record_intake(request, client_id: int) -> tuple[Intake | None, Client]:
+    """Validate and store a posted intake, reading the client once, under its lock.
+
+    A valid form never shows the previous intake (the values sent win over it), and
+    intake_record reads it under the lock: it is read only to show errors.
+    """
+    with transaction.atomic():
+        client = get_object_or_404(Client.objects.select_for_update(), pk=client_id)
+        form = IntakeForm(
+            _with_visit_plan(request.POST, _visit_asked(request, client)), client=client
+        )
+        if not form.is_valid():
+            return None, client
+        intake = services.intake_record(
+            client=client,
+            data=form.cleaned_data["intake"],
+            by=request.user,
+            ip=client_address(request),
+            signature_name=form.cleaned_data["signature_name"],
+            client_locked=True,
+        )
+    return intake, client
 
 
 def _with_visit_plan(post, visit: Visit | None):
@@ -176,6 +189,14 @@ def _with_visit_plan(post, visit: Visit | None):
     data["planned_modality"] = visit.planned_modality
     data.setlist("focus_regions", list(visit.focus_regions))
     return data
+
+
+def _visit_asked(request, client: Client) -> Visit | None:
+    """Return the client's scheduled visit named by ?visit=<id>, whose date and plan the
+    intake takes instead of asking again (they are changed on the visit page)."""
+    return client.visits.filter(
+        pk=request.GET.get("visit") or None, status=VisitStatus.SCHEDULED
+    ).first()
 
 
 @therapist_required

@@ -12,7 +12,10 @@ class StaffConfig(AppConfig):
         from django.apps import apps
         from django.db.models.signals import post_migrate
 
+        from staff import role_cache
         from staff.roles import ensure_staff_groups
+
+        role_cache.connect()
 
         # After migrate (and after the flush that ends a transactional test), so the groups
         # and their permissions always exist. Django sends post_migrate only for apps with

@@ -1,10 +1,13 @@
 """Staff roles: the groups, their permissions, and the checks views use.
 
 The groups are (re)created with their permissions after every `migrate` (a post_migrate
-handler, see staff/apps.py), so a new role here needs no data migration.
+handler, see staff/apps.py), so a new role here needs no data migration. A user's groups are
+read once per request and cached between requests until they change (staff.role_cache).
 """
 
 from __future__ import annotations
+
+from staff.role_cache import group_names
 
 THERAPIST = "therapist"
 FRONT_DESK = "front_desk"
@@ -92,7 +95,7 @@ def ensure_staff_groups(**kwargs) -> None:
 def _in_group(user, *names: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.groups.filter(name__in=names).exists()
+    return not group_names(user).isdisjoint(names)
 
 
 def is_therapist(user) -> bool:
@@ -116,7 +119,7 @@ def role_of(user) -> str | None:
         return None
     if user.is_superuser:
         return OWNER
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = group_names(user)
     if groups & set(THERAPIST_GROUPS):
         return THERAPIST
     if FRONT_DESK in groups:

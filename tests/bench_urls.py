@@ -1,7 +1,3 @@
-"""The site's URLs plus the bench floor views, as the server has them under BENCH_FLOOR=1."""
+"""The bench server's URLconf (the site, its floors and the fair floors), for the tests."""
 
-from django.urls import include, path
-
-from clinic.urls import urlpatterns as site_urlpatterns
-
-urlpatterns = [*site_urlpatterns, path("bench/", include("clinic.bench_views"))]
+from bench.urls import urlpatterns  # noqa: F401

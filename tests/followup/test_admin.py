@@ -45,6 +45,7 @@ def test_the_checkin_list_shows_failed_rows_with_their_error_without_n_plus_1(
     CheckInFactory(
         visit=make_visit(), status=CheckInStatus.FAILED, last_error="email: permanent: x"
     )
+    _changelist_queries(front_desk_client, url)  # warm: the user's groups are cached after it
     one_row, _ = _changelist_queries(front_desk_client, url)
     for _ in range(5):
         CheckInFactory(
@@ -138,10 +139,16 @@ def test_the_escalation_list_filters_by_level_status_and_notification(
     assert response.context["cl"].result_count == 1
 
 
-def test_no_admin_page_shows_a_token_hash(therapist_client, visit):
-    checkin = CheckInFactory(visit=visit, sent=True, sent_at=NOW - datetime.timedelta(hours=1))
+def test_no_admin_page_shows_a_token_hash_or_a_link_secret(therapist_client, visit):
+    checkin = CheckInFactory(
+        visit=visit,
+        sent=True,
+        sent_at=NOW - datetime.timedelta(hours=1),
+        link_secret="the-rows-link-secret-0123456789",
+    )
     checkin.refresh_from_db()
 
     page = therapist_client.get(reverse("admin:followup_checkin_change", args=[checkin.pk]))
 
     assert checkin.token_hash not in page.content.decode()
+    assert checkin.link_secret not in page.content.decode()

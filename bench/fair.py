@@ -1,0 +1,226 @@
+"""Fair floors for `make bench`: the hot paths' necessary statements in raw SQL, nothing else.
+
+The plain floor (clinic/bench_views.py) is the cheapest page or write the stack can serve; no
+implementation of a real page can reach it. A fair floor issues the statements the page
+cannot do without, in raw SQL, with no form, no template, no model objects: a row copied
+from an existing one stands for a row built from the request. The gap between a page and its
+fair floor is what the framework work (forms, templates, ORM) costs; the gap between the fair
+floor and the plain one is what the data itself costs.
+
+Served only by the bench's own URLconf (bench/urls.py) and only in the bench's server, with
+the same middleware as the pages they are floors for.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from followup import escalation as policy
+from followup.escalations import enqueue_therapist_notification
+from followup.models import CheckIn, CheckInAnswer, Escalation
+from intake.models import Intake, Visit
+from messaging.links import hash_token
+from messaging.models import ANSWERABLE
+from screening.models import Screening, ScreeningFlag, VocabularyTerm
+
+_PAGE = (
+    "<!doctype html><title>fair floor</title><form method=post>"
+    + "".join(f'<input type=radio name=score value="{i}">' for i in range(11))
+    + "<button>Send</button></form>"
+)
+_DONE = "<!doctype html><title>fair floor</title><p>Thank you.</p>"
+RATE_WINDOW = 60
+
+
+def _lock() -> str:
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def _columns(model) -> list[str]:
+    return [f.column for f in model._meta.concrete_fields]
+
+
+@functools.cache
+def _copy_sql(model, replaced: tuple[str, ...]) -> str:
+    """INSERT a copy of one row of `model`, with the `replaced` columns given as parameters."""
+    table = model._meta.db_table
+    columns = [c for c in _columns(model) if c != model._meta.pk.column]
+    values = ", ".join("%s" if c in replaced else f'"{c}"' for c in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f'INSERT INTO "{table}" ({names}) SELECT {values} FROM "{table}" WHERE id = %s'
+
+
+@functools.cache
+def _history_sql(model, where: str) -> str:
+    """INSERT the history rows of `model`'s rows matching `where` (as simple-history does)."""
+    history = model.history.model
+    shared = [c for c in _columns(history) if c in set(_columns(model))]
+    names = ", ".join(f'"{c}"' for c in shared)
+    return (
+        f'INSERT INTO "{history._meta.db_table}" ({names}, history_date, history_type, '
+        f"history_user_id, history_change_reason) SELECT {names}, %s, '~', %s, NULL "
+        f'FROM "{model._meta.db_table}" WHERE {where}'
+    )
+
+
+def _ordered(replaced: dict, model) -> list:
+    columns = [c for c in _columns(model) if c != model._meta.pk.column]
+    return [replaced[c] for c in columns if c in replaced]
+
+
+@require_POST
+def intake(request, client_id: int):
+    """The intake POST's statements: the client locked, the intake and its history stored, the
+    scheduled visits moved onto it with their history, each screened again (screening, flags
+    and their history). The intake and the screening are copies of the latest ones."""
+    request.POST  # noqa: B018 (the form body is parsed, as the real view's form does)
+    now = timezone.now()
+    user = request.user.pk
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM intake_client WHERE id = %s{_lock()}", [client_id])
+        cursor.execute(
+            "SELECT id FROM intake_intake WHERE client_id = %s "
+            "ORDER BY created_at DESC, id DESC LIMIT 1",
+            [client_id],
+        )
+        (latest,) = cursor.fetchone()
+        replaced = {"previous_id": latest, "created_at": now}
+        cursor.execute(
+            _copy_sql(Intake, tuple(replaced)) + " RETURNING id",
+            [*_ordered(replaced, Intake), latest],
+        )
+        (intake_id,) = cursor.fetchone()
+        cursor.execute(_history_sql(Intake, "id = %s"), [now, user, intake_id])
+        cursor.execute(
+            f"SELECT id FROM intake_visit WHERE client_id = %s AND status = 'scheduled'{_lock()}",
+            [client_id],
+        )
+        for (visit_id,) in cursor.fetchall():
+            cursor.execute(
+                "UPDATE intake_visit SET intake_id = %s, updated_at = %s WHERE id = %s",
+                [intake_id, now, visit_id],
+            )
+            cursor.execute(_history_sql(Visit, "id = %s"), [now, user, visit_id])
+            _screen_again(cursor, visit_id, intake_id, now, user)
+    return HttpResponseRedirect(f"/intakes/{intake_id}/")
+
+
+def _screen_again(cursor, visit_id: int, intake_id: int, now, user) -> None:
+    # Screening reads the clinic's active vocabulary, then the visit's current screening.
+    cursor.execute(
+        "SELECT phrase, rule_code FROM screening_vocabularyterm WHERE status = %s ORDER BY 1, 2",
+        [VocabularyTerm.Status.ACTIVE],
+    )
+    cursor.fetchall()
+    cursor.execute(
+        "SELECT id FROM screening_screening WHERE visit_id = %s "
+        "ORDER BY created_at DESC, id DESC LIMIT 1",
+        [visit_id],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return
+    replaced = {"intake_id": intake_id, "created_at": now}
+    cursor.execute(
+        _copy_sql(Screening, tuple(replaced)) + " RETURNING id",
+        [*_ordered(replaced, Screening), row[0]],
+    )
+    (screening_id,) = cursor.fetchone()
+    cursor.execute(_history_sql(Screening, "id = %s"), [now, user, screening_id])
+    flag_sql = _copy_sql(ScreeningFlag, ("screening_id",)).replace(
+        "WHERE id = %s", "WHERE screening_id = %s"
+    )
+    cursor.execute(flag_sql, [screening_id, row[0]])
+    cursor.execute(_history_sql(ScreeningFlag, "screening_id = %s"), [now, user, screening_id])
+
+
+def _count_request(request) -> None:
+    """The per-address rate limit of the token pages (a Redis INCR, as the real one)."""
+    key = f"bench:fair:rate:{request.META.get('HTTP_X_FORWARDED_FOR', '')}"
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.add(key, 1, timeout=RATE_WINDOW)
+
+
+_FIND = (
+    "SELECT id, visit_id, status, expires_at, policy_hours FROM followup_checkin "
+    "WHERE token_hash = %s"
+)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def answer(request, token: str):
+    """The check-in page's statements: GET finds the check-in by its link; POST locks it,
+    stores the answer, marks it answered, locks the visit, reads its answers for the policy
+    and, when the policy says so, opens an escalation and hands its alert to a worker."""
+    _count_request(request)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        if request.method == "GET":
+            cursor.execute(_FIND, [hash_token(token)])
+            row = cursor.fetchone()
+            if row is None or row[2] not in ANSWERABLE or row[3] <= now:
+                return HttpResponse(status=404)
+            return HttpResponse(_PAGE)
+        with transaction.atomic():
+            cursor.execute(_FIND + _lock(), [hash_token(token)])
+            row = cursor.fetchone()
+            if row is None or row[2] not in ANSWERABLE or row[3] <= now:
+                return HttpResponse(status=404)
+            checkin_id, visit_id = row[0], row[1]
+            score = int(request.POST.get("score", "0"))
+            character = request.POST.get("character", "none")
+            # The link closed, as messaging.links.mark_answered does.
+            cursor.execute(
+                f"UPDATE {CheckIn._meta.db_table} SET status = 'answered', "
+                "sent_at = COALESCE(sent_at, claimed_at, %s), claimed_at = NULL, "
+                "next_attempt_at = NULL WHERE id = %s AND expires_at > %s",
+                [now, checkin_id, now],
+            )
+            cursor.execute(
+                f"INSERT INTO {CheckInAnswer._meta.db_table} (checkin_id, score, character, "
+                "radiating, red_flags, note, answered_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [checkin_id, score, character, False, "[]", "", now],
+            )
+            cursor.execute(
+                f"SELECT baseline_pain FROM intake_visit WHERE id = %s{_lock()}", [visit_id]
+            )
+            (baseline,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT c.policy_hours, a.score, a.character, a.radiating FROM "
+                "followup_checkinanswer a JOIN followup_checkin c ON c.id = a.checkin_id "
+                "WHERE c.visit_id = %s ORDER BY c.policy_hours",
+                [visit_id],
+            )
+            answers = [
+                policy.Answer(hours=h, score=s, character=c, radiating=r, red_flags=())
+                for h, s, c, r in cursor.fetchall()
+            ]
+            result = policy.evaluate(baseline_pain=baseline or 0, answers=answers)
+            if result.level is not None:
+                _escalate(cursor, visit_id, checkin_id, result.level, now)
+    return HttpResponse(_DONE)
+
+
+def _escalate(cursor, visit_id: int, checkin_id: int, level: str, now) -> None:
+    cursor.execute(f"SELECT level FROM {Escalation._meta.db_table} WHERE visit_id = %s", [visit_id])
+    if {r[0] for r in cursor.fetchall()} & {level, "urgent"}:
+        return
+    cursor.execute(
+        f"INSERT INTO {Escalation._meta.db_table} (visit_id, level, reasons, checkin_id, status, "
+        "opened_at, acknowledgement_note, resolution_note, notify_status, notify_attempts, "
+        "notify_error, notify_retry_at) VALUES (%s, %s, '[]', %s, 'open', %s, '', '', "
+        "'pending', 0, '', %s) RETURNING id",
+        [visit_id, level, checkin_id, now, now],
+    )
+    (escalation_id,) = cursor.fetchone()
+    transaction.on_commit(lambda: enqueue_therapist_notification(escalation_id))

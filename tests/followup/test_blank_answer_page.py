@@ -1,0 +1,101 @@
+"""The blank answer page is rendered once and served with each browser's own CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.template import engines
+from django.test import Client as Browser
+from django.test.signals import template_rendered
+from django.urls import reverse
+
+from followup import pages
+from tests.factories import CheckInFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture
+def renders():
+    seen = []
+
+    def record(sender, template, **kwargs):
+        seen.append(template.name)
+
+    template_rendered.connect(record)
+    yield seen
+    template_rendered.disconnect(record)
+
+
+def _get(browser, checkin) -> str:
+    response = browser.get(reverse("followup:answer", args=[checkin.token]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _without_token(page: str) -> str:
+    return TOKEN.sub('value="?"', page)
+
+
+def test_the_page_is_rendered_once_for_every_client(visit, renders):
+    first, second = (CheckInFactory(visit=visit, policy_hours=h, sent=True) for h in (24, 48))
+
+    pages_seen = [_get(Browser(), first), _get(Browser(), second), _get(Browser(), first)]
+
+    assert renders.count(pages.TEMPLATE) == 1
+    assert len({_without_token(p) for p in pages_seen}) == 1
+    assert 'name="score"' in pages_seen[0]
+    assert pages.TOKEN_SLOT not in pages_seen[0]
+
+
+def test_each_browser_gets_a_token_that_its_csrf_cookie_accepts(visit):
+    checkin = CheckInFactory(visit=visit, sent=True)
+    tokens = []
+    for _ in range(2):
+        browser = Browser(enforce_csrf_checks=True)
+        [token] = TOKEN.findall(_get(browser, checkin))
+        tokens.append(token)
+        # A form protected by CSRF accepts the page's token with this browser's cookie...
+        login = browser.post(reverse("login"), {"csrfmiddlewaretoken": token, "username": "x"})
+        assert login.status_code == 200
+        # ...and a made-up token is refused.
+        other = Browser(enforce_csrf_checks=True)
+        _get(other, checkin)
+        refused = other.post(reverse("login"), {"csrfmiddlewaretoken": "x" * 64, "username": "x"})
+        assert refused.status_code == 403
+
+    assert tokens[0] != tokens[1]
+
+
+def test_the_stored_page_is_the_page_rendered_from_scratch(visit, settings, rf):
+    checkin = CheckInFactory(visit=visit, sent=True)
+    stored = _get(Browser(), checkin)
+    request = rf.get("/")
+    template = engines["django"].get_template(pages.TEMPLATE)
+    fresh = template.render({"form": pages.CheckInAnswerForm()}, request)
+
+    assert _without_token(stored) == _without_token(fresh)
+
+
+def test_the_clinics_details_changed_show_at_once(visit, settings):
+    checkin = CheckInFactory(visit=visit, sent=True)
+    assert "Riverside Massage Clinic" in _get(Browser(), checkin)
+
+    settings.CLINIC_NAME = "Hillside Bodywork"
+    settings.CLINIC_PHONE = "+44 20 7946 0999"
+    page = _get(Browser(), checkin)
+
+    assert "Hillside Bodywork" in page
+    assert "+44 20 7946 0999" in page
+
+
+def test_an_unusable_link_never_gets_the_page(visit):
+    answered = CheckInFactory(visit=visit, sent=True, status="answered")
+
+    response = Browser().get(reverse("followup:answer", args=[answered.token]))
+
+    assert response.status_code == 404
+    assert b'name="score"' not in response.content

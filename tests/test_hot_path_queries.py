@@ -1,0 +1,187 @@
+"""Query budgets of the hot paths: every statement the intake POST and the check-in page issue.
+
+Each test lists the statements one request issues, in order, as (verb, table) with a comment
+saying why it is needed, and compares them with what the request really sent. A new query
+on these paths fails here with the whole list printed; `make bench` measures their cost as
+ratios (nothing here is timed). Under the test runner each request's transactions are
+savepoints; in production they are BEGIN/COMMIT, which Django does not log as queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client as Browser
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from followup.models import CheckIn, CheckInStatus, Escalation
+from tests.factories import CheckInFactory, ClientFactory, IntakeFactory, VisitFactory
+from tests.intake.conftest import intake_post
+
+pytestmark = pytest.mark.django_db
+
+_TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"([a-z_]+)"')
+
+SAVEPOINT = ("SAVEPOINT", "")
+RELEASE = ("RELEASE", "")
+
+
+def shape(sql: str) -> tuple[str, str]:
+    """Return a statement's verb and first table, e.g. ("SELECT FOR UPDATE", "intake_client")."""
+    verb = sql.split(None, 1)[0].upper()
+    if verb in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
+        return (verb, "")
+    if verb == "SELECT" and " FOR UPDATE" in sql:
+        verb = "SELECT FOR UPDATE"
+    match = _TABLE.search(sql)
+    return (verb, match.group(1) if match else "")
+
+
+def assert_statements(queries: CaptureQueriesContext, expected: list[tuple[str, str]]) -> None:
+    sent = [shape(q["sql"]) for q in queries.captured_queries]
+    if not connection.features.has_select_for_update:
+        # SQLite (the embedded mode) has no row locks: the same statements, unlocked.
+        expected = [
+            ("SELECT", table) if verb == "SELECT FOR UPDATE" else (verb, table)
+            for verb, table in expected
+        ]
+    listing = "\n".join(f"  {q['sql'][:160]}" for q in queries.captured_queries)
+    assert sent == expected, f"{len(sent)} statements sent (expected {len(expected)}):\n{listing}"
+
+
+# ---- the intake form POST ----------------------------------------------------------------
+
+# A therapist's session, then the intake stored and the client's one scheduled visit moved
+# onto it and screened again.
+# The user's groups, for the role, come from the cache (staff.role_cache): no query.
+STAFF_REQUEST = [
+    ("SELECT", "django_session"),  # the session
+    ("SELECT", "auth_user"),  # the signed-in user
+]
+SESSION_SAVE = [
+    SAVEPOINT,
+    ("UPDATE", "django_session"),  # the session's idle expiry moves on (every request)
+    RELEASE,
+]
+INTAKE_POST = [
+    *STAFF_REQUEST,
+    SAVEPOINT,  # the intake's transaction
+    ("SELECT FOR UPDATE", "intake_client"),  # the client (404 if none), read once, locked
+    ("SELECT", "intake_intake"),  # the latest intake's id, the new one's `previous`
+    ("INSERT", "intake_intake"),  # the intake
+    ("INSERT", "intake_historicalintake"),  # its change history
+    ("SELECT FOR UPDATE", "intake_visit"),  # the client's scheduled visits, locked
+    ("UPDATE", "intake_visit"),  # the visit moved onto the new intake
+    ("INSERT", "intake_historicalvisit"),  # its change history
+    ("SELECT", "screening_vocabularyterm"),  # the clinic's vocabulary (screening's terms)
+    SAVEPOINT,  # screening the visit
+    ("SELECT FOR UPDATE", "intake_visit"),  # the visit locked for its screening
+    ("SELECT", "screening_screening"),  # its current screening (acknowledgements carry over)
+    ("INSERT", "screening_screening"),  # the new screening
+    ("INSERT", "screening_historicalscreening"),  # its change history
+    ("INSERT", "screening_screeningflag"),  # its flags, in one statement
+    ("INSERT", "screening_historicalscreeningflag"),  # their change history
+    RELEASE,
+    RELEASE,
+    *SESSION_SAVE,
+]
+
+
+def test_the_intake_post_issues_only_its_statements(client, therapist):
+    person = ClientFactory(first_name="Ana", last_name="Lopez")
+    intake = IntakeFactory(client=person, entered_by=therapist)
+    VisitFactory(client=person, intake=intake, therapist=therapist)
+    client.force_login(therapist)
+    url = reverse("intake:intake_create", args=[person.pk])
+    client.post(url, intake_post(person))  # warm: content types, catalogue, vocabulary
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, intake_post(person))
+
+    assert response.status_code == 302
+    assert_statements(queries, INTAKE_POST)
+
+
+# ---- the check-in answer page ------------------------------------------------------------
+
+FIND_CHECKIN = [
+    ("SELECT", "followup_checkin"),  # the check-in by its link's hash (the row alone)
+]
+RECORD_ANSWER = [
+    SAVEPOINT,  # the answer's transaction
+    ("SELECT FOR UPDATE", "followup_checkin"),  # the check-in by its link, locked: one answer
+    ("UPDATE", "followup_checkin"),  # its link closed: answered (messaging.links)
+    ("INSERT", "followup_checkinanswer"),  # the answer
+    ("SELECT FOR UPDATE", "intake_visit"),  # the visit's baseline, locked: one evaluation
+    ("SELECT", "followup_checkinanswer"),  # every answer of the visit, for the policy
+]
+# GET: the blank page itself is rendered once per process (followup.pages).
+CHECKIN_GET = [*FIND_CHECKIN]
+CHECKIN_POST_CALM = [*RECORD_ANSWER, RELEASE]
+CHECKIN_POST_ESCALATING = [
+    *RECORD_ANSWER,
+    ("SELECT", "followup_escalation"),  # the visit's escalation levels so far
+    ("SELECT", "followup_escalation"),  # get_or_create: none at this level yet
+    SAVEPOINT,  # get_or_create's insert
+    ("INSERT", "followup_escalation"),  # the escalation
+    RELEASE,
+    RELEASE,
+]
+
+
+@pytest.fixture
+def checkin(db):
+    when = timezone.now() - dt.timedelta(days=1)
+    intake = IntakeFactory(pain_score=2)
+    visit = VisitFactory(
+        client=intake.client,
+        intake=intake,
+        status="completed",
+        completed_at=when,
+        performed_modality="swedish",
+        baseline_pain=2,
+    )
+    return CheckInFactory(visit=visit, policy_hours=24, sent=True)
+
+
+def _answer(checkin: CheckIn, **answer) -> tuple[CaptureQueriesContext, object]:
+    browser = Browser()  # a client's phone: no session, no login
+    url = reverse("followup:answer", args=[checkin.token])
+    data = {"score": "2", "character": "dull", "radiating": "no", "note": "", **answer}
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.post(url, data)
+    assert response.status_code == 200
+    return queries, response
+
+
+def test_the_checkin_get_issues_only_its_statements(checkin):
+    browser = Browser()
+    url = reverse("followup:answer", args=[checkin.token])
+    browser.get(url)  # warm
+
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get(url)
+
+    assert response.status_code == 200
+    assert_statements(queries, CHECKIN_GET)
+
+
+def test_a_calm_answer_issues_only_its_statements(checkin):
+    queries, _ = _answer(checkin)
+
+    assert_statements(queries, CHECKIN_POST_CALM)
+    checkin.refresh_from_db()
+    assert checkin.status == CheckInStatus.ANSWERED
+    assert not Escalation.objects.exists()
+
+
+def test_an_escalating_answer_issues_only_its_statements(checkin):
+    queries, _ = _answer(checkin, score="9", character="sharp")
+
+    assert_statements(queries, CHECKIN_POST_ESCALATING)
+    assert Escalation.objects.filter(visit=checkin.visit).count() == 1
