@@ -75,7 +75,7 @@ class ClientIntakeForm(IntakeForm):
             "pregnancy_due_date": _("Due date"),
             "medications": _("Medicines you take"),
             "recent_illness_name": _(
-                "An illness in the last few weeks (a cold, flu, an operation)"
+                "An illness or a stay in hospital in the last few weeks (a cold, for example)"
             ),
             "recent_illness_recovered_on": _("Better since"),
             "pain_score": _("Your pain now, from 0 (none) to 10 (the worst)"),

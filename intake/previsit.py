@@ -18,7 +18,7 @@ from django.utils import timezone
 from intake.linkmodels import LIVE, IntakeLink, IntakeLinkPurpose
 from intake.models import Channel, Client, Visit, VisitStatus
 from messaging.channels import EMAIL, SMS
-from messaging.models import LinkStatus
+from messaging.models import ANSWERABLE, LinkStatus
 from messaging.timing import quiet_until
 
 logger = logging.getLogger(__name__)
@@ -146,20 +146,34 @@ def opt_out(*, client: Client) -> int:
         ).update(status=LinkStatus.CANCELLED, claimed_at=None, last_error="the client opted out")
 
 
+def clear_stale_drafts(now: datetime.datetime) -> int:
+    """Empty the answers in progress of links that can no longer be used (a step of the
+    tick): a form never sent keeps no health data once its link expired or was replaced."""
+    stale = IntakeLink.objects.exclude(status__in=LIVE).exclude(draft={})
+    return stale.update(draft={}, steps_done=[])
+
+
 # ---- the form's status per visit ---------------------------------------------------------
 
 
 def with_form_status(visits: QuerySet) -> QuerySet:
     """Annotate each visit with what its form status needs (a fixed number of queries)."""
     links = IntakeLink.objects.filter(visit=OuterRef("pk"))
+    # A link in the client's hands: sent, or being sent again with the same link.
+    given = links.filter(status__in=ANSWERABLE, token_hash__isnull=False)
     return visits.annotate(
         form_answered=Exists(links.filter(status=LinkStatus.ANSWERED)),
         form_review=Exists(
             links.filter(status=LinkStatus.ANSWERED, review_needed=True, reviewed_at__isnull=True)
         ),
-        form_locked=Exists(links.filter(status=LinkStatus.SENT, locked_at__isnull=False)),
-        form_opened=Exists(links.filter(status=LinkStatus.SENT, opened_at__isnull=False)),
-        form_sent=Exists(links.filter(Q(status=LinkStatus.SENT) | Q(status=LinkStatus.EXPIRED))),
+        form_locked=Exists(given.filter(locked_at__isnull=False)),
+        form_opened=Exists(given.filter(opened_at__isnull=False)),
+        form_sent=Exists(
+            links.filter(
+                Q(status__in=ANSWERABLE, token_hash__isnull=False)
+                | Q(status=LinkStatus.EXPIRED, sent_at__isnull=False)
+            )
+        ),
     )
 
 

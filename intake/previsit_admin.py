@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from intake import extensions, previsit
 from intake.linkmodels import IntakeLink
-from messaging.models import LinkStatus
+from messaging.models import ANSWERABLE, LinkStatus
 
 # What front desk reads for each status: the review's reason is the therapist's.
 ADMIN_WORDS = {previsit.FormStatus.REVIEW: "completed, therapist to review"}
@@ -57,9 +57,10 @@ class HealthFormFilter(admin.SimpleListFilter):
         if self.value() == "completed":
             return queryset.filter(Exists(links.filter(status=LinkStatus.ANSWERED)))
         if self.value() == "locked":
-            return queryset.filter(
-                Exists(links.filter(status=LinkStatus.SENT, locked_at__isnull=False))
+            locked = links.filter(
+                status__in=ANSWERABLE, token_hash__isnull=False, locked_at__isnull=False
             )
+            return queryset.filter(Exists(locked))
         return queryset
 
 

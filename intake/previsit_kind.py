@@ -15,6 +15,7 @@ import functools
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from intake.linkmodels import IntakeLink, IntakeLinkPurpose
 from messaging.channels import SMS, Notice
@@ -48,16 +49,14 @@ def form_notice(
     clinic = settings.CLINIC_NAME
     local = timezone.localtime(visit_at)
     day = f"{local:%A} {local.day} {local:%B}"
-    ask = f"please complete your health form before your visit on {day}"
-    lead = f"A reminder: {ask}" if reminder else f"Hello, {ask}"
-    email_body = (
-        f"{lead}.\n\n{form_link}\n\n"
-        "You will be asked for your date of birth first. The link works until your visit.\n\n"
-        f"To stop messages from us: {opt_out_link}\n\n"
-        f"{clinic}\n"
-    )
-    sms_body = f"{clinic}: {lead}: {form_link} Stop messages: {opt_out_link}"
-    subject = f"{clinic}: please complete your health form before your visit"
+    ask = _("please complete your health form before your visit on %(day)s") % {"day": day}
+    lead = _("A reminder: %(ask)s") if reminder else _("Hello, %(ask)s")
+    lead = lead % {"ask": ask}
+    first = _("You will be asked for your date of birth first. The link works until your visit.")
+    stop = _("To stop messages from us:")
+    email_body = f"{lead}.\n\n{form_link}\n\n{first}\n\n{stop} {opt_out_link}\n\n{clinic}\n"
+    sms_body = f"{clinic}: {lead}: {form_link} {_('Stop messages:')} {opt_out_link}"
+    subject = f"{clinic}: {_('please complete your health form before your visit')}"
     return Notice(subject=subject, email_body=email_body, sms_body=sms_body)
 
 

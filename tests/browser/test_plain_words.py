@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # fixed (strict), then its entry goes.
 ADMIN_CLASS_FIXES: dict[str, str] = {
     "fd-admin-visits": "intake/admin.py VisitAdmin lists and filters planned_modality by code",
+    "fd-admin-visits-form-missing": "intake/admin.py VisitAdmin lists and filters "
+    "planned_modality by code",
     "su-admin-intakes": "intake/admin.py IntakeAdmin lists planned_modality by code",
     "su-admin-intake": "intake/admin.py IntakeAdmin shows planned_modality and the regions "
     "(JSON) as codes",

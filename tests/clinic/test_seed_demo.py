@@ -45,8 +45,9 @@ def seeded(demo_settings):
 
 
 def _demo_visit_days() -> set[dt.date]:
+    # The visits screened today (the new client booked tomorrow has no health history yet).
     visits = Visit.objects.filter(
-        status=VisitStatus.SCHEDULED, client__email__endswith="@example.com"
+        status=VisitStatus.SCHEDULED, client__email__endswith="@example.com", intake__isnull=False
     )
     return {timezone.localdate(v.scheduled_at) for v in visits}
 
@@ -60,7 +61,7 @@ def test_demo_creates_the_printed_logins_with_their_roles(seeded):
 
 
 def test_demo_covers_every_screening_decision_with_a_visit_today(seeded):
-    scheduled = Visit.objects.filter(status=VisitStatus.SCHEDULED)
+    scheduled = Visit.objects.filter(status=VisitStatus.SCHEDULED, intake__isnull=False)
     decisions = {visit.current_screening().decision for visit in scheduled}
     assert decisions == set(Decision.values)
     assert _demo_visit_days() == {FIRST_DAY.date()}
@@ -76,6 +77,14 @@ def test_demo_has_a_completed_visit_with_answers_and_an_escalation(seeded):
     assert escalation.level == "urgent"
     assert [step["level"] for step in escalation.level_history] == ["review", "urgent"]
     assert OutboxMessage.objects.filter(body__contains="/f/").exists()
+
+
+def test_demo_has_a_visit_tomorrow_whose_health_form_link_was_sent(seeded):
+    visit = Visit.objects.get(client__email="lena.fischer@example.com")
+    assert timezone.localdate(visit.scheduled_at) == FIRST_DAY.date() + dt.timedelta(days=1)
+    assert visit.intake_links.get(purpose="invite").status == "sent"
+    message = OutboxMessage.objects.get(to="lena.fischer@example.com", channel="email")
+    assert "/i/" in message.body and "health form" in message.body
 
 
 def test_seeding_again_the_same_day_keeps_what_the_person_did_with_the_demo(seeded):

@@ -158,3 +158,17 @@ def previsit_kind():
     from intake.previsit_kind import INTAKE_LINKS
 
     return INTAKE_LINKS
+
+
+def test_answers_in_progress_are_emptied_once_the_link_is_over():
+    visit = book()
+    link = visit.intake_links.get(purpose="invite")
+    IntakeLink.objects.filter(pk=link.pk).update(
+        status=LinkStatus.EXPIRED,
+        sent_at=timezone.now(),
+        draft={"medications": ["warfarin"]},
+        steps_done=["about"],
+    )
+    assert previsit.clear_stale_drafts(timezone.now()) == 1
+    link.refresh_from_db()
+    assert link.draft == {} and link.steps_done == []

@@ -1,5 +1,6 @@
 """Lay out the demo for `make run`: staff logins, clients at every screening level with a
-visit today, and one visit two days ago whose check-ins were answered and escalated.
+visit today, one visit two days ago whose check-ins were answered and escalated, and a new
+client booked tomorrow whose health form link was sent.
 
 Run on every `make run`. Demo records are recognised by the demo's own addresses: clients by
 the email addresses listed below, staff by username together with the demo email
@@ -27,9 +28,11 @@ from clinical.intake import parse_intake
 from followup.answers import record_answer
 from followup.models import CheckInStatus
 from followup.sending import CHECKINS
+from intake.linkmodels import IntakeLinkPurpose
 from intake.models import Channel, Client
+from intake.previsit_kind import INTAKE_LINKS
 from intake.services import intake_record, visit_complete, visit_schedule
-from messaging.models import OutboxMessage
+from messaging.models import LinkStatus, OutboxMessage
 from messaging.sending import send_batch
 
 DEMO_LOGINS = [
@@ -187,8 +190,16 @@ ESCALATED_CLIENT = {
         "free_text": "Desk job, tight shoulders.",
     },
 }
-DEMO_EMAILS = [spec["email"] for spec in [*DEMO_CLIENTS, ESCALATED_CLIENT]]
-DEMO_PHONES = [spec["phone"] for spec in [*DEMO_CLIENTS, ESCALATED_CLIENT]]
+# A new client booked tomorrow: their health form link is in the development outbox, to
+# fill in as the client would (date of birth 1990-06-21).
+FORM_CLIENT = {
+    "name": ("Lena", "Fischer"),
+    "email": "lena.fischer@example.com",
+    "phone": "+447700900142",
+    "dob": "1990-06-21",
+}
+DEMO_EMAILS = [spec["email"] for spec in [*DEMO_CLIENTS, ESCALATED_CLIENT, FORM_CLIENT]]
+DEMO_PHONES = [spec["phone"] for spec in [*DEMO_CLIENTS, ESCALATED_CLIENT, FORM_CLIENT]]
 
 
 class Command(BaseCommand):
@@ -262,6 +273,7 @@ class Command(BaseCommand):
                 by=therapist,
             )
         self._completed_visit_with_escalation(therapist, today - dt.timedelta(days=2))
+        self._visit_with_health_form_link(therapist, today + dt.timedelta(days=1))
 
     def _client(self, spec: dict) -> Client:
         first, last = spec["name"]
@@ -335,6 +347,22 @@ class Command(BaseCommand):
             red_flags=[],
             note="Worse today, sharp when I turn.",
         )
+
+    def _visit_with_health_form_link(self, therapist, day: dt.date) -> None:
+        """Book a new client on `day` and send their health form link now (to the outbox)."""
+        client = self._client(FORM_CLIENT)
+        visit = visit_schedule(
+            client=client,
+            therapist=therapist,
+            scheduled_at=timezone.make_aware(dt.datetime.combine(day, dt.time(11, 0))),
+            planned_modality="swedish",
+            focus_regions=["neck", "shoulders"],
+            by=therapist,
+        )
+        # Sent at once rather than when due, claimed as the tick would claim it.
+        links = visit.intake_links.filter(purpose=IntakeLinkPurpose.INVITE)
+        links.update(status=LinkStatus.SENDING, claimed_at=timezone.now(), due_at=timezone.now())
+        send_batch(kind=INTAKE_LINKS, ids=list(links.values_list("pk", flat=True)))
 
 
 def _delete_with_dependents(rows: QuerySet) -> None:
