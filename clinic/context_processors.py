@@ -8,7 +8,7 @@ from staff.roles import FRONT_DESK, THERAPIST_GROUPS
 
 
 def clinic(request):
-    """Expose the clinic's name and phone, and the user's role, to every template."""
+    """Expose the clinic's name, phones and the user's role to every template."""
     user = getattr(request, "user", None)
     staff = bool(user is not None and user.is_authenticated and user.is_active)
     # The groups read once for the request (staff.role_cache), with staff.roles' rules.
@@ -18,6 +18,7 @@ def clinic(request):
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_PHONE": settings.CLINIC_PHONE,
+        "CLINIC_EMERGENCY_NUMBER": settings.CLINIC_EMERGENCY_NUMBER,
         "is_therapist": therapist,
         "is_front_desk": front_desk,
         "STAFF_HOME": _staff_home(therapist=therapist, front_desk=front_desk),

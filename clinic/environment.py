@@ -184,3 +184,42 @@ def international_phone(name: str, entry: str) -> str:
     if number is None or not phonenumbers.is_possible_number(number):
         fail(name, f"{entry!r} is not a phone number with its country code, like +447700900123")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Emergency numbers for the regions a clinic is likely to be in: 999 in the UK, 911 in North
+# America, 112 across the EU (and the EEA and Switzerland, where it works too). A region not
+# listed needs CLINIC_EMERGENCY_NUMBER set: a wrong number on the emergency advice is worse
+# than a start-up error.
+EUROPEAN_112 = (
+    *("AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR"),
+    *("HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO"),
+    *("SE", "SI", "SK"),
+)
+EMERGENCY_NUMBERS = {
+    "GB": "999",
+    "US": "911",
+    "CA": "911",
+    **dict.fromkeys(EUROPEAN_112, "112"),
+}
+
+
+def env_region(name: str, default: str) -> str:
+    """Read an ISO 3166 country code that the phone-number library knows (GB, US, DE...)."""
+    value = os.environ.get(name, default).strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        fail(name, f"{value!r} is not a two-letter country code such as GB, US or DE")
+    return value
+
+
+def env_emergency_number(name: str, region: str, region_name: str) -> str:
+    """Read the emergency number, or the region's (999 GB, 112 EU, 911 US) when unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        if region not in EMERGENCY_NUMBERS:
+            fail(
+                name, f"must be set: there is no known emergency number for {region_name}={region}"
+            )
+        return EMERGENCY_NUMBERS[region]
+    if not all(c.isdigit() or c in " +-" for c in value) or not any(c.isdigit() for c in value):
+        fail(name, f"{value!r} is not a number to dial, like 999, 112 or 911")
+    return value

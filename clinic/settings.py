@@ -27,11 +27,13 @@ from clinic.environment import (
     env_absolute_path,
     env_bool,
     env_choice,
+    env_emergency_number,
     env_float,
     env_import_path,
     env_int,
     env_list,
     env_pairs,
+    env_region,
     env_str,
     fail,
     international_phone,
@@ -130,6 +132,13 @@ if not re.match(r"^https?://[^/\s]+$", SITE_URL):
 
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Massage Clinic", required=True)
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+44 20 7946 0000", required=True)
+# The clinic's country: how phone numbers typed without a country code are read, the example
+# in phone help texts, and the default emergency number on the follow-up advice.
+CLINIC_REGION = env_region("CLINIC_REGION", "GB")
+CLINIC_EMERGENCY_NUMBER = env_emergency_number(
+    "CLINIC_EMERGENCY_NUMBER", CLINIC_REGION, "CLINIC_REGION"
+)
+PHONENUMBER_DEFAULT_REGION = CLINIC_REGION
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -17,7 +17,10 @@ from typing import Any
 import yaml
 
 ADVICE_FILE = Path(__file__).with_name("advice.yaml")
-LEVELS = ("urgent", "review", None)
+# "emergency" is an urgent answer with a sign that needs emergency services now
+# (followup.escalation.needs_emergency_services); the others are the escalation levels.
+EMERGENCY = "emergency"
+LEVELS = (EMERGENCY, "urgent", "review", None)
 
 # The knowledge file's do_not_advise items (never_advise_antipsychotics: seed 004 suggests
 # antipsychotics for pain after massage) and medicine names we deliberately leave to a doctor:
@@ -49,12 +52,14 @@ class Message:
 
 @dataclass(frozen=True)
 class Advice:
-    """What the answer page shows: a headline, short items, and whether to see a doctor now."""
+    """What the answer page shows: a headline, short items, whether to see a doctor now and
+    whether to call emergency services first."""
 
     headline: str
     items: tuple[str, ...]
     contact_doctor: bool
     messages: tuple[Message, ...]
+    emergency: bool = False
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -63,7 +68,7 @@ class Advice:
 
 
 def advice_for(level: str | None) -> Advice:
-    """Return the advice for an escalation level: "urgent", "review" or None (no escalation)."""
+    """Return the advice for "emergency", an escalation level ("urgent", "review") or None."""
     if level not in LEVELS:
         raise ValueError(f"unknown escalation level {level!r}")
     return _load()[level]
@@ -88,6 +93,8 @@ def parse_advice(data: Any) -> dict[str | None, Advice]:
         raw = levels.get(key)
         if not isinstance(raw, Mapping) or not isinstance(raw.get("contact_doctor"), bool):
             raise AdviceFileError(f"levels.{key}: needs headline, items and contact_doctor")
+        if not isinstance(raw.get("emergency", False), bool):
+            raise AdviceFileError(f"levels.{key}: emergency must be true or false")
         codes = [raw.get("headline"), *(raw.get("items") or [])]
         unknown = [code for code in codes if code not in messages]
         if unknown:
@@ -98,6 +105,7 @@ def parse_advice(data: Any) -> dict[str | None, Advice]:
             items=tuple(message.text for message in chosen[1:]),
             contact_doctor=raw["contact_doctor"],
             messages=chosen,
+            emergency=raw.get("emergency", False),
         )
     return advice
 

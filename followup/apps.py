@@ -9,15 +9,17 @@ class FollowupConfig(AppConfig):
     verbose_name = "Follow-up"
 
     def ready(self) -> None:
-        """Register the follow-up tasks in every process, the check-in kind and the alerts'
-        retry step with the tick, and connect follow-up's part of the visit workflow and pages.
+        """Register the follow-up tasks in every process, the check-in kind, the alerts' retry
+        and the reminders with the tick, and connect follow-up's part of the visit workflow
+        and pages.
 
         The tick and the answer that opens an escalation publish tasks by name (web requests,
         `sendmessages`, the beat's task), and Celery's own discovery runs in the worker only.
         """
-        from followup import escalations, hooks, sending, tasks  # noqa: F401 - registers tasks
+        from followup import escalations, hooks, scheduling, sending, tasks  # noqa: F401
         from messaging import dispatch, kinds
 
         kinds.register(sending.CHECKINS)
         dispatch.register_step("therapist alerts", escalations.retry_alerts)
+        dispatch.register_step("check-in reminders", scheduling.remind_unanswered)
         hooks.register()

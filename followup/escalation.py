@@ -46,6 +46,10 @@ CHARACTERS = vocabulary.PAIN_CHARACTER_CODES
 URGENT_RED_FLAGS = tuple(f.code for f in vocabulary.FOLLOWUP_RED_FLAGS if f.level == URGENT)
 REVIEW_RED_FLAGS = tuple(f.code for f in vocabulary.FOLLOWUP_RED_FLAGS if f.level == REVIEW)
 RED_FLAGS = URGENT_RED_FLAGS + REVIEW_RED_FLAGS
+# Urgent signs that need emergency services now rather than a doctor today (trouble
+# controlling bladder or bowels: a possible spinal emergency); marked `emergency` in the
+# vocabulary. They escalate as U1 like the other urgent signs; only the advice differs.
+EMERGENCY_RED_FLAGS = tuple(f.code for f in vocabulary.FOLLOWUP_RED_FLAGS if f.emergency)
 
 SCORE_MIN = 0
 SCORE_MAX = 10
@@ -149,6 +153,11 @@ def evaluate(*, baseline_pain: int, answers: Sequence[Answer]) -> EscalationResu
     level = URGENT if URGENT in first_reached else REVIEW if REVIEW in first_reached else None
     at_hours = first_reached[level] if level else None
     return EscalationResult(level=level, at_hours=at_hours, reasons=tuple(reasons))
+
+
+def needs_emergency_services(red_flags: Sequence[str]) -> bool:
+    """Return whether an answer's red flags call for emergency services now."""
+    return any(flag in EMERGENCY_RED_FLAGS for flag in red_flags)
 
 
 def _urgent_rules(answer: Answer, baseline: int, by_hours: Mapping[int, Answer]) -> list[str]:

@@ -21,6 +21,7 @@ from followup import escalation as policy
 from followup.messages import therapist_notice
 from followup.models import (
     CheckIn,
+    CheckInAnswer,
     CheckInStatus,
     Escalation,
     EscalationLevel,
@@ -53,31 +54,64 @@ _LEVEL_RANK = {None: 0, EscalationLevel.REVIEW: 1, EscalationLevel.URGENT: 2}
 def open_escalation(
     *, visit: Visit, checkin: CheckIn, result: policy.EscalationResult
 ) -> Escalation | None:
-    """Open an Escalation when the result's level is new or higher than the visit's so far.
+    """Open an Escalation, or raise the visit's unresolved one, when the result's level is
+    higher than any the visit reached so far; return it, or None when nothing changed.
 
-    Call it inside the transaction that stored the answer; the therapist's alert is handed to
-    a worker once that commits.
+    Call it inside the transaction that stored the answer, with the visit row locked; the
+    therapist's alert (again, for a raised one) is handed to a worker once that commits.
     """
-    existing = set(visit.escalations.values_list("level", flat=True))
-    highest = max((_LEVEL_RANK[level] for level in existing), default=0)
+    escalations = list(visit.escalations.all())
+    reached = {level for e in escalations for level in _levels_reached(e)}
+    highest = max((_LEVEL_RANK[level] for level in reached), default=0)
     if _LEVEL_RANK[result.level] <= highest:
         return None
     now = timezone.now()
-    escalation, created = Escalation.objects.get_or_create(
-        visit=visit,
-        level=result.level,
-        defaults={
-            "checkin": checkin,
-            "reasons": [reason.to_dict() for reason in result.reasons],
-            "opened_at": now,
-            "notify_retry_at": now + NOTIFY_GRACE,
-        },
-    )
-    if not created:
-        return None
-    logger.info("visit %s: %s escalation %s opened", visit.pk, escalation.level, escalation.pk)
+    step = {
+        "level": result.level,
+        "at": now.isoformat(),
+        "checkin": checkin.pk,
+        "reasons": [reason.to_dict() for reason in result.reasons],
+    }
+    unresolved = [e for e in escalations if e.status != EscalationStatus.RESOLVED]
+    if unresolved:
+        escalation = unresolved[0]
+        raised_from = escalation.level
+        escalation.level = result.level
+        escalation.reasons = step["reasons"]
+        escalation.checkin = checkin
+        escalation.status = EscalationStatus.OPEN
+        escalation.level_history = [*escalation.level_history, step]
+        # A new alert: the therapist may have read the first one as less pressing.
+        escalation.notify_status = NotifyStatus.PENDING
+        escalation.notify_attempts = 0
+        escalation.notify_error = ""
+        escalation.notified_at = None
+        escalation.notify_retry_at = now + NOTIFY_GRACE
+        escalation.save()
+        logger.info(
+            "visit %s: escalation %s raised from %s to %s",
+            visit.pk,
+            escalation.pk,
+            raised_from,
+            escalation.level,
+        )
+    else:
+        escalation = Escalation.objects.create(
+            visit=visit,
+            level=result.level,
+            checkin=checkin,
+            reasons=step["reasons"],
+            opened_at=now,
+            notify_retry_at=now + NOTIFY_GRACE,
+            level_history=[step],
+        )
+        logger.info("visit %s: %s escalation %s opened", visit.pk, escalation.level, escalation.pk)
     transaction.on_commit(lambda: enqueue_therapist_notification(escalation.pk))
     return escalation
+
+
+def _levels_reached(escalation: Escalation) -> set[str]:
+    return {escalation.level, *(step["level"] for step in escalation.level_history)}
 
 
 def enqueue_therapist_notification(escalation_id: int) -> None:
@@ -125,10 +159,13 @@ def notify_therapist(escalation: Escalation) -> None:
     this_attempt = Escalation.objects.filter(pk=escalation.pk, notify_attempts=attempt)
 
     queue_link = site_link(reverse("followup:escalation_queue"))
+    urgent = escalation.level == EscalationLevel.URGENT
     deliveries = alert_staff(
         user=escalation.visit.therapist,
-        notice=therapist_notice(queue_link=queue_link),
-        urgent=escalation.level == EscalationLevel.URGENT,
+        notice=therapist_notice(
+            queue_link=queue_link, urgent=urgent, has_note=_has_client_note(escalation)
+        ),
+        urgent=urgent,
     )
     errors = delivery_errors(deliveries)
     if any(d.ok for d in deliveries):
@@ -145,6 +182,15 @@ def notify_therapist(escalation: Escalation) -> None:
         notify_status=NotifyStatus.FAILED, notify_error=errors, notify_retry_at=retry_at
     )
     logger.warning("escalation %s: therapist alert failed (attempt %s)", escalation.pk, attempt)
+
+
+def _has_client_note(escalation: Escalation) -> bool:
+    """Return whether the client wrote a note with any answer of the escalated visit."""
+    return (
+        CheckInAnswer.objects.filter(checkin__visit_id=escalation.visit_id)
+        .exclude(note="")
+        .exists()
+    )
 
 
 def acknowledge_escalation(*, escalation: Escalation, by, note: str) -> bool:

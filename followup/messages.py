@@ -19,6 +19,7 @@ from messaging.channels import Notice
 from messaging.links import site_link
 
 QUESTION = "How are you feeling after your visit?"
+REMINDER = "A reminder:"
 
 
 _TOKEN_PLACEHOLDER = "TOKEN"  # noqa: S105 (a placeholder in a URL pattern, not a secret)
@@ -42,27 +43,36 @@ def checkin_links(token: str) -> tuple[str, str]:
     )
 
 
-def checkin_notice(*, answer_link: str, opt_out_link: str) -> Notice:
-    """Return the check-in message a client receives."""
+def checkin_notice(*, answer_link: str, opt_out_link: str, reminder: bool = False) -> Notice:
+    """Return the check-in message a client receives (or its one reminder)."""
     clinic = settings.CLINIC_NAME
+    question = f"{REMINDER} {QUESTION}" if reminder else QUESTION
     email_body = (
-        f"{QUESTION}\n\n"
+        f"{question}\n\n"
         f"Please take a minute to tell us:\n{answer_link}\n\n"
         "The link works for a few days and only once.\n\n"
         f"To stop these messages: {opt_out_link}\n\n"
         f"{clinic}\n"
     )
-    sms_body = f"{clinic}: {QUESTION} {answer_link} Stop these messages: {opt_out_link}"
-    return Notice(subject=f"{clinic}: {QUESTION}", email_body=email_body, sms_body=sms_body)
+    sms_body = f"{clinic}: {question} {answer_link} Stop these messages: {opt_out_link}"
+    return Notice(subject=f"{clinic}: {question}", email_body=email_body, sms_body=sms_body)
 
 
-def therapist_notice(*, queue_link: str) -> Notice:
-    """Return the alert a therapist receives when a client's follow-up escalates."""
+def therapist_notice(*, queue_link: str, urgent: bool = False, has_note: bool = False) -> Notice:
+    """Return the alert a therapist receives when a client's follow-up escalates.
+
+    It says how pressing the case is and whether the client wrote a note, never what.
+    """
     clinic = settings.CLINIC_NAME
-    text = "A client's follow-up needs your review"
-    email_body = f"{text}. Open the escalation queue:\n{queue_link}\n\n{clinic}\n"
+    text = (
+        "Urgent: a client's follow-up needs your attention today"
+        if urgent
+        else "A client's follow-up needs your review"
+    )
+    note = " The client added a note." if has_note else ""
+    email_body = f"{text}.{note} Open the escalation queue:\n{queue_link}\n\n{clinic}\n"
     return Notice(
         subject=f"{clinic}: {text}",
         email_body=email_body,
-        sms_body=f"{clinic}: {text}. Open {queue_link}",
+        sms_body=f"{clinic}: {text}.{note} Open {queue_link}",
     )

@@ -42,6 +42,8 @@ class CheckIn(LinkMessage):
     policy_hours = models.PositiveSmallIntegerField(
         help_text="The check-in's place in the escalation policy (24, 48 or 72 hours)"
     )
+    # When the one reminder was queued (a fresh link, sent by the tick like the first one).
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(LinkMessage.Meta):
         constraints = [
@@ -131,6 +133,9 @@ class Escalation(models.Model):
     # sent at once, a lease while a worker sends it, a backoff after a temporary failure;
     # empty once sent or given up.
     notify_retry_at = models.DateTimeField(null=True, blank=True)
+    # Each level the escalation reached, oldest first: {"level", "at" (ISO time), "checkin"
+    # (id), "reasons"}. A higher level raises the open escalation rather than adding one.
+    level_history = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -138,6 +143,13 @@ class Escalation(models.Model):
             # A visit escalates at most once per level: a second submit or a re-evaluation
             # can never double an escalation.
             models.UniqueConstraint(fields=["visit", "level"], name="escalation_once_per_level"),
+            # One unresolved escalation per visit: a higher level raises it, so the queue
+            # never shows the same client twice.
+            models.UniqueConstraint(
+                fields=["visit"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="escalation_one_unresolved_per_visit",
+            ),
             models.CheckConstraint(
                 condition=Q(level__in=EscalationLevel.values), name="escalation_level_valid"
             ),
@@ -148,3 +160,8 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} escalation #{self.pk} ({self.status})"
+
+    @property
+    def raised_from(self) -> list[dict]:
+        """Return the levels this escalation held before its current one, oldest first."""
+        return self.level_history[:-1]

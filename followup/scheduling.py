@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from followup.models import CheckIn, CheckInStatus
@@ -79,6 +79,58 @@ def schedule_checkins(*, visit: Visit) -> list[CheckIn]:
         )
         checkins.append(checkin)
     return checkins
+
+
+# Reminders the tick queues at most per run.
+REMINDER_BATCH = 100
+
+
+def remind_unanswered(now: datetime.datetime) -> int:
+    """Queue the one reminder of check-ins still unanswered halfway to their link's expiry;
+    return how many (a step of the tick).
+
+    A reminder sends the check-in again through the tick, with the same link (it expires
+    when the first one does) and the reminder's words. Not in quiet
+    hours: a later tick does it. Not for a check-in a later one of its visit has followed:
+    the client has a newer message to answer. Each row is taken by a conditional UPDATE on
+    `status = sent AND reminded_at IS NULL`, so two ticks never remind twice.
+    """
+    if quiet_until(now) != now:
+        return 0
+    half = datetime.timedelta(days=settings.FOLLOWUP_TOKEN_DAYS) / 2
+    followed = CheckIn.objects.filter(
+        visit=OuterRef("visit"),
+        policy_hours__gt=OuterRef("policy_hours"),
+        status__in=[CheckInStatus.SENDING, CheckInStatus.SENT, CheckInStatus.ANSWERED],
+    )
+    candidates = (
+        CheckIn.objects.filter(
+            status=CheckInStatus.SENT,
+            reminded_at__isnull=True,
+            sent_at__lte=now - half,
+            expires_at__gt=now,
+        )
+        .exclude(Exists(followed))
+        .order_by("sent_at", "id")
+        .values_list("id", flat=True)[:REMINDER_BATCH]
+    )
+    reminded = 0
+    for pk in list(candidates):
+        reminded += CheckIn.objects.filter(
+            pk=pk, status=CheckInStatus.SENT, reminded_at__isnull=True
+        ).update(
+            # The link, its secret and its expiry stay: the reminder carries the same link,
+            # which keeps working meanwhile (messaging.models.LinkMessage.link_works).
+            status=CheckInStatus.SCHEDULED,
+            reminded_at=now,
+            due_at=now,
+            next_attempt_at=None,
+            attempts=0,
+            claimed_at=None,
+            send_key=None,
+            last_error="",
+        )
+    return reminded
 
 
 def resend_checkins(checkins: QuerySet[CheckIn]) -> int:

@@ -24,6 +24,7 @@ class CheckInKind(LinkKind):
     select_related = ("visit__client",)
     # The client's addresses and consent: nothing of the visit or its health history.
     reads = (
+        "reminded_at",
         "visit__client__email",
         "visit__client__phone",
         "visit__client__followup_consent",
@@ -41,7 +42,9 @@ class CheckInKind(LinkKind):
 
     def notice(self, row: CheckIn, token: str) -> Notice:
         answer_link, opt_out_link = checkin_links(token)
-        return checkin_notice(answer_link=answer_link, opt_out_link=opt_out_link)
+        return checkin_notice(
+            answer_link=answer_link, opt_out_link=opt_out_link, reminder=row.reminded_at is not None
+        )
 
     def link_expires_at(self, now: datetime.datetime) -> datetime.datetime:
         return now + datetime.timedelta(days=settings.FOLLOWUP_TOKEN_DAYS)

@@ -22,9 +22,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from followup import answers, escalations, scheduling
-from followup.advice import advice_for
+from followup import escalation as policy
+from followup.advice import EMERGENCY, advice_for
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
-from followup.models import Escalation, EscalationLevel, EscalationStatus
+from followup.models import (
+    CheckInAnswer,
+    CheckInStatus,
+    Escalation,
+    EscalationLevel,
+    EscalationStatus,
+)
 from followup.pages import blank_answer_page
 from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
@@ -99,9 +106,26 @@ def token_endpoint(view):
 
 
 def _link_unusable(request: HttpRequest) -> HttpResponse:
-    # One page for unknown, expired, answered and cancelled links: the page must not tell
+    # One page for unknown, expired and cancelled links: the page must not tell
     # someone guessing tokens which ones exist.
     return render(request, "followup/link_unusable.html", status=404)
+
+
+def _answer_received(request: HttpRequest, checkin) -> HttpResponse:
+    # Someone holding the link of an answered check-in (the client, again): say the answer
+    # arrived and when, and nothing of what it said. A link that was never valid, expired
+    # or was cancelled keeps the one generic page.
+    received = CheckInAnswer.objects.filter(checkin=checkin).values_list("answered_at", flat=True)
+    return render(request, "followup/answer_received.html", {"answered_at": received.first()})
+
+
+def _unusable_or_received(request: HttpRequest, token: str) -> HttpResponse:
+    # Only links that cannot take an answer come here (one more query, never on the way to
+    # the form): an answered one confirms the answer arrived, any other gets the one page.
+    checkin = answers.find_checkin(token)
+    if checkin is not None and checkin.status == CheckInStatus.ANSWERED:
+        return _answer_received(request, checkin)
+    return _link_unusable(request)
 
 
 @token_endpoint
@@ -113,10 +137,12 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         # The check-in is found and locked in one query; an unusable link records nothing.
         outcome = answers.record_link_answer(token=token, **form.cleaned_data)
         if not outcome.recorded:
-            return _link_unusable(request)
-        return render(request, "followup/answer_done.html", {"advice": advice_for(outcome.level)})
+            return _unusable_or_received(request, token)
+        emergency = policy.needs_emergency_services(form.cleaned_data["red_flags"])
+        advice = advice_for(EMERGENCY if emergency else outcome.level)
+        return render(request, "followup/answer_done.html", {"advice": advice})
     if answers.find_answerable(token) is None:
-        return _link_unusable(request)
+        return _unusable_or_received(request, token)
     if not form.is_bound:
         return blank_answer_page(request)
     return render(request, "followup/answer.html", {"form": form})
@@ -192,6 +218,7 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
     if clinical:
         # Reasons and notes are health data: one read-log row per client on the page.
         record_health_reads(request, [e.visit.client_id for e in page], "escalation queue")
+        _attach_client_notes(page)
     context = {
         "escalations": page,
         "status": status,
@@ -200,6 +227,26 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
         "note_form": EscalationNoteForm(),
     }
     return render(request, "followup/escalation_queue.html", context)
+
+
+def _attach_client_notes(escalations_shown) -> None:
+    """Give each escalation shown the notes the client wrote with the visit's answers."""
+    notes: dict[int, list[dict]] = {}
+    written = (
+        CheckInAnswer.objects.filter(checkin__visit__in=[e.visit_id for e in escalations_shown])
+        .exclude(note="")
+        .select_related("checkin")
+        .order_by("checkin__policy_hours")
+    )
+    for answer in written:
+        notes.setdefault(answer.checkin.visit_id, []).append(
+            {
+                "checkin": f"Check-in {scheduling.checkin_position(answer.checkin.policy_hours)}",
+                "text": answer.note,
+            }
+        )
+    for escalation in escalations_shown:
+        escalation.client_notes = notes.get(escalation.visit_id, [])
 
 
 def _note(request: HttpRequest) -> str:

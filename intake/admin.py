@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 
 from clinical import vocabulary
 from intake import extensions, services
+from intake.duplicates import DuplicateWarningMixin, clients_merge, different_person_field
 from intake.forms import (
     CONSENT_SOURCES,
     CatalogueChoiceField,
@@ -37,6 +38,7 @@ from intake.models import (
     Visit,
     VisitStatus,
 )
+from intake.phones import PhoneSearchMixin, RegionalPhoneMixin
 from intake.previsit_admin import HealthFormFilter
 from staff.admin import RoleAccessAdmin, RoleAccessHistoryAdmin
 
@@ -111,10 +113,13 @@ def _admin_column(column: extensions.VisitColumn):
     return cell
 
 
-class ClientAdminForm(ConsentSourceMixin, forms.ModelForm):
+class ClientAdminForm(
+    DuplicateWarningMixin, RegionalPhoneMixin, ConsentSourceMixin, forms.ModelForm
+):
     followup_consent_source = forms.ChoiceField(
         label="Consent given", choices=[("", "—"), *CONSENT_SOURCES], required=False
     )
+    different_person = different_person_field()
 
     class Meta:
         model = Client
@@ -129,9 +134,12 @@ class ClientAdminForm(ConsentSourceMixin, forms.ModelForm):
             "followup_consent_source",
         )
 
+    def duplicate_url(self, client: Client) -> str:
+        return reverse("admin:intake_client_change", args=[client.pk])
+
 
 @admin.register(Client)
-class ClientAdmin(RoleAccessHistoryAdmin):
+class ClientAdmin(PhoneSearchMixin, RoleAccessHistoryAdmin):
     form = ClientAdminForm
     list_display = (
         "last_name",
@@ -160,7 +168,9 @@ class ClientAdmin(RoleAccessHistoryAdmin):
         ("followup_consent_at", "followup_consent_by"),
         "opted_out_at",
         "consent_link",
+        "different_person",
     )
+    actions = ("merge_clients",)
 
     def get_readonly_fields(self, request, obj=None):
         # Consent is recorded with its source on its own page, never ticked on the record;
@@ -174,6 +184,8 @@ class ClientAdmin(RoleAccessHistoryAdmin):
         fields = super().get_fields(request, obj)
         if obj is None:
             fields = [f for f in fields if f not in ("consent_link", "opted_out_at")]
+        else:
+            fields = [f for f in fields if f != "different_person"]
         return fields
 
     @admin.display(description="follow-up consent")
@@ -213,6 +225,34 @@ class ClientAdmin(RoleAccessHistoryAdmin):
         status = 400 if form.is_bound else 200
         return TemplateResponse(request, "admin/intake/client/consent.html", context, status=status)
 
+    @admin.action(description="Merge two records of the same client", permissions=["change"])
+    def merge_clients(self, request, queryset):
+        """Merge the two selected clients into the one chosen on a confirmation page."""
+        clients = list(queryset.order_by("created_at", "id"))
+        if len(clients) != 2:
+            self.message_user(request, "Select exactly two clients to merge.", messages.ERROR)
+            return None
+        keep_pk = request.POST.get("keep")
+        if request.POST.get("confirm") == "yes" and keep_pk in {str(c.pk) for c in clients}:
+            keep = next(c for c in clients if str(c.pk) == keep_pk)
+            duplicate = next(c for c in clients if c.pk != keep.pk)
+            moved = clients_merge(keep=keep, duplicate=duplicate, by=request.user)
+            summary = ", ".join(f"{n} {kind}" for kind, n in moved.items()) or "no records"
+            self.message_user(
+                request,
+                f"{duplicate} (#{duplicate.pk}) merged into {keep} (#{keep.pk}): {summary} moved.",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge two records of the same client",
+            "clients": [(c, c.visits.count()) for c in clients],
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/intake/client/merge.html", context)
+
     def save_model(self, request, obj, form, change):
         # A consent ticked when the client is added is recorded with who and when.
         if not change and obj.followup_consent:
@@ -239,8 +279,9 @@ class VisitAdminForm(forms.ModelForm):
 
 
 @admin.register(Visit)
-class VisitAdmin(RoleAccessHistoryAdmin):
+class VisitAdmin(PhoneSearchMixin, RoleAccessHistoryAdmin):
     form = VisitAdminForm
+    phone_search_field = "client__phone"
     list_display = ("scheduled_at", "client", "therapist", "modality", "status")
     list_select_related = ("client", "therapist")
     list_filter = (

@@ -31,9 +31,15 @@ class VisitColumn:
     annotate: Callable[[QuerySet], QuerySet]
     render: Callable[[Any], str]
     ordering: str | None = None
-    # Where the column appears: "admin" (the admin's visit list) and/or "lists" (the
-    # therapist's day list and the client page).
+    # Where the column appears: "admin" (the admin's visit list), "lists" (the therapist's
+    # day list and the client page) and/or "week" (the week list, where a therapist prepares
+    # the coming days: who needs a clearance letter, who has not completed a form).
     places: tuple[str, ...] = ("admin", "lists")
+
+
+# The week list shows every column registered with "week" in its places: the screening
+# decision, who needs a clearance letter, and the pre-visit health form's status (screening's
+# "form_review" column). A column that says more about the coming visits goes there too.
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,22 @@ class Section:
     context: Callable[[HttpRequest, Any], dict | None]
 
 
+@dataclass(frozen=True)
+class CompletionLimits:
+    """What a higher app allows when a visit is completed: the modalities it blocks, and
+    whether it refuses completion whatever the modality (massage contraindicated)."""
+
+    blocked_modalities: frozenset[str] = frozenset()
+    refused: bool = False
+
+
 visit_columns: list[VisitColumn] = []
 visit_sections: list[Section] = []
 client_sections: list[Section] = []
 intake_sections: list[Section] = []
+# What each higher app allows when a visit is completed: (visit) -> CompletionLimits. The
+# visit page then never preselects a blocked modality and offers no Complete when refused.
+completion_limits: list[Callable[[Any], CompletionLimits]] = []
 # Admin actions on visits, as ModelAdmin action functions (modeladmin, request, queryset).
 visit_admin_actions: list[Callable] = []
 
@@ -88,3 +106,14 @@ def columns(place: str) -> list[VisitColumn]:
 def render_columns(visit: Any, *, place: str) -> list[SafeString]:
     """Return the cells of the columns shown in `place` for an annotated visit."""
     return [mark_safe(column.render(visit)) for column in columns(place)]  # noqa: S308
+
+
+def visit_completion_limits(visit: Any) -> CompletionLimits:
+    """Return every registered app's limits on completing `visit`, combined."""
+    blocked: set[str] = set()
+    refused = False
+    for limits_of in completion_limits:
+        limits = limits_of(visit)
+        blocked |= limits.blocked_modalities
+        refused = refused or limits.refused
+    return CompletionLimits(blocked_modalities=frozenset(blocked), refused=refused)

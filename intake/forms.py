@@ -9,13 +9,16 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from clinical import vocabulary
 from clinical.catalogue import Catalogue, get_catalogue
 from clinical.intake import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
 from intake import codec
+from intake.duplicates import DuplicateWarningMixin
 from intake.models import CONSENT_TEXT, Client, ConsentSource
+from intake.phones import RegionalPhoneMixin
 from intake.services import (
     check_intake_for_record,
     completion_time_problem,
@@ -155,7 +158,13 @@ class ConsentSourceMixin:
         return cleaned
 
 
-class ClientForm(ConsentSourceMixin, SingleValueMixin, forms.ModelForm):
+class ClientForm(
+    DuplicateWarningMixin,
+    RegionalPhoneMixin,
+    ConsentSourceMixin,
+    SingleValueMixin,
+    forms.ModelForm,
+):
     followup_consent_source = forms.ChoiceField(
         label="Consent given",
         choices=[("", "—"), *CONSENT_SOURCES],
@@ -175,6 +184,9 @@ class ClientForm(ConsentSourceMixin, SingleValueMixin, forms.ModelForm):
             "followup_consent_source",
         ]
         widgets = {"date_of_birth": DateInput()}
+
+    def duplicate_url(self, client: Client) -> str:
+        return reverse("intake:client_detail", args=[client.pk])
 
     def clean_first_name(self):
         return _plain_text(self.cleaned_data["first_name"], "A name")

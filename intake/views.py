@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from intake import extensions, services
+from intake import extensions, phones, services
 from intake.audit import record_health_read
 from intake.diff import diff_intakes
 from intake.forms import (
@@ -27,21 +27,49 @@ from intake.models import Client, Intake, Visit, VisitStatus
 from staff.addresses import client_address
 from staff.decorators import therapist_required
 
+WEEK_DAYS = 7  # the week list: a day and the six after it
 CLIENTS_PER_PAGE = 25
 
 
 @therapist_required
 def today(request):
-    """List today's visits (the user's own unless ?all=1) with their screening decisions."""
-    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
-    visits = Visit.objects.filter(
-        scheduled_at__gte=start, scheduled_at__lt=start + dt.timedelta(days=1)
-    )
+    """List one day's visits (today unless ?day=YYYY-MM-DD; the user's own unless ?all=1),
+    or with ?week=1 the seven days from that day, with what each visit still needs."""
+    day = _day_asked(request)
     show_all = request.GET.get("all") == "1"
+    week = request.GET.get("week") == "1"
+    days = WEEK_DAYS if week else 1
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=days), dt.time.min))
+    visits = Visit.objects.filter(scheduled_at__gte=start, scheduled_at__lt=end)
     if not show_all:
         visits = visits.filter(therapist=request.user)
-    visits = extensions.annotate_visits(visits.select_related("client", "therapist"))
-    return render(request, "intake/today.html", {"visits": visits, "show_all": show_all})
+    place = "week" if week else "lists"
+    visits = extensions.annotate_visits(
+        visits.select_related("client", "therapist").order_by("scheduled_at", "id"), place=place
+    )
+    step = dt.timedelta(days=days)
+    context = {
+        "visits": visits,
+        "show_all": show_all,
+        "week": week,
+        "day": day,
+        "is_today": day == timezone.localdate(),
+        "previous_day": (day - step).isoformat(),
+        "next_day": (day + step).isoformat(),
+        "last_day": day + dt.timedelta(days=days - 1),
+        "place": place,
+        "week_columns": extensions.columns("week") if week else [],
+    }
+    return render(request, "intake/today.html", context)
+
+
+def _day_asked(request) -> dt.date:
+    """Return the day in ?day=YYYY-MM-DD, or today when it is missing or not a date."""
+    try:
+        return dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
 
 
 @therapist_required
@@ -57,6 +85,8 @@ def client_list(request):
 
 def _client_search(query: str) -> Q:
     # Every word must match somewhere, so "ana lopez" finds Ana López's record by both names.
+    # A whole number typed as people write it ("07700 900555") finds its client too.
+    number = phones.search_number(query)
     condition = Q()
     for word in query.split():
         digits = "".join(ch for ch in word if ch.isdigit())
@@ -67,7 +97,7 @@ def _client_search(query: str) -> Q:
             # Phones are stored as E.164 (+447700900123); a local "07700..." drops its 0.
             match |= Q(phone__contains=digits.lstrip("0"))
         condition &= match
-    return condition
+    return condition | Q(phone=number) if number else condition
 
 
 @therapist_required
@@ -114,13 +144,15 @@ def intake_create(request, client_id: int):
             return redirect("intake:intake_detail", intake_id=intake.pk)
     else:
         client = get_object_or_404(Client, pk=client_id)
+    visit = _visit_asked(request, client)
+    data = _with_visit_plan(request.POST, visit) if request.method == "POST" else None
     previous = client.latest_intake()
     initial = IntakeForm.initial_from(previous) if previous else {}
-    form = IntakeForm(request.POST or None, client=client, initial=initial)
+    form = IntakeForm(data, client=client, initial=initial)
     if previous:
         record_health_read(request, client, "intake form (previous intake)")
     status = 400 if form.is_bound else 200
-    context = {"client": client, "form": form, "previous": previous}
+    context = {"client": client, "form": form, "previous": previous, "visit": visit}
     return render(request, "intake/intake_form.html", context, status=status)
 
 
@@ -132,7 +164,9 @@ def _record_intake(request, client_id: int) -> tuple[Intake | None, Client]:
     """
     with transaction.atomic():
         client = get_object_or_404(Client.objects.select_for_update(), pk=client_id)
-        form = IntakeForm(request.POST, client=client)
+        form = IntakeForm(
+            _with_visit_plan(request.POST, _visit_asked(request, client)), client=client
+        )
         if not form.is_valid():
             return None, client
         intake = services.intake_record(
@@ -144,6 +178,25 @@ def _record_intake(request, client_id: int) -> tuple[Intake | None, Client]:
             client_locked=True,
         )
     return intake, client
+
+
+def _with_visit_plan(post, visit: Visit | None):
+    """Return the posted intake with the visit's date and plan in place of any sent."""
+    if visit is None:
+        return post
+    data = post.copy()
+    data["visit_date"] = timezone.localtime(visit.scheduled_at).date().isoformat()
+    data["planned_modality"] = visit.planned_modality
+    data.setlist("focus_regions", list(visit.focus_regions))
+    return data
+
+
+def _visit_asked(request, client: Client) -> Visit | None:
+    """Return the client's scheduled visit named by ?visit=<id>, whose date and plan the
+    intake takes instead of asking again (they are changed on the visit page)."""
+    return client.visits.filter(
+        pk=request.GET.get("visit") or None, status=VisitStatus.SCHEDULED
+    ).first()
 
 
 @therapist_required
@@ -208,12 +261,18 @@ def _render_visit(request, visit: Visit, status: int = 200, **forms):
         "planned_modality": visit.planned_modality,
         "focus_regions": visit.focus_regions,
     }
+    limits = extensions.visit_completion_limits(visit) if visit.is_open else None
+    # Never preselect a modality the screening blocks: a tap on Complete must not do it.
+    performed = visit.planned_modality
+    if limits is not None and performed in limits.blocked_modalities:
+        performed = ""
     context = {
         "visit": visit,
         "client": visit.client,
+        "can_complete": limits is not None and not limits.refused,
         "plan_form": forms.get("plan_form") or VisitForm(initial=plan, prefix="plan"),
         "complete_form": forms.get("complete_form")
-        or VisitCompleteForm(initial={"performed_modality": visit.planned_modality}),
+        or VisitCompleteForm(initial={"performed_modality": performed}),
         "defer_form": forms.get("defer_form") or VisitReasonForm(prefix="defer"),
         "cancel_form": forms.get("cancel_form") or VisitReasonForm(prefix="cancel"),
         "problems": forms.get("problems") or [],

@@ -11,13 +11,15 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 
 from clinical.intake import IntakeError
 from intake import extensions, previsit, signals
 from intake.models import Visit
 from screening import previsit as form_review
 from screening import services
-from screening.models import VocabularyTerm
+from screening.models import Decision, VocabularyTerm
 from screening.queries import with_screening_decision
 
 
@@ -74,10 +76,31 @@ def _decision_cell(visit) -> str:
     )
 
 
+def _clearance_letter_cell(visit) -> str:
+    """Link the clearance-request letter of a visit whose screening needs a clearance."""
+    if visit.screening_decision != Decision.CLEARANCE:
+        return "—"
+    return format_html(
+        '<a href="{}">Needs one: print the letter</a>',
+        reverse("screening:clearance_letter", args=[visit.pk]),
+    )
+
+
 def _visit_section(request, visit: Visit) -> dict:
     screening = visit.current_screening()
     effective = services.restrictions(screening) if screening is not None else None
     return {"visit": visit, "screening": screening, "effective": effective}
+
+
+def _completion_limits(visit: Visit) -> extensions.CompletionLimits:
+    screening = visit.current_screening()
+    if screening is None:
+        return extensions.CompletionLimits()
+    effective = services.restrictions(screening)
+    return extensions.CompletionLimits(
+        blocked_modalities=frozenset(effective.blocked_modalities),
+        refused=effective.decision == Decision.CONTRAINDICATED,
+    )
 
 
 def _client_section(request, client) -> dict:
@@ -116,6 +139,18 @@ def register(app_config=None) -> None:
             annotate=with_screening_decision,
             render=_decision_cell,
             ordering="screening_decision",
+            places=("admin", "lists", "week"),
+        ),
+    )
+    extensions.register(
+        extensions.visit_columns,
+        extensions.VisitColumn(
+            name="clearance_letter",
+            description="Clearance letter",
+            # The decision column's annotation (also in the week list) is all it needs.
+            annotate=lambda visits: visits,
+            render=_clearance_letter_cell,
+            places=("week",),
         ),
     )
     extensions.register(
@@ -125,13 +160,15 @@ def register(app_config=None) -> None:
             description="Health form",
             annotate=previsit.with_form_status,
             render=_review_cell,
-            places=("lists",),
+            # Also in the week list: who has not completed their form before their visit.
+            places=("lists", "week"),
         ),
     )
     extensions.register(
         extensions.visit_sections,
         extensions.Section("screening", 10, "screening/_visit_section.html", _visit_section),
     )
+    extensions.register(extensions.completion_limits, _completion_limits)
     extensions.register(
         extensions.visit_sections,
         extensions.Section("health_form", 5, "screening/_form_review_section.html", _form_section),

@@ -267,6 +267,15 @@ class Clearance(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
+    # The visit whose clearance-request letter this clearance answers, when it answers one.
+    requested_for = models.ForeignKey(
+        "intake.Visit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clearance_replies",
+        verbose_name="in reply to the letter for visit",
+    )
 
     history = HistoricalRecords()
 

@@ -475,8 +475,10 @@ def clearance_record(
     codes: list[str],
     note: str = "",
     document=None,
+    requested_for: Visit | None = None,
 ) -> Clearance:
-    """Record a physician's clearance for the client, covering some `clearance` rule codes."""
+    """Record a physician's clearance for the client, covering some `clearance` rule codes
+    (in reply to the clearance-request letter of `requested_for`, when given)."""
     if not is_therapist(by):
         raise PermissionDenied("Only therapists record clearances.")
     doctor_name = (doctor_name or "").strip()
@@ -510,6 +512,9 @@ def clearance_record(
         document=document or "",
         recorded_by=by,
         recorded_at=timezone.now(),
+        requested_for=requested_for
+        if requested_for and requested_for.client_id == client.pk
+        else None,
     )
 
 

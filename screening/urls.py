@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from screening import views
+from screening import documents, views
 
 app_name = "screening"
 
 urlpatterns = [
     path("visit/<int:visit_id>/", views.report, name="report"),
     path("visit/<int:visit_id>/screen/", views.screen, name="screen"),
+    path(
+        "visit/<int:visit_id>/clearance-letter/",
+        documents.clearance_letter,
+        name="clearance_letter",
+    ),
+    path("visit/<int:visit_id>/summary/", documents.record_summary, name="record_summary"),
     path("visit/<int:visit_id>/clearance/", views.visit_clearance_add, name="visit_clearance_add"),
     path("<int:screening_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("flag/<int:flag_id>/dismiss/", views.dismiss, name="dismiss"),

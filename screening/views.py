@@ -168,13 +168,16 @@ def visit_clearance_add(request, visit_id: int):
 def client_clearance_add(request, client_id: int):
     """Record a physician's clearance from the client's page."""
     client = get_object_or_404(Client, pk=client_id)
-    form = _clearance_form(request, services.clearance_codes())
-    if request.method == "POST" and _save_clearance(request, form, client):
+    # ?letter=<visit>: the doctor's reply to that visit's clearance-request letter.
+    letter = client.visits.filter(pk=request.GET.get("letter") or None).first()
+    flagged = _clearance_needed(letter.current_screening()) if letter else {}
+    form = _clearance_form(request, services.clearance_codes(), flagged=flagged)
+    if request.method == "POST" and _save_clearance(request, form, client, letter):
         return redirect("screening:client_clearance_add", client_id=client.pk)
     if request.method == "GET":
         _record_read(request, client, "clearances")
     status = 400 if request.method == "POST" else 200
-    context = {"client": client, "form": form}
+    context = {"client": client, "form": form, "letter": letter}
     return render(request, "screening/clearance_form.html", context, status=status)
 
 
@@ -240,11 +243,15 @@ def _error_summary(named_forms) -> list[dict]:
     return errors
 
 
-def _save_clearance(request, form: ClearanceForm, client: Client) -> bool:
+def _save_clearance(
+    request, form: ClearanceForm, client: Client, letter: Visit | None = None
+) -> bool:
     if request.method != "POST" or not form.is_valid():
         return False
     try:
-        services.clearance_record(client=client, by=request.user, **form.cleaned_data)
+        services.clearance_record(
+            client=client, by=request.user, requested_for=letter, **form.cleaned_data
+        )
     except ValidationError as exc:
         form.add_error(None, exc)
         return False

@@ -100,6 +100,7 @@ FRONT_DESK_MODELS = {
             "followup_consent_by",
             "opted_out_at",
             "consent_link",
+            "different_person",  # the tick that records a new client despite a duplicate
         ),
         columns=(
             "last_name",
@@ -118,6 +119,8 @@ FRONT_DESK_MODELS = {
             *_dates("created_at"),
         },
         search=CLIENT_NAME_SEARCH,
+        # Duplicates are front desk's to tidy: the merge moves records without showing them.
+        actions=("merge_clients",),
     ),
     # The plan a front desk books (time, therapist, modality) and the visit's state; not
     # the intake it was screened on, the pain, the body areas, why it was deferred, nor
@@ -308,6 +311,9 @@ THERAPIST_PAGES = FRONT_DESK_PAGES | {
     "screening:catalogue",
     "screening:client_clearance_add",
     "screening:clearance_document",
+    # Printable documents: they hold health data, so never front desk's.
+    "screening:clearance_letter",
+    "screening:record_summary",
     "followup:escalation_resolve",
     "followup:pain_chart",
     "messaging:outbox",

@@ -220,3 +220,13 @@ class EscalationFactory(factory.django.DjangoModelFactory):
     visit = factory.SelfAttribute("checkin.visit")
     level = EscalationLevel.REVIEW
     reasons = factory.LazyAttribute(lambda e: [{"rule": "R2", "hours": e.checkin.policy_hours}])
+    level_history = factory.LazyAttribute(
+        lambda e: [
+            {
+                "level": e.level,
+                "at": "",
+                "checkin": e.checkin.pk,
+                "reasons": e.reasons,
+            }
+        ]
+    )

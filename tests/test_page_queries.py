@@ -123,6 +123,7 @@ def add_everything(n: int, *, therapist, client=None) -> None:
 PAGES = [
     ("day list", "therapist", "intake:today", None, "", add_today_visits),
     ("day list, all therapists", "therapist", "intake:today", None, "?all=1", add_today_visits),
+    ("week list", "therapist", "intake:today", None, "?week=1&all=1", add_today_visits),
     ("client page", "therapist", "intake:client_detail", "client", "", add_client_history),
     ("client list", "therapist", "intake:client_list", None, "", add_clients),
     (
@@ -191,13 +192,15 @@ EXACT_QUERIES = {
     # session, user, visits with decisions, session save x3
     "day list": 6,
     "day list, all therapists": 6,
+    # session, user, visits with decisions and form status, session save x3
+    "week list": 6,
     # session, user, client, read-log row, intakes, clearances, visits with decisions and
     # follow-up, session save x3
     "client page": 10,
     # session, user, count, clients, session save x3
     "client list": 7,
-    # session, user, count, escalations, read-log rows, session save x3
-    "escalation queue (therapist)": 8,
+    # session, user, count, escalations, read-log rows, the clients' notes, session save x3
+    "escalation queue (therapist)": 9,
     # session, user, count, escalations, session save x3
     "escalation queue (front desk)": 7,
     # session, user, count, to call, called, session save x3

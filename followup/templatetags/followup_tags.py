@@ -8,7 +8,11 @@ escalation policy's hour mark alone: a demo sends its first check-in after minut
 
 from __future__ import annotations
 
+import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from clinical import vocabulary
 from followup import models, scheduling
@@ -49,6 +53,17 @@ def reason_text(reason: dict) -> str:
     if not isinstance(hours, int):
         return words
     return f"{words} ({checkin_name(hours).lower()})"
+
+
+@register.filter
+def raised_from_text(step: dict) -> str:
+    """Return "Review from Tue 10 Mar, 10:00" for an earlier level in an escalation's history."""
+    words = vocabulary.label("escalation_level", step.get("level", ""))
+    try:
+        at = timezone.localtime(datetime.datetime.fromisoformat(step.get("at", "")))
+    except (TypeError, ValueError):
+        return words
+    return f"{words} from {date_format(at, 'D j M, H:i')}"
 
 
 def _rule_level(rule: str) -> str:
@@ -104,6 +119,7 @@ def chart_for(visit) -> dict:
                 "level_words": (
                     vocabulary.label("escalation_level", level) if level else "no escalation"
                 ),
+                "note": answer.note,
             }
         )
     return {

@@ -114,6 +114,12 @@ def sections(context, registry: str, obj):
 
 
 @register.filter
+def week_columns(visit) -> list:
+    """Return the cells other apps registered for a visit in the week list."""
+    return extensions.render_columns(visit, place="week")
+
+
+@register.filter
 def visit_columns(visit) -> list:
     """Return the cells other apps registered for a visit in a list (intake.extensions)."""
     return extensions.render_columns(visit, place="lists")

@@ -388,6 +388,20 @@ def _answer_urgently(page) -> None:
     _submit(page)
 
 
+def _answer_emergency(page) -> None:
+    _choose(page, "score", "5")
+    _choose(page, "character", "dull")
+    _choose(page, "radiating", "no")
+    page.locator('input[name="red_flags"][value="bowel_bladder_dysfunction"]').check()
+    _submit(page)
+
+
+def _answer_then_reopen(page) -> None:
+    link = page.url
+    _answer_calmly(page)
+    page.goto(link)
+
+
 def _answer_calmly(page) -> None:
     _choose(page, "score", "2")
     _choose(page, "character", "stiffness")
@@ -493,6 +507,13 @@ PAGES: list[Page] = [
         )
         for level in ("contraindicated", "clearance", "review", "local", "modify", "clear")
     ),
+    Page(
+        "clearance-letter",
+        THERAPIST,
+        lambda t: f"/screening/visit/{t.clearance.pk}/clearance-letter/",
+    ),
+    Page("record-summary", THERAPIST, lambda t: f"/screening/visit/{t.clearance.pk}/summary/"),
+    Page("week", THERAPIST, lambda t: t.with_today("/today/?week=1&all=1")),
     Page("report-not-screened", THERAPIST, lambda t: f"/screening/visit/{t.unscreened.pk}/"),
     Page(
         "report-clearance-errors",
@@ -745,6 +766,8 @@ PAGES: list[Page] = [
     Page("checkin-errors", CLIENT, lambda t: t.answer_link, reach=_submit),
     Page("checkin-done", CLIENT, lambda t: t.answer_link, reach=_answer_calmly),
     Page("checkin-done-urgent", CLIENT, lambda t: t.urgent_answer_link, reach=_answer_urgently),
+    Page("checkin-done-emergency", CLIENT, lambda t: t.urgent_answer_link, reach=_answer_emergency),
+    Page("checkin-used", CLIENT, lambda t: t.answer_link, reach=_answer_then_reopen),
     Page("opt-out", CLIENT, lambda t: f"{t.answer_link}opt-out/"),
     Page("opt-out-done", CLIENT, lambda t: f"{t.answer_link}opt-out/", reach=_submit),
     Page("opt-out-already", CLIENT, lambda t: t.opted_out_link),

@@ -120,9 +120,11 @@ def test_a_therapist_records_intakes_and_screening_decides_what_can_be_completed
     assert "should also not perform a massage" in quote.inner_text()
     tab.shot("therapist-report")
 
-    _complete(tab, visit, "swedish", refused=True)
-    refusal = page.locator(".alert-danger", has_text="contraindicated")
-    assert refusal.is_visible()
+    # The visit page offers no Complete, only Postpone and Cancel.
+    tab.goto(f"/visits/{visit.pk}/")
+    assert page.locator("#id_performed_modality").count() == 0
+    assert page.locator("#no-complete", has_text="contraindicated").is_visible()
+    assert page.locator("button:has-text('Postpone visit')").is_visible()
     tab.shot("therapist-completion-refused")
     visit.refresh_from_db()
     assert visit.status == VisitStatus.SCHEDULED

@@ -72,8 +72,10 @@ def test_demo_has_a_completed_visit_with_answers_and_an_escalation(seeded):
     assert timezone.localdate(visit.completed_at) == FIRST_DAY.date() - dt.timedelta(days=2)
     statuses = sorted(visit.checkins.values_list("status", flat=True))
     assert statuses == sorted([CheckInStatus.ANSWERED, CheckInStatus.ANSWERED, CheckInStatus.SENT])
-    levels = set(Escalation.objects.filter(visit=visit).values_list("level", flat=True))
-    assert levels == {"review", "urgent"}
+    # Review at the first answer, raised to urgent at the second: one escalation, two levels.
+    escalation = Escalation.objects.get(visit=visit)
+    assert escalation.level == "urgent"
+    assert [step["level"] for step in escalation.level_history] == ["review", "urgent"]
     assert OutboxMessage.objects.filter(body__contains="/f/").exists()
 
 
@@ -111,7 +113,7 @@ def test_on_a_later_day_the_demo_is_laid_out_again_for_that_day(seeded):
         assert _demo_visit_days() == {TWO_DAYS_LATER.date()}
     completed = Visit.objects.get(status=VisitStatus.COMPLETED)
     assert timezone.localdate(completed.completed_at) == FIRST_DAY.date()
-    assert Escalation.objects.filter(visit=completed).count() == 2
+    assert Escalation.objects.filter(visit=completed).count() == 1
     assert get_user_model().objects.filter(username="therapist").count() == 1
 
 

@@ -117,6 +117,9 @@ def test_the_production_environment_of_these_tests_is_valid():
         ("FOLLOWUP_THERAPIST_PHONES", "tess=+447700900123,tess=+447700900124", "given twice"),
         ("TWILIO_FROM_NUMBER", "0800 123", "is not a phone number with its country code"),
         ("TRUSTED_PROXIES", "proxy", "'proxy' is not an IP address or network"),
+        ("CLINIC_REGION", "UK", "'UK' is not a two-letter country code"),
+        ("CLINIC_REGION", "England", "is not a two-letter country code"),
+        ("CLINIC_EMERGENCY_NUMBER", "call 999", "'call 999' is not a number to dial"),
         ("TRUSTED_PROXIES", "10.0.0.0/33", "'10.0.0.0/33' is not an IP address or network"),
         ("TRUSTED_PROXIES", "172.30.0.0/24, fd00::/129", "'fd00::/129' is not an IP address"),
     ],
@@ -244,6 +247,24 @@ def test_twilio_without_its_package_says_how_to_install_it():
 def test_therapist_phones_are_read_as_international_numbers():
     settings = load_settings(FOLLOWUP_THERAPIST_PHONES="tess=+44 7700 900123, sam=+15005550006")
     assert settings.FOLLOWUP_THERAPIST_PHONES == {"tess": "+447700900123", "sam": "+15005550006"}
+
+
+@pytest.mark.parametrize(
+    ("region", "number"), [("GB", "999"), ("US", "911"), ("DE", "112"), ("IE", "112")]
+)
+def test_the_emergency_number_defaults_from_the_clinic_region(region, number):
+    loaded = load_settings(CLINIC_REGION=region.lower())
+    assert (region, region) == (loaded.CLINIC_REGION, loaded.PHONENUMBER_DEFAULT_REGION)
+    assert number == loaded.CLINIC_EMERGENCY_NUMBER
+
+
+def test_a_region_without_a_known_emergency_number_must_set_one():
+    message = refusal(CLINIC_REGION="AU")
+    assert message.startswith("CLINIC_EMERGENCY_NUMBER: must be set")
+    assert (
+        load_settings(CLINIC_REGION="AU", CLINIC_EMERGENCY_NUMBER="000").CLINIC_EMERGENCY_NUMBER
+        == "000"
+    )
 
 
 def test_trusted_proxies_take_ipv4_and_ipv6_addresses_and_networks():

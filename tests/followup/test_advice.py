@@ -57,6 +57,20 @@ def test_urgent_advice_tells_the_client_to_contact_a_doctor_now_and_call_the_cli
     assert any("call the clinic" in item for item in advice.items)
 
 
+def test_emergency_advice_says_call_emergency_services_before_anything_else():
+    advice = advice_for("emergency")
+    assert (advice.emergency, advice.contact_doctor) == (True, True)
+    assert advice.headline.startswith("Call emergency services now.")
+    assert not any(advice_for(level).emergency for level in ("urgent", "review", None))
+
+
+@pytest.mark.parametrize("level", ["review", None])
+def test_advice_without_an_escalation_still_says_bladder_trouble_is_an_emergency(level):
+    assert any(
+        "bladder" in item and "emergency services now" in item for item in advice_for(level).items
+    )
+
+
 def test_review_advice_says_the_therapist_will_be_in_touch_and_gives_self_care():
     advice = advice_for("review")
     assert advice.contact_doctor is False

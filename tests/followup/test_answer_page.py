@@ -81,6 +81,34 @@ def test_an_urgent_answer_advises_a_doctor_now_and_shows_the_clinic_phone(client
 
 
 @pytest.mark.parametrize(
+    "flags", [["bowel_bladder_dysfunction"], ["bowel_bladder_dysfunction", "numbness"]]
+)
+def test_trouble_with_bladder_or_bowels_says_call_emergency_services_first(
+    client, answerable, settings, flags
+):
+    settings.CLINIC_EMERGENCY_NUMBER = "999"
+    _, token = answerable
+
+    content = client.post(url(token), answer_data(red_flags=flags)).content.decode()
+
+    main = content[content.index("<main") :]
+    # The emergency call comes before anything else the page says, thanks included.
+    assert main.index("Call <a") < main.index("Thank you")
+    assert 'href="tel:999">999</a> now.' in content
+    assert "Call emergency services now." in content
+    assert Escalation.objects.get().level == "urgent"
+
+
+def test_other_urgent_signs_advise_a_doctor_not_emergency_services(client, answerable):
+    _, token = answerable
+
+    content = client.post(url(token), answer_data(red_flags=["tingling"])).content.decode()
+
+    assert 'id="emergency"' not in content
+    assert "Please contact a doctor now." in content
+
+
+@pytest.mark.parametrize(
     "bad",
     [
         {"score": "11"},
@@ -113,10 +141,7 @@ def test_markup_in_the_note_is_stored_as_text(client, answerable):
 
 
 def unusable_tokens(visit) -> dict[str, str]:
-    """One token for each way a link stops working."""
-    answered = CheckInFactory(
-        visit=visit, policy_hours=24, sent=True, status=CheckInStatus.ANSWERED
-    )
+    """One token for each way a link stops working (an answered one confirms instead)."""
     expired = CheckInFactory(
         visit=visit, policy_hours=48, sent=True, sent_at=NOW - datetime.timedelta(days=8)
     )
@@ -129,7 +154,6 @@ def unusable_tokens(visit) -> dict[str, str]:
         "unknown": "x" * 43,
         "tampered": tampered,
         "expired": expired.token,
-        "answered": answered.token,
         "cancelled": cancelled.token,
         "garbage": "%00<script>",
         "too-long": "a" * 500,
@@ -141,7 +165,7 @@ def _body(response) -> str:
     return re.sub(r'value="[^"]+"', "", response.content.decode())
 
 
-def test_unknown_tampered_expired_answered_and_cancelled_links_get_the_same_page(client, visit):
+def test_unknown_tampered_expired_and_cancelled_links_get_the_same_page(client, visit):
     tokens = unusable_tokens(visit)
 
     responses = {name: client.get(url(token)) for name, token in tokens.items()}
@@ -149,18 +173,36 @@ def test_unknown_tampered_expired_answered_and_cancelled_links_get_the_same_page
 
     assert {r.status_code for r in responses.values()} == {404}
     assert len({_body(r) for r in responses.values()}) == 1
+    assert b"may have expired" in responses["unknown"].content
     assert CheckInAnswer.objects.count() == 0
 
 
-def test_a_second_post_says_already_answered_and_creates_nothing(client, answerable):
+def test_a_used_link_confirms_the_answer_arrived_with_when_and_the_clinic_phone(
+    client, answerable, frozen
+):
+    checkin, token = answerable
+    client.post(url(token), answer_data(score="8", character="sharp", note="my neck"))
+    frozen.move_to(NOW + datetime.timedelta(days=1))
+
+    page = client.get(url(token))
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "Your answers reached us on Tuesday 10 March 2026 at 10:00." in content
+    assert 'href="tel:+44 20 7946 0000"' in content
+    assert "may have expired" not in content
+    assert "my neck" not in content
+
+
+def test_a_second_post_confirms_the_first_answer_and_creates_nothing(client, answerable):
     checkin, token = answerable
     client.post(url(token), answer_data(score="8", character="sharp", red_flags=["fever"]))
     escalations = list(Escalation.objects.values_list("pk", flat=True))
 
     replay = client.post(url(token), answer_data(score="9", radiating="yes"))
 
-    assert replay.status_code == 404
-    assert b"already answered" in replay.content
+    assert replay.status_code == 200
+    assert b"Your answers reached us" in replay.content
     assert CheckInAnswer.objects.get().score == 8
     assert list(Escalation.objects.values_list("pk", flat=True)) == escalations
 

@@ -8,6 +8,7 @@ import smtplib
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from followup.answers import evaluate_visit, record_answer
@@ -15,7 +16,7 @@ from followup.escalations import NOTIFY_GRACE
 from followup.models import Escalation, NotifyStatus
 from messaging import dispatch
 from messaging.channels import LocmemSMSBackend
-from tests.factories import CheckInFactory
+from tests.factories import CheckInFactory, EscalationFactory
 from tests.followup.conftest import NOW, answer_data
 
 pytestmark = pytest.mark.django_db
@@ -58,17 +59,68 @@ def test_expected_soreness_opens_nothing(client, visit, committed):
     assert mail.outbox == []
 
 
-def test_a_later_higher_level_opens_a_second_escalation_but_the_same_level_does_not(
-    client, visit, committed
+def test_a_later_higher_level_raises_the_open_escalation_and_alerts_again(client, visit, committed):
+    first = answer(client, visit, committed, score="6")
+    answer(client, visit, committed, hours=48, score="8")  # R2 again: nothing new
+    assert list(Escalation.objects.values_list("level", flat=True)) == ["review"]
+    assert len(mail.outbox) == 1
+
+    last = answer(client, visit, committed, hours=72, radiating="yes")  # U2
+
+    escalation = Escalation.objects.get()
+    assert (escalation.level, escalation.status, escalation.checkin) == ("urgent", "open", last)
+    assert [(s["level"], s["checkin"]) for s in escalation.level_history] == [
+        ("review", first.pk),
+        ("urgent", last.pk),
+    ]
+    assert escalation.level_history[0]["reasons"] == [{"rule": "R2", "hours": 24}]
+    assert len(mail.outbox) == 2
+    assert "Urgent" in mail.outbox[1].subject
+    assert escalation.notify_status == NotifyStatus.SENT
+
+
+def test_an_acknowledged_escalation_is_reopened_at_the_higher_level(
+    client, visit, committed, therapist
 ):
     answer(client, visit, committed, score="6")
-    answer(client, visit, committed, hours=48, score="8")  # R2 again
-    assert list(Escalation.objects.values_list("level", flat=True)) == ["review"]
+    Escalation.objects.update(status="acknowledged", acknowledged_by=therapist)
 
-    answer(client, visit, committed, hours=72, radiating="yes")  # U2
+    answer(client, visit, committed, hours=48, red_flags=["fever"])
 
-    assert sorted(Escalation.objects.values_list("level", flat=True)) == ["review", "urgent"]
-    assert len(mail.outbox) == 2
+    escalation = Escalation.objects.get()
+    assert (escalation.level, escalation.status) == ("urgent", "open")
+
+
+def test_after_a_resolved_review_a_higher_level_opens_a_new_escalation(
+    client, visit, committed, therapist
+):
+    answer(client, visit, committed, score="6")
+    Escalation.objects.update(status="resolved", resolved_by=therapist)
+
+    answer(client, visit, committed, hours=48, red_flags=["fever"])
+
+    assert sorted(Escalation.objects.values_list("level", "status")) == [
+        ("review", "resolved"),
+        ("urgent", "open"),
+    ]
+
+
+def test_the_database_refuses_a_second_unresolved_escalation_for_a_visit(visit):
+    first = EscalationFactory(checkin=CheckInFactory(visit=visit, policy_hours=24, sent=True))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EscalationFactory(
+            checkin=CheckInFactory(visit=visit, policy_hours=48, sent=True),
+            level="urgent",
+            reasons=[{"rule": "U1", "hours": 48}],
+        )
+    first.status = "resolved"
+    first.save()
+    EscalationFactory(
+        checkin=CheckInFactory(visit=visit, policy_hours=48, sent=True),
+        level="urgent",
+        reasons=[{"rule": "U1", "hours": 48}],
+    )
 
 
 def test_a_lower_level_after_urgent_opens_nothing(client, visit, committed):
@@ -88,7 +140,24 @@ def test_an_urgent_escalation_also_texts_a_therapist_with_a_number(
     assert len(mail.outbox) == 1
     [(to, body)] = LocmemSMSBackend.outbox
     assert to == "+447700900999"
-    assert "needs your review" in body
+    assert "Urgent" in body
+    assert "needs your attention today" in mail.outbox[0].subject
+
+
+def test_a_review_alert_does_not_say_urgent(client, visit, committed):
+    answer(client, visit, committed, score="6")  # R2
+
+    [alert] = mail.outbox
+    assert "needs your review" in alert.subject
+    assert "urgent" not in alert.body.lower()
+
+
+def test_the_alert_says_the_client_wrote_a_note_but_never_what(client, visit, committed):
+    answer(client, visit, committed, score="6", note="it throbs near my shoulder blade")
+
+    [alert] = mail.outbox
+    assert "The client added a note." in alert.body
+    assert "shoulder" not in alert.body
 
 
 def test_a_failed_alert_is_recorded_and_the_tick_retries_it(

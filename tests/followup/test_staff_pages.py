@@ -223,3 +223,57 @@ def test_the_escalation_queue_is_paged_within_its_tab(therapist_client, monkeypa
     assert "Page 1 of 2" in first and "?status=open&amp;page=2" in first
     assert [name in first for name in names] == [True, True, False]
     assert [name in second for name in names] == [False, False, True]
+
+
+NOTE = "It hurts when I turn my head <b>left</b>"
+
+
+@pytest.fixture
+def escalated_with_note(visit):
+    checkin = CheckInFactory(visit=visit, policy_hours=24, sent=True)
+    record_answer(
+        checkin=checkin, score=8, character="sharp", radiating=False, red_flags=[], note=NOTE
+    )
+    return Escalation.objects.get()
+
+
+def test_the_clients_note_is_on_the_escalation_for_therapists(
+    therapist_client, escalated_with_note
+):
+    shown = therapist_client.get(reverse("followup:escalation_queue")).content.decode()
+
+    escaped = "It hurts when I turn my head &lt;b&gt;left&lt;/b&gt;"
+    assert f"Client's note (check-in 1):</span> “{escaped}”" in shown
+
+
+def test_front_desk_never_sees_the_clients_note(front_desk_client, escalated_with_note):
+    hidden = front_desk_client.get(reverse("followup:escalation_queue")).content.decode()
+
+    assert escalated_with_note.visit.client.full_name in hidden
+    assert "turn my head" not in hidden
+
+
+def test_the_clients_note_is_on_the_visit_page_and_the_pain_chart(
+    therapist_client, escalated_with_note
+):
+    visit_id = escalated_with_note.visit_id
+    visit_page = therapist_client.get(reverse("intake:visit_detail", args=[visit_id]))
+    chart = therapist_client.get(reverse("followup:pain_chart", args=[visit_id]))
+
+    escaped = "It hurts when I turn my head &lt;b&gt;left&lt;/b&gt;"
+    assert f"Client's note:</span> “{escaped}”" in visit_page.content.decode()
+    content = chart.content.decode()
+    assert f"Check-in 1: 8/10 (Urgent). Client's note: “{escaped}”</title>" in content
+    assert f"Check-in 1, client's note:</span> “{escaped}”" in content
+
+
+def test_a_raised_escalation_is_listed_once_with_its_earlier_level(therapist_client, visit):
+    first = CheckInFactory(visit=visit, policy_hours=24, sent=True)
+    record_answer(checkin=first, score=6, character="dull", radiating=False, red_flags=[])
+    second = CheckInFactory(visit=visit, policy_hours=48, sent=True)
+    record_answer(checkin=second, score=6, character="dull", radiating=False, red_flags=["fever"])
+
+    content = therapist_client.get(reverse("followup:escalation_queue")).content.decode()
+
+    assert content.count(visit.client.full_name) == 1
+    assert "Raised, was Review from Tue 10 Mar, 10:00" in content

@@ -169,7 +169,7 @@ def test_unicode_names_are_accepted(first, last):
 CLIENT_BAD_INPUT = [
     ("date_of_birth", {"date_of_birth": "2999-01-01"}, "future"),
     ("date_of_birth", {"date_of_birth": "yesterday"}, "valid date"),
-    ("phone", {"phone": "not a number", "preferred_channel": "sms"}, "valid phone"),
+    ("phone", {"phone": "not a number", "preferred_channel": "sms"}, "Enter a phone number like"),
     ("phone", {"phone": "", "preferred_channel": "sms"}, "mobile number is needed"),
     ("email", {"email": "nope"}, "valid email"),
     ("first_name", {"first_name": ""}, "required"),

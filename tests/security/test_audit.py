@@ -19,6 +19,8 @@ HEALTH_PAGES = {
     "screening report": ("screening:report", {"visit_id": "visit"}),
     "clearances": ("screening:client_clearance_add", {"client_id": "client"}),
     "clearance document": ("screening:clearance_document", {"clearance_id": "clearance"}),
+    "clearance letter": ("screening:clearance_letter", {"visit_id": "visit"}),
+    "intake and screening summary": ("screening:record_summary", {"visit_id": "visit"}),
     "follow-up pain chart": ("followup:pain_chart", {"pk": "done_visit"}),
 }
 

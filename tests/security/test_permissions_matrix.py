@@ -64,6 +64,8 @@ VIEWS = {
     "screening:catalogue": ("GET", {}, HEALTH),
     "screening:client_clearance_add": ("GET", {"client_id": "client"}, HEALTH),
     "screening:clearance_document": ("GET", {"clearance_id": "clearance"}, HEALTH),
+    "screening:clearance_letter": ("GET", {"visit_id": "visit"}, HEALTH),
+    "screening:record_summary": ("GET", {"visit_id": "visit"}, HEALTH),
     "followup:answer": ("GET", {"token": "token"}, LINK),
     "followup:opt_out": ("GET", {"token": "token"}, LINK),
     "intake:link": ("GET", {"token": "intake_token"}, LINK),

@@ -59,7 +59,7 @@ DEMO_CLIENTS = [
     {
         "name": ("Amira", "Haddad"),
         "email": "amira.haddad@example.com",
-        "phone": "+447700900141",
+        "phone": "+447400123141",
         "dob": "1991-03-14",
         "expect": "contraindicated",
         "modality": "swedish",
@@ -78,7 +78,7 @@ DEMO_CLIENTS = [
     {
         "name": ("Daniel", "Okafor"),
         "email": "daniel.okafor@example.com",
-        "phone": "+447700900148",
+        "phone": "+447400123148",
         "dob": "1968-09-02",
         "expect": "clearance",
         "modality": "deep_tissue",
@@ -97,7 +97,7 @@ DEMO_CLIENTS = [
     {
         "name": ("Grace", "Lindqvist"),
         "email": "grace.lindqvist@example.com",
-        "phone": "+447700900144",
+        "phone": "+447400123144",
         "dob": "1979-06-21",
         "expect": "local",
         "modality": "swedish",
@@ -117,7 +117,7 @@ DEMO_CLIENTS = [
     {
         "name": ("Zoë", "Martín"),
         "email": "zoe.martin@example.com",
-        "phone": "+447700900127",
+        "phone": "+447400123127",
         "dob": "1957-11-30",
         "expect": "modify",
         "modality": "deep_tissue",
@@ -136,7 +136,7 @@ DEMO_CLIENTS = [
     {
         "name": ("Sam", "Whitfield"),
         "email": "sam.whitfield@example.com",
-        "phone": "+447700900130",
+        "phone": "+447400123130",
         "dob": "1995-01-08",
         "expect": "clear",
         "modality": "sports",
@@ -156,7 +156,7 @@ DEMO_CLIENTS = [
         # asks the therapist to resolve it; the mother's osteoporosis is mentioned, not counted.
         "name": ("Noah", "Brennan"),
         "email": "noah.brennan@example.com",
-        "phone": "+447700900131",
+        "phone": "+447400123131",
         "dob": "1983-07-09",
         "expect": "review",
         "modality": "swedish",
@@ -176,7 +176,7 @@ DEMO_CLIENTS = [
 ESCALATED_CLIENT = {
     "name": ("Priya", "Raman"),
     "email": "priya.raman@example.com",
-    "phone": "+447700900140",
+    "phone": "+447400123140",
     "dob": "1986-04-19",
     "modality": "deep_tissue",
     "regions": ["back", "shoulders"],
