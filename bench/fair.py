@@ -14,6 +14,7 @@ the same middleware as the pages they are floors for.
 from __future__ import annotations
 
 import functools
+import json
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -211,6 +212,11 @@ def answer(request, token: str):
     return HttpResponse(_DONE)
 
 
+def _step(level: str, checkin_id: int, now) -> dict:
+    """The escalation's first level in its history, as the real page records it."""
+    return {"level": level, "at": now.isoformat(), "checkin": checkin_id, "reasons": []}
+
+
 def _escalate(cursor, visit_id: int, checkin_id: int, level: str, now) -> None:
     cursor.execute(f"SELECT level FROM {Escalation._meta.db_table} WHERE visit_id = %s", [visit_id])
     if {r[0] for r in cursor.fetchall()} & {level, "urgent"}:
@@ -218,9 +224,9 @@ def _escalate(cursor, visit_id: int, checkin_id: int, level: str, now) -> None:
     cursor.execute(
         f"INSERT INTO {Escalation._meta.db_table} (visit_id, level, reasons, checkin_id, status, "
         "opened_at, acknowledgement_note, resolution_note, notify_status, notify_attempts, "
-        "notify_error, notify_retry_at) VALUES (%s, %s, '[]', %s, 'open', %s, '', '', "
-        "'pending', 0, '', %s) RETURNING id",
-        [visit_id, level, checkin_id, now, now],
+        "notify_error, notify_retry_at, level_history) VALUES (%s, %s, '[]', %s, 'open', %s, "
+        "'', '', 'pending', 0, '', %s, %s) RETURNING id",
+        [visit_id, level, checkin_id, now, now, json.dumps([_step(level, checkin_id, now)])],
     )
     (escalation_id,) = cursor.fetchone()
     transaction.on_commit(lambda: enqueue_therapist_notification(escalation_id))

@@ -20,16 +20,9 @@ from django.utils.safestring import mark_safe
 
 from clinical import vocabulary
 from intake import extensions, services
+from intake.client_forms import CONSENT_SOURCES, ConsentSourceMixin
 from intake.duplicates import DuplicateWarningMixin, clients_merge, different_person_field
-from intake.forms import (
-    CONSENT_SOURCES,
-    CatalogueChoiceField,
-    ConsentForm,
-    ConsentSourceMixin,
-    RegionsField,
-    scheduling_errors,
-    therapist_queryset,
-)
+from intake.forms import CatalogueChoiceField, RegionsField
 from intake.models import (
     Client,
     ConsentText,
@@ -40,6 +33,7 @@ from intake.models import (
 )
 from intake.phones import PhoneSearchMixin, RegionalPhoneMixin
 from intake.previsit_admin import HealthFormFilter
+from intake.visit_forms import ConsentForm, scheduling_errors, therapist_queryset
 from staff.admin import RoleAccessAdmin, RoleAccessHistoryAdmin
 
 VISIT_FIELDS = (

@@ -1,32 +1,28 @@
-"""Forms for clients, intakes and visits: they validate and normalise, nothing more."""
+"""The health-history form, and the fields and widgets every intake form shares.
+
+The client and visit forms are in client_forms.py and visit_forms.py. Forms validate and
+normalise, nothing more.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.urls import reverse
 from django.utils import timezone
 
 from clinical import vocabulary
 from clinical.catalogue import Catalogue, get_catalogue
 from clinical.intake import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
 from intake import codec
-from intake.duplicates import DuplicateWarningMixin
-from intake.models import CONSENT_TEXT, Client, ConsentSource
-from intake.phones import RegionalPhoneMixin
+from intake.models import CONSENT_TEXT, Client
 from intake.services import (
     check_intake_for_record,
-    completion_time_problem,
-    scheduling_problem,
     signature_matches,
 )
 from staff.forms import SingleValueMixin
-from staff.roles import THERAPIST_GROUPS
 
 OTHER_CONDITION_ROWS = 3
 MAX_LINES_CHARS = 20_000
@@ -128,71 +124,14 @@ class RegionsField(forms.MultipleChoiceField):
         return list(dict.fromkeys(codes))
 
 
-def _plain_text(value: str, what: str = "This field") -> str:
+def plain_text(value: str, what: str = "This field") -> str:
     if _CONTROL_CHARS.search(value or ""):
         raise forms.ValidationError(f"{what} must not contain control characters.")
     return (value or "").strip()
 
 
-def _lines(value: str) -> list[str]:
+def lines_of(value: str) -> list[str]:
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
-
-
-class ClientSearchForm(forms.Form):
-    q = forms.CharField(label="Search", max_length=100, required=False)
-
-
-CONSENT_SOURCES = [(c.value, c.label) for c in ConsentSource if c != ConsentSource.UNRECORDED]
-
-
-class ConsentSourceMixin:
-    """A follow-up consent ticked on a form must say how the client gave it."""
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("followup_consent") and not cleaned.get("followup_consent_source"):
-            self.add_error(
-                "followup_consent_source",
-                "Say how the client gave their consent (in person, on paper or by phone).",
-            )
-        return cleaned
-
-
-class ClientForm(
-    DuplicateWarningMixin,
-    RegionalPhoneMixin,
-    ConsentSourceMixin,
-    SingleValueMixin,
-    forms.ModelForm,
-):
-    followup_consent_source = forms.ChoiceField(
-        label="Consent given",
-        choices=[("", "—"), *CONSENT_SOURCES],
-        required=False,
-    )
-
-    class Meta:
-        model = Client
-        fields = [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "email",
-            "phone",
-            "preferred_channel",
-            "followup_consent",
-            "followup_consent_source",
-        ]
-        widgets = {"date_of_birth": DateInput()}
-
-    def duplicate_url(self, client: Client) -> str:
-        return reverse("intake:client_detail", args=[client.pk])
-
-    def clean_first_name(self):
-        return _plain_text(self.cleaned_data["first_name"], "A name")
-
-    def clean_last_name(self):
-        return _plain_text(self.cleaned_data["last_name"], "A name")
 
 
 class IntakeForm(SingleValueMixin, forms.Form):
@@ -370,7 +309,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
         ]
 
     def clean_signature_name(self):
-        name = _plain_text(self.cleaned_data["signature_name"], "The signature")
+        name = plain_text(self.cleaned_data["signature_name"], "The signature")
         if not signature_matches(name, self.client):
             raise forms.ValidationError(
                 f"The signature must be the client's full name ({self.client.full_name})."
@@ -464,97 +403,3 @@ class IntakeForm(SingleValueMixin, forms.Form):
         if line and exc.path.split("[")[0] in ("medications", "allergies"):
             return f"Line {int(line.group(1)) + 1}: {exc.reason}."
         return f"{exc.reason[:1].upper()}{exc.reason[1:]}."
-
-
-def therapist_queryset():
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=THERAPIST_GROUPS)
-        .order_by("first_name", "last_name", "username")
-        .distinct()
-    )
-
-
-class TherapistChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
-
-
-def scheduling_errors(form: forms.BaseForm, *, visit=None) -> None:
-    """Add the scheduling rules' error (past day, double booking) to `scheduled_at`.
-
-    Shared by the therapist's visit form and the admin's, so both refuse the same times.
-    """
-    scheduled_at = form.cleaned_data.get("scheduled_at")
-    therapist = form.cleaned_data.get("therapist")
-    if scheduled_at is None or therapist is None:
-        return
-    problem = scheduling_problem(therapist=therapist, scheduled_at=scheduled_at, visit=visit)
-    if problem:
-        form.add_error("scheduled_at", problem)
-
-
-class VisitForm(SingleValueMixin, forms.Form):
-    scheduled_at = forms.DateTimeField(widget=DateTimeInput(), label="Date and time")
-    therapist = TherapistChoiceField(queryset=None)
-    planned_modality = CatalogueChoiceField()
-    focus_regions = RegionsField()
-
-    def __init__(self, *args, visit=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.visit = visit
-        self.fields["therapist"].queryset = therapist_queryset()
-
-    def clean(self):
-        cleaned = super().clean()
-        scheduling_errors(self, visit=self.visit)
-        return cleaned
-
-
-class VisitCompleteForm(SingleValueMixin, forms.Form):
-    performed_modality = CatalogueChoiceField(label="Modality performed")
-    completed_at = forms.DateTimeField(
-        required=False,
-        widget=DateTimeInput(),
-        label="Finished at",
-        help_text="Leave empty for now.",
-    )
-
-    def __init__(self, *args, visit=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.visit = visit
-
-    def clean_completed_at(self):
-        value = self.cleaned_data.get("completed_at")
-        # A minute of slack: the form's time has no seconds and clocks differ a little.
-        if value and value > timezone.now() + dt.timedelta(minutes=1):
-            raise forms.ValidationError("The visit cannot finish in the future.")
-        if value and self.visit is not None:
-            problem = completion_time_problem(self.visit, min(value, timezone.now()))
-            if problem:
-                raise forms.ValidationError(problem)
-        return value and min(value, timezone.now())
-
-
-class ConsentForm(SingleValueMixin, forms.Form):
-    """Front desk or a therapist records a consent the client gave, or withdrew, themselves."""
-
-    given = forms.TypedChoiceField(
-        label="The client",
-        choices=[("yes", "agrees to follow-up messages"), ("no", "withdraws their consent")],
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-    )
-    source = forms.ChoiceField(label="How", choices=CONSENT_SOURCES, widget=forms.RadioSelect)
-    confirm = forms.BooleanField(
-        label="The client told us this themselves (not a relative, not a guess)",
-    )
-
-
-class VisitReasonForm(SingleValueMixin, forms.Form):
-    reason = forms.CharField(
-        max_length=2_000, widget=forms.Textarea(attrs={"rows": 2}), label="Reason"
-    )
-
-    def clean_reason(self):
-        return _plain_text(self.cleaned_data["reason"], "The reason")

@@ -14,16 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from intake import extensions, phones, services
 from intake.audit import record_health_read
+from intake.client_forms import ClientForm, ClientSearchForm
 from intake.diff import diff_intakes
-from intake.forms import (
-    ClientForm,
-    ClientSearchForm,
-    IntakeForm,
-    VisitCompleteForm,
-    VisitForm,
-    VisitReasonForm,
-)
+from intake.forms import IntakeForm
 from intake.models import Client, Intake, Visit, VisitStatus
+from intake.visit_forms import VisitCompleteForm, VisitForm, VisitReasonForm
 from staff.addresses import client_address
 from staff.decorators import therapist_required
 

@@ -68,9 +68,10 @@ def _codes() -> set[str]:
 
 # Words of the pages' own sentences that are also one-word codes: "Other condition",
 # "urgent first", "Weeks of pregnancy", "0 = none", "(click to clear)", "medication: warfarin
-# 5 mg", "Massage is contraindicated", "which mental conditions count" (a catalogue note).
+# 5 mg", "Massage is contraindicated", "which mental conditions count" (a catalogue note), "a
+# cold, flu, an operation" (the client's health form).
 PROSE_WORDS = {"condition", "urgent", "pregnancy", "none", "clear", "medication", "contraindicated",
-               "mental"}  # fmt: skip
+               "mental", "flu"}  # fmt: skip
 
 
 def _everyday_words(codes: set[str]) -> set[str]:

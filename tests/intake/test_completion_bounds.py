@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup.models import CheckIn
-from intake.forms import VisitCompleteForm
 from intake.models import VisitStatus
 from intake.services import VisitError, visit_complete
+from intake.visit_forms import VisitCompleteForm
 from screening.services import screen_visit
 from tests.factories import VisitFactory
 

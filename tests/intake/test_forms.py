@@ -6,7 +6,9 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
-from intake.forms import ClientForm, IntakeForm, VisitForm
+from intake.client_forms import ClientForm
+from intake.forms import IntakeForm
+from intake.visit_forms import VisitForm
 from tests.factories import ClientFactory, IntakeFactory
 from tests.intake.conftest import intake_post
 

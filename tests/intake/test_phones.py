@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from clinic.management.commands.seed_demo import DEMO_PHONES
-from intake.forms import ClientForm
+from intake.client_forms import ClientForm
 from intake.phones import search_number
 from tests.factories import ClientFactory, VisitFactory
 

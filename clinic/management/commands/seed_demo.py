@@ -195,7 +195,7 @@ ESCALATED_CLIENT = {
 FORM_CLIENT = {
     "name": ("Lena", "Fischer"),
     "email": "lena.fischer@example.com",
-    "phone": "+447700900142",
+    "phone": "+447400123142",
     "dob": "1990-06-21",
 }
 DEMO_EMAILS = [spec["email"] for spec in [*DEMO_CLIENTS, ESCALATED_CLIENT, FORM_CLIENT]]
