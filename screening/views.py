@@ -17,8 +17,8 @@ from clinical import vocabulary
 from clinical.intake import IntakeError
 from intake.audit import record_health_read
 from intake.models import Client, Visit
+from screening import actions, services
 from screening import previsit as form_review
-from screening import services
 from screening.engine import REASONS
 from screening.forms import AcknowledgeForm, ClearanceForm, DismissForm, ResolveForm
 from screening.models import Clearance, Origin, Screening, ScreeningFlag
@@ -60,7 +60,7 @@ def acknowledge(request, screening_id: int):
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         try:
-            services.screening_acknowledge(
+            actions.screening_acknowledge(
                 screening=screening, by=request.user, note=form.cleaned_data["note"]
             )
         except ValidationError as exc:
@@ -79,7 +79,7 @@ def dismiss(request, flag_id: int):
     form = _dismiss_form(flag, request.POST)
     if form.is_valid():
         try:
-            services.flag_dismiss(flag=flag, by=request.user, reason=form.cleaned_data["reason"])
+            actions.flag_dismiss(flag=flag, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             _refuse(request, exc)
         else:
@@ -97,7 +97,7 @@ def resolve(request, flag_id: int):
     form = _resolve_form(flag, request.POST)
     if form.is_valid():
         try:
-            services.review_resolve(
+            actions.review_resolve(
                 flag=flag,
                 by=request.user,
                 resolution=form.cleaned_data["resolution"],
@@ -120,7 +120,7 @@ def count_mention(request, screening_id: int, index: int):
     """Count a mention the screener did not count (one click)."""
     screening = get_object_or_404(Screening.objects.select_related("visit"), pk=screening_id)
     try:
-        services.mention_count(screening=screening, index=index, by=request.user)
+        actions.mention_count(screening=screening, index=index, by=request.user)
     except ValidationError as exc:
         _refuse(request, exc)
     else:
@@ -171,7 +171,7 @@ def client_clearance_add(request, client_id: int):
     # ?letter=<visit>: the doctor's reply to that visit's clearance-request letter.
     letter = client.visits.filter(pk=request.GET.get("letter") or None).first()
     flagged = _clearance_needed(letter.current_screening()) if letter else {}
-    form = _clearance_form(request, services.clearance_codes(), flagged=flagged)
+    form = _clearance_form(request, actions.clearance_codes(), flagged=flagged)
     if request.method == "POST" and _save_clearance(request, form, client, letter):
         return redirect("screening:client_clearance_add", client_id=client.pk)
     if request.method == "GET":
@@ -217,7 +217,7 @@ def _clearance_needed(screening: Screening | None) -> dict[str, str]:
     """
     if screening is None:
         return {}
-    codes = services.clearance_codes()
+    codes = actions.clearance_codes()
     flags = services.restrictions(screening).flags
     return {flag.code: codes[flag.code] for flag in flags if flag.code in codes}
 
@@ -249,7 +249,7 @@ def _save_clearance(
     if request.method != "POST" or not form.is_valid():
         return False
     try:
-        services.clearance_record(
+        actions.clearance_record(
             client=client, by=request.user, requested_for=letter, **form.cleaned_data
         )
     except ValidationError as exc:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from clinical import vocabulary
 from intake import services as intake_services
-from screening import services
+from screening import actions, services
 from screening.models import ScreeningFlag
 from tests.factories import ClientFactory, IntakeFactory, UserFactory
 
@@ -108,7 +108,7 @@ def test_resolving_the_only_review_item_clears_every_screen(client, superuser_th
     client.force_login(superuser_therapist)
     _assert_agree(client, visit, "review")
 
-    services.review_resolve(
+    actions.review_resolve(
         flag=item, by=superuser_therapist, resolution="not_relevant", reason="Seizure-free."
     )
 
@@ -122,7 +122,7 @@ def test_resolving_a_review_item_as_a_rule_applies_that_rule_on_every_screen(
     item = ScreeningFlag.objects.get(screening=visit.current_screening(), code="unrecognised")
     client.force_login(superuser_therapist)
 
-    services.review_resolve(
+    actions.review_resolve(
         flag=item, by=superuser_therapist, resolution="rule", rule_code="osteoporosis"
     )
 
@@ -140,7 +140,7 @@ def test_dismissing_the_only_free_text_flag_clears_every_screen(client, superuse
     client.force_login(superuser_therapist)
     _assert_agree(client, visit, "modify")
 
-    services.flag_dismiss(flag=flag, by=superuser_therapist, reason="Family history, not hers.")
+    actions.flag_dismiss(flag=flag, by=superuser_therapist, reason="Family history, not hers.")
 
     _assert_agree(client, visit, "clear")
     page = client.get(reverse("intake:visit_detail", args=[visit.pk])).content.decode()

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from screening import services
+from screening import actions, services
 from screening.models import Screening, ScreeningFlag, VocabularyTerm
 from tests.factories import UserFactory, VisitFactory
 
@@ -52,7 +52,7 @@ def test_not_relevant_with_a_reason_clears_it_and_records_who_and_when(therapist
     visit = VisitFactory(**EPILEPSY)
     screening = services.screen_visit(visit=visit)
 
-    services.review_resolve(
+    actions.review_resolve(
         flag=_item(screening), by=therapist, resolution="not_relevant", reason="Seizure-free."
     )
 
@@ -68,7 +68,7 @@ def test_this_is_a_rule_applies_that_rule_and_recomputes_the_screening(therapist
     visit = VisitFactory(**EPILEPSY, planned_modality="deep_tissue")
     screening = services.screen_visit(visit=visit)
 
-    services.review_resolve(
+    actions.review_resolve(
         flag=_item(screening), by=therapist, resolution="rule", rule_code="osteoporosis"
     )
 
@@ -106,7 +106,7 @@ def test_a_resolution_is_refused_with_a_clear_message_and_nothing_stored(
     screening = services.screen_visit(visit=VisitFactory(**EPILEPSY))
 
     with pytest.raises(ValidationError, match=message):
-        services.review_resolve(flag=_item(screening), by=therapist, **fields)
+        actions.review_resolve(flag=_item(screening), by=therapist, **fields)
 
     assert _item(screening).is_open_review
     assert screening.flags.count() == 1
@@ -115,14 +115,14 @@ def test_a_resolution_is_refused_with_a_clear_message_and_nothing_stored(
 def test_an_item_is_resolved_once_and_only_by_a_therapist(therapist, front_desk):
     screening = services.screen_visit(visit=VisitFactory(**EPILEPSY))
     with pytest.raises(PermissionDenied):
-        services.review_resolve(
+        actions.review_resolve(
             flag=_item(screening), by=front_desk, resolution="not_relevant", reason="x"
         )
-    services.review_resolve(
+    actions.review_resolve(
         flag=_item(screening), by=therapist, resolution="not_relevant", reason="x"
     )
     with pytest.raises(ValidationError, match="already been resolved"):
-        services.review_resolve(
+        actions.review_resolve(
             flag=_item(screening), by=therapist, resolution="not_relevant", reason="y"
         )
 
@@ -133,9 +133,9 @@ def test_only_review_items_can_be_resolved_and_they_cannot_be_dismissed(therapis
     )
     rule_flag = screening.flags.get(code="osteoporosis")
     with pytest.raises(ValidationError, match="did not understand"):
-        services.review_resolve(flag=rule_flag, by=therapist, resolution="not_relevant", reason="x")
+        actions.review_resolve(flag=rule_flag, by=therapist, resolution="not_relevant", reason="x")
     with pytest.raises(ValidationError, match="can be dismissed"):
-        services.flag_dismiss(flag=_item(screening), by=therapist, reason="x")
+        actions.flag_dismiss(flag=_item(screening), by=therapist, reason="x")
 
 
 @pytest.mark.parametrize(
@@ -187,15 +187,15 @@ def test_a_mention_not_counted_can_be_counted_with_one_click(therapist):
     [mention] = screening.result["mentions_not_counted"]
     assert (mention["code"], mention["reason"]) == ("osteoporosis", "family")
 
-    flag = services.mention_count(screening=screening, index=0, by=therapist)
+    flag = actions.mention_count(screening=screening, index=0, by=therapist)
 
     screening.refresh_from_db()
     assert screening.effective_decision == "modify"
     assert (flag.code, flag.origin, flag.added_by) == ("osteoporosis", "counted", therapist)
     with pytest.raises(ValidationError, match="already been counted"):
-        services.mention_count(screening=screening, index=0, by=therapist)
+        actions.mention_count(screening=screening, index=0, by=therapist)
     with pytest.raises(ValidationError, match="not on this screening"):
-        services.mention_count(screening=screening, index=5, by=therapist)
+        actions.mention_count(screening=screening, index=5, by=therapist)
 
 
 def test_a_resolution_can_propose_a_term_that_counts_once_a_clinical_lead_activates_it(
@@ -206,7 +206,7 @@ def test_a_resolution_can_propose_a_term_that_counts_once_a_clinical_lead_activa
     item = _item(screening)
     assert item.item == "free_text: labyrinthectomy"
 
-    services.review_resolve(
+    actions.review_resolve(
         flag=item, by=therapist, resolution="rule", rule_code="recent_surgery", propose_term=True
     )
     term = VocabularyTerm.objects.get()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinical.intake import IntakeError
 from intake.models import VisitStatus
-from screening import services
+from screening import actions, services
 from screening.models import Screening
 from tests.factories import ClientFactory, IntakeFactory, VisitFactory
 
@@ -108,7 +108,7 @@ def test_a_changed_plan_or_date_is_screened_again(change, value):
 def test_a_new_intake_is_screened_again_and_starts_without_acknowledgement(therapist):
     visit = VisitFactory(**OSTEOPOROSIS)
     first = services.screen_visit(visit=visit)
-    services.screening_acknowledge(screening=first, by=therapist, note="gentle pressure")
+    actions.screening_acknowledge(screening=first, by=therapist, note="gentle pressure")
     visit.intake = IntakeFactory(client=visit.client, medications=["warfarin"])
     visit.save()
 
@@ -143,7 +143,7 @@ def test_a_visit_without_intake_cannot_be_screened():
 def test_acknowledgement_records_who_when_and_the_note(therapist):
     screening = services.screen_visit(visit=VisitFactory(**OSTEOPOROSIS))
 
-    services.screening_acknowledge(screening=screening, by=therapist, note="  no deep work ")
+    actions.screening_acknowledge(screening=screening, by=therapist, note="  no deep work ")
 
     screening.refresh_from_db()
     assert screening.acknowledged_by == therapist
@@ -154,10 +154,10 @@ def test_acknowledgement_records_who_when_and_the_note(therapist):
 
 def test_an_acknowledgement_is_never_replaced(therapist, superuser):
     screening = services.screen_visit(visit=VisitFactory(**OSTEOPOROSIS))
-    services.screening_acknowledge(screening=screening, by=therapist, note="first")
+    actions.screening_acknowledge(screening=screening, by=therapist, note="first")
 
     with pytest.raises(ValidationError):
-        services.screening_acknowledge(screening=screening, by=superuser, note="second")
+        actions.screening_acknowledge(screening=screening, by=superuser, note="second")
 
     screening.refresh_from_db()
     assert screening.acknowledged_by == therapist
@@ -168,7 +168,7 @@ def test_front_desk_cannot_acknowledge(front_desk):
     screening = services.screen_visit(visit=VisitFactory(**OSTEOPOROSIS))
 
     with pytest.raises(PermissionDenied):
-        services.screening_acknowledge(screening=screening, by=front_desk, note="")
+        actions.screening_acknowledge(screening=screening, by=front_desk, note="")
 
 
 def test_a_replaced_screening_cannot_be_acknowledged(therapist):
@@ -179,7 +179,7 @@ def test_a_replaced_screening_cannot_be_acknowledged(therapist):
     services.screen_visit(visit=visit)
 
     with pytest.raises(ValidationError, match="replaced"):
-        services.screening_acknowledge(screening=old, by=therapist, note="")
+        actions.screening_acknowledge(screening=old, by=therapist, note="")
 
 
 def test_a_closed_visit_screening_cannot_be_acknowledged(therapist):
@@ -189,14 +189,14 @@ def test_a_closed_visit_screening_cannot_be_acknowledged(therapist):
     visit.save()
 
     with pytest.raises(ValidationError, match="cancelled"):
-        services.screening_acknowledge(screening=screening, by=therapist, note="")
+        actions.screening_acknowledge(screening=screening, by=therapist, note="")
 
 
 def test_dismissing_a_free_text_flag_records_who_when_and_why(therapist):
     screening = services.screen_visit(visit=VisitFactory(**FREE_TEXT_HERNIA))
     flag = screening.flags.get()
 
-    services.flag_dismiss(flag=flag, by=therapist, reason="  inguinal hernia, not spinal ")
+    actions.flag_dismiss(flag=flag, by=therapist, reason="  inguinal hernia, not spinal ")
 
     flag.refresh_from_db()
     assert flag.is_dismissed
@@ -210,7 +210,7 @@ def test_dismissal_needs_a_reason(therapist, reason):
     flag = services.screen_visit(visit=VisitFactory(**FREE_TEXT_HERNIA)).flags.get()
 
     with pytest.raises(ValidationError, match="reason"):
-        services.flag_dismiss(flag=flag, by=therapist, reason=reason)
+        actions.flag_dismiss(flag=flag, by=therapist, reason=reason)
 
     flag.refresh_from_db()
     assert not flag.is_dismissed
@@ -220,7 +220,7 @@ def test_a_flag_from_structured_answers_cannot_be_dismissed(therapist):
     flag = services.screen_visit(visit=VisitFactory(**WARFARIN)).flags.get()
 
     with pytest.raises(ValidationError, match="free text"):
-        services.flag_dismiss(flag=flag, by=therapist, reason="client says it is fine")
+        actions.flag_dismiss(flag=flag, by=therapist, reason="client says it is fine")
 
     flag.refresh_from_db()
     assert not flag.is_dismissed
@@ -228,10 +228,10 @@ def test_a_flag_from_structured_answers_cannot_be_dismissed(therapist):
 
 def test_a_flag_is_dismissed_once(therapist):
     flag = services.screen_visit(visit=VisitFactory(**FREE_TEXT_HERNIA)).flags.get()
-    services.flag_dismiss(flag=flag, by=therapist, reason="mother's hernia")
+    actions.flag_dismiss(flag=flag, by=therapist, reason="mother's hernia")
 
     with pytest.raises(ValidationError, match="already"):
-        services.flag_dismiss(flag=flag, by=therapist, reason="again")
+        actions.flag_dismiss(flag=flag, by=therapist, reason="again")
 
 
 def test_dismissed_flags_leave_the_decision_and_blocked_modalities():
@@ -246,7 +246,7 @@ def test_dismissed_flags_leave_the_decision_and_blocked_modalities():
     assert set(before.blocked_modalities) == {"deep_tissue", "thai", "manual_therapy"}
 
     flag = screening.flags.get(free_text_only=True)
-    services.flag_dismiss(flag=flag, by=flag.screening.visit.therapist, reason="old, healed")
+    actions.flag_dismiss(flag=flag, by=flag.screening.visit.therapist, reason="old, healed")
     after = services.restrictions(screening)
 
     assert after.decision == "modify"
@@ -273,7 +273,7 @@ def test_recording_a_clearance(therapist):
     client = ClientFactory()
     today = timezone.localdate()
 
-    clearance = services.clearance_record(
+    clearance = actions.clearance_record(
         client=client,
         by=therapist,
         doctor_name=" Dr Ada Okafor ",
@@ -312,7 +312,7 @@ def test_a_bad_clearance_is_refused_and_nothing_is_stored(therapist, overrides, 
     } | overrides
 
     with pytest.raises(ValidationError, match=message):
-        services.clearance_record(client=ClientFactory(), by=therapist, **fields)
+        actions.clearance_record(client=ClientFactory(), by=therapist, **fields)
 
     assert not ClientFactory._meta.model.objects.filter(clearances__isnull=False).exists()
 
@@ -321,7 +321,7 @@ def test_front_desk_cannot_record_a_clearance(front_desk):
     today = timezone.localdate()
 
     with pytest.raises(PermissionDenied):
-        services.clearance_record(
+        actions.clearance_record(
             client=ClientFactory(),
             by=front_desk,
             doctor_name="Dr Ada Okafor",
@@ -332,7 +332,7 @@ def test_front_desk_cannot_record_a_clearance(front_desk):
 
 
 def test_clearance_codes_are_the_catalogue_rules_of_severity_clearance():
-    codes = services.clearance_codes()
+    codes = actions.clearance_codes()
 
     assert "blood_thinners" in codes
     assert "intervertebral_hernia_or_protrusion" in codes
@@ -356,4 +356,4 @@ def test_an_out_of_date_screening_cannot_be_acknowledged(therapist):
     visit.save()  # plan changed, not screened again yet
 
     with pytest.raises(ValidationError, match="out of date"):
-        services.screening_acknowledge(screening=screening, by=therapist, note="")
+        actions.screening_acknowledge(screening=screening, by=therapist, note="")

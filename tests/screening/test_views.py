@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import HealthRecordAccess
-from screening import services
+from screening import actions, services
 from screening.models import Clearance
 from tests.factories import ClearanceFactory, VisitFactory
 
@@ -202,7 +202,7 @@ def test_acknowledging_from_the_report(therapist_client, therapist, warfarin_vis
 
 def test_acknowledging_twice_shows_an_error(therapist_client, therapist, warfarin_visit):
     screening = warfarin_visit.current_screening()
-    services.screening_acknowledge(screening=screening, by=therapist, note="first")
+    actions.screening_acknowledge(screening=screening, by=therapist, note="first")
 
     response = therapist_client.post(
         reverse("screening:acknowledge", args=[screening.pk]), {"note": "second"}

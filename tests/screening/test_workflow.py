@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clinical import vocabulary
 from intake.models import VisitStatus
-from screening import services
+from screening import actions, services
 from tests.factories import ClearanceFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,9 +98,9 @@ def test_completion_rules(
         ClearanceFactory(client=visit.client, **clearance)
     if dismissed:
         flag = screening.flags.get(free_text_only=True)
-        services.flag_dismiss(flag=flag, by=therapist, reason="not the client's own condition")
+        actions.flag_dismiss(flag=flag, by=therapist, reason="not the client's own condition")
     if acknowledged:
-        services.screening_acknowledge(screening=screening, by=therapist, note="")
+        actions.screening_acknowledge(screening=screening, by=therapist, note="")
 
     problems = services.completion_problems(visit=visit, modality=modality)
 
@@ -120,7 +120,7 @@ def test_an_unscreened_visit_must_be_screened_first():
 def test_a_screening_made_for_another_plan_must_be_redone(therapist):
     visit = VisitFactory(**{f"intake__{k}": v for k, v in INTAKES["modify"].items()})
     screening = services.screen_visit(visit=visit)
-    services.screening_acknowledge(screening=screening, by=therapist, note="")
+    actions.screening_acknowledge(screening=screening, by=therapist, note="")
     visit.planned_modality = "relaxing"
     visit.save()
 
@@ -141,7 +141,7 @@ def test_an_unknown_performed_modality_is_refused():
 def test_a_clearance_must_be_valid_on_the_visit_day_not_today():
     visit = VisitFactory(intake__medications=["warfarin"], scheduled_at=timezone.now() + 10 * DAY)
     screening = services.screen_visit(visit=visit)
-    services.screening_acknowledge(screening=screening, by=visit.therapist, note="")
+    actions.screening_acknowledge(screening=screening, by=visit.therapist, note="")
     ClearanceFactory(client=visit.client, **_clearance(-7, 5))
 
     [problem] = services.completion_problems(visit=visit, modality="swedish")
@@ -175,7 +175,7 @@ def test_intake_visit_complete_accepts_an_acknowledged_modify_visit(therapist):
         **{f"intake__{k}": v for k, v in INTAKES["modify"].items()}, therapist=therapist
     )
     screening = services.screen_visit(visit=visit)
-    services.screening_acknowledge(screening=screening, by=therapist, note="light pressure")
+    actions.screening_acknowledge(screening=screening, by=therapist, note="light pressure")
 
     visit_complete(visit=visit, by=therapist, modality="swedish")
 
