@@ -189,9 +189,10 @@ def _with_visit_plan(post, visit: Visit | None):
 def _visit_asked(request, client: Client) -> Visit | None:
     """Return the client's scheduled visit named by ?visit=<id>, whose date and plan the
     intake takes instead of asking again (they are changed on the visit page)."""
-    return client.visits.filter(
-        pk=request.GET.get("visit") or None, status=VisitStatus.SCHEDULED
-    ).first()
+    asked = request.GET.get("visit", "")
+    if not asked.isdigit() or len(asked) > 18:  # none asked, or not a visit's id: no query
+        return None
+    return client.visits.filter(pk=int(asked), status=VisitStatus.SCHEDULED).first()
 
 
 @therapist_required

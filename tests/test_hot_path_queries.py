@@ -125,11 +125,8 @@ CHECKIN_GET = [*FIND_CHECKIN]
 CHECKIN_POST_CALM = [*RECORD_ANSWER, RELEASE]
 CHECKIN_POST_ESCALATING = [
     *RECORD_ANSWER,
-    ("SELECT", "followup_escalation"),  # the visit's escalation levels so far
-    ("SELECT", "followup_escalation"),  # get_or_create: none at this level yet
-    SAVEPOINT,  # get_or_create's insert
-    ("INSERT", "followup_escalation"),  # the escalation
-    RELEASE,
+    ("SELECT", "followup_escalation"),  # the visit's escalations so far (one stays open)
+    ("INSERT", "followup_escalation"),  # none open: the escalation, with its first level
     RELEASE,
 ]
 

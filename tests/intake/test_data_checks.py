@@ -83,3 +83,14 @@ def test_an_intake_for_a_booked_visit_takes_its_date_and_plan_and_does_not_ask_a
         "deep_tissue",
         ["lumbar"],
     )
+
+
+@pytest.mark.parametrize("asked", ["abc", "-1", "1e3", "9" * 40, "", "%00"])
+def test_a_crafted_visit_in_the_query_string_is_ignored(therapist_client, asked):
+    client = ClientFactory()
+    url = reverse("intake:intake_create", args=[client.pk])
+    page = therapist_client.get(url, {"visit": asked})
+    assert page.status_code == 200
+    posted = therapist_client.post(f"{url}?visit={asked}", intake_post(client))
+    assert posted.status_code == 302
+    assert Intake.objects.filter(client=client).count() == 1
