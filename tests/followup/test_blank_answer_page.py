@@ -92,10 +92,12 @@ def test_the_clinics_details_changed_show_at_once(visit, settings):
     assert "+44 20 7946 0999" in page
 
 
-def test_an_unusable_link_never_gets_the_page(visit):
+def test_an_answered_link_never_gets_the_page(visit):
     answered = CheckInFactory(visit=visit, sent=True, status="answered")
 
     response = Browser().get(reverse("followup:answer", args=[answered.token]))
 
-    assert response.status_code == 404
+    # The confirmation that the answer arrived, not the blank form.
+    assert response.status_code == 200
+    assert b"Your answers reached us" in response.content
     assert b'name="score"' not in response.content

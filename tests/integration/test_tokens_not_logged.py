@@ -61,7 +61,7 @@ def test_no_log_of_any_process_carries_a_link_token(stack, settings):
         {"score": "2", "character": "dull", "radiating": "no", "note": "fine"},
         expect=200,
     )
-    patient.get(answer_paths[0], expect=404)  # answered: the one plain page
+    patient.get(answer_paths[0], expect=200)  # answered: the confirmation that it arrived
     patient.get(opt_out_paths[1])
     unknown = [secrets.token_urlsafe(32) for _ in range(2)]
     tokens.update(unknown)

@@ -43,6 +43,8 @@ class FaultKind:
     # None: one POST of `answer_data` to `answer_path`.
     answer: Callable[[TestClient, str], HttpResponse] | None = None
     answered_status: int = 200
+    # What every copy's link shows once the row is answered: (status, words on the page).
+    closed: tuple[int, str] = (404, "")
 
     @property
     def name(self) -> str:
@@ -105,6 +107,7 @@ CHECKIN = FaultKind(
     answer_path=lambda token: reverse("followup:answer", args=[token]),
     # Baseline pain 3, answered 3 and dull: nothing escalates.
     answer_data={"score": "3", "character": "dull", "radiating": "no", "note": ""},
+    closed=(200, "Your answers reached us"),  # the confirmation, never the form again
 )
 
 

@@ -118,11 +118,14 @@ def test_intake_and_visit_completion_work_with_redis_down_and_checkins_follow(
         data = {"score": "3", "character": "dull", "radiating": "no", "note": ""}
         browser.submit(link, {**data, "red_flags": answers[checkin.policy_hours]}, expect=200)
     private_stack.sink.wait_for(lambda m: "tess@clinic.test" in m.rcpt_tos, count=2)
-    assert sorted(Escalation.objects.values_list("level", flat=True)) == ["review", "urgent"]
+    # One escalation for the visit, raised from review to urgent, each level in its history.
+    [escalation] = Escalation.objects.all()
+    assert escalation.level == "urgent"
+    assert [step["level"] for step in escalation.level_history] == ["review", "urgent"]
     wait_until(
         lambda: not Escalation.objects.exclude(notify_status="sent").exists(),
         timeout=15,
-        message="both therapist alerts to be recorded as sent",
+        message="the therapist alerts to be recorded as sent",
     )
     assert_followup_invariant(from_sink(private_stack.sink))
 
