@@ -4,9 +4,16 @@
 import os
 import sys
 
+# Commands that read the models and nothing else: no request is served, nothing is signed or
+# sent, so they need none of production's secrets and run with the development defaults
+# unless DEBUG is set explicitly.
+SCHEMA_ONLY_COMMANDS = {"makemigrations"}
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    if sys.argv[1:2] and sys.argv[1] in SCHEMA_ONLY_COMMANDS:
+        os.environ.setdefault("DEBUG", "1")
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

@@ -326,3 +326,27 @@ def test_an_operator_sees_one_line_naming_the_variable_not_a_traceback():
     assert result.stderr.strip() == (
         "Configuration error: LOG_LEVEL: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
     )
+
+
+def _manage(*args: str) -> subprocess.CompletedProcess:
+    """Run manage.py with no environment of the project's own (no DEBUG, no SECRET_KEY)."""
+    env = {k: os.environ[k] for k in KEEP if k in os.environ}
+    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_migrations_check_needs_no_production_secrets_but_serving_commands_do():
+    schema = _manage("makemigrations", "--check", "--dry-run")
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    assert "No changes detected" in schema.stdout
+
+    served = _manage("check")
+    assert served.returncode == 1
+    assert "SECRET_KEY: must be set when DEBUG is off" in served.stderr
