@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -29,6 +28,7 @@ from followup.models import CheckIn, CheckInAnswer, Escalation
 from intake.models import Intake, Visit
 from messaging.links import hash_token
 from messaging.models import ANSWERABLE
+from messaging.throttle import count_request
 from screening.models import Screening, ScreeningFlag, VocabularyTerm
 
 _PAGE = (
@@ -143,12 +143,9 @@ def _screen_again(cursor, visit_id: int, intake_id: int, now, user) -> None:
 
 
 def _count_request(request) -> None:
-    """The per-address rate limit of the token pages (a Redis INCR, as the real one)."""
+    """The per-address rate limit of the token pages (one Redis round trip, as the real one)."""
     key = f"bench:fair:rate:{request.META.get('HTTP_X_FORWARDED_FOR', '')}"
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.add(key, 1, timeout=RATE_WINDOW)
+    count_request(key, window=RATE_WINDOW)
 
 
 _FIND = (

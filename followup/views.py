@@ -10,7 +10,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
@@ -35,7 +34,7 @@ from followup.models import (
 from followup.pages import blank_answer_page
 from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
-from staff.addresses import client_address
+from messaging import throttle
 from staff.roles import is_front_desk, is_therapist
 
 logger = logging.getLogger(__name__)
@@ -54,31 +53,9 @@ ESCALATIONS_PER_PAGE = 50
 
 
 def _over_rate_limit(request: HttpRequest) -> bool:
-    key = f"followup:rate:{client_address(request)}"
-    try:
-        return _count_request(key) > RATE_LIMIT_REQUESTS
-    except Exception:
-        # The cache (Redis) being down must not stop a client from answering.
-        logger.warning("rate limit cache unavailable; letting the request through")
-        return False
-
-
-def _count_request(key: str) -> int:
-    """Count a request in its address's window and return the count so far.
-
-    The window starts with the first request (`add` sets the count with its expiry, which
-    `incr` never moves). Through the cache's public API, a request already counted in its
-    window costs `incr` alone: on Redis that is two round trips (Django's incr checks the
-    key exists, then INCR); the first of a window adds one more. A race between two first
-    requests is settled by `add`, which only one of them wins.
-    """
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    try:
-        return backend.incr(key)
-    except ValueError:
-        if backend.add(key, 1, timeout=RATE_LIMIT_WINDOW):
-            return 1
-        return backend.incr(key)
+    return throttle.over_limit(
+        request, scope="followup", requests=RATE_LIMIT_REQUESTS, window=RATE_LIMIT_WINDOW
+    )
 
 
 def token_endpoint(view):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 # Sent (sender=Visit, visit=...) after a scheduled visit's intake, plan, date or therapist
-# changed, or after it was booked: screening stores a new screening for it. Each receiver
+# changed, or after it was booked, inside the transaction that holds the visit's row (locked,
+# or inserted by it): screening stores a new screening for it. Each receiver
 # returns a list of problems in plain words ([] when it has none), e.g. an intake that
 # cannot be screened for the new date; the change is kept all the same, so that whoever
 # made it cannot learn something of the health history from a refusal.

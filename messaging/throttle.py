@@ -6,9 +6,13 @@ production) over a fixed window that starts with the first request.
 
 from __future__ import annotations
 
+import functools
 import logging
 
+import redis
+from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 from staff.addresses import client_address
@@ -19,14 +23,44 @@ logger = logging.getLogger(__name__)
 def over_limit(request: HttpRequest, *, scope: str, requests: int, window: int) -> bool:
     """Count this request for its address in `scope`; return whether it is over `requests`."""
     key = f"{scope}:rate:{client_address(request)}"
-    backend = caches[DEFAULT_CACHE_ALIAS]
     try:
-        try:
-            count = backend.incr(key)
-        except ValueError:
-            count = 1 if backend.add(key, 1, timeout=window) else backend.incr(key)
+        count = count_request(key, window=window)
     except Exception:
         # The cache (Redis) being down must not stop a client from using their link.
         logger.warning("rate limit cache unavailable; letting the request through")
         return False
     return count > requests
+
+
+def count_request(key: str, *, window: int) -> int:
+    """Count a request under `key` in its window and return the count so far.
+
+    The window starts with the first request and later ones never move it. On Redis this
+    is one round trip (SET NX with the expiry, then INCR, pipelined); the count stays
+    readable through the cache (`cache.get(key)`). Any other cache counts through its
+    public API (`add` settles a race between two first requests).
+    """
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        stored = backend.make_and_validate_key(key)
+        pipe = _writer(_location(DEFAULT_CACHE_ALIAS)).pipeline(transaction=False)
+        pipe.set(stored, 0, ex=window, nx=True)
+        pipe.incr(stored)
+        return pipe.execute()[1]
+    try:
+        return backend.incr(key)
+    except ValueError:
+        return 1 if backend.add(key, 1, timeout=window) else backend.incr(key)
+
+
+def _location(alias: str) -> str:
+    location = settings.CACHES[alias]["LOCATION"]
+    servers = location.split(",") if isinstance(location, str) else list(location)
+    return servers[0].strip()  # Django's RedisCache writes to the first server
+
+
+@functools.lru_cache(maxsize=4)
+def _writer(url: str) -> redis.Redis:
+    # One client (and connection pool) per process and server, made once: building a client
+    # per request, as the cache backend does, costs more than the round trip.
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)

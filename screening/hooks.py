@@ -33,7 +33,8 @@ def screen_changed_visit(sender, visit: Visit, **kwargs) -> list[str]:
     something of the client's health history.
     """
     try:
-        services.screen_visit(visit=visit)
+        # The sender's transaction holds the visit's row (intake.signals.visit_changed).
+        services.screen_visit(visit=visit, locked=True)
     except IntakeError as exc:
         # Not logged either: a log line only for such visits would say something too.
         return [f"The intake cannot be screened for this plan: {exc}"]

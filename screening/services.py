@@ -95,7 +95,7 @@ def visit_day(visit: Visit) -> datetime.date:
     return timezone.localtime(visit.scheduled_at).date()
 
 
-def screen_visit(*, visit: Visit) -> Screening:
+def screen_visit(*, visit: Visit, locked: bool = False) -> Screening:
     """Screen the visit's intake with its plan and store the result, unless nothing changed.
 
     Returns the current screening when it was made from the same intake, plan, visit date
@@ -103,12 +103,18 @@ def screen_visit(*, visit: Visit) -> Screening:
     A new screening starts fresh: its acknowledgement and any dismissals must be given
     again, because what the therapist confirmed was a different result. Raises IntakeError
     when the visit has no intake or its intake with this plan is not valid.
+
+    `locked` says the caller's transaction already holds the visit's row (it locked or
+    inserted it): it is not locked again, and a failure here rolls back the caller's change.
     """
     intake_data = _parse_visit(visit)
     catalogue = current_catalogue()
-    with transaction.atomic():
-        # Lock the visit so two saves of the same plan cannot store two screenings.
-        Visit.objects.select_for_update().filter(pk=visit.pk).first()
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise ValueError("A locked visit is only locked inside its transaction.")
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            # Lock the visit so two saves of the same plan cannot store two screenings.
+            Visit.objects.select_for_update().filter(pk=visit.pk).first()
         current = visit.current_screening()
         if current is not None and not visit.is_open:
             # A completed, deferred or cancelled visit keeps the screening it was closed on.

@@ -79,14 +79,12 @@ INTAKE_POST = [
     ("UPDATE", "intake_visit"),  # the visit moved onto the new intake
     ("INSERT", "intake_historicalvisit"),  # its change history
     ("SELECT", "screening_vocabularyterm"),  # the clinic's vocabulary (screening's terms)
-    SAVEPOINT,  # screening the visit
-    ("SELECT FOR UPDATE", "intake_visit"),  # the visit locked for its screening
+    # Screening the visit, in the intake's transaction, on the visit it already locked.
     ("SELECT", "screening_screening"),  # its current screening (acknowledgements carry over)
     ("INSERT", "screening_screening"),  # the new screening
     ("INSERT", "screening_historicalscreening"),  # its change history
     ("INSERT", "screening_screeningflag"),  # its flags, in one statement
     ("INSERT", "screening_historicalscreeningflag"),  # their change history
-    RELEASE,
     RELEASE,
     *SESSION_SAVE,
 ]

@@ -130,6 +130,17 @@ def test_a_new_catalogue_version_is_screened_again():
     assert second.catalogue_version == first.catalogue_version
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_visit_said_locked_is_screened_only_inside_its_transaction():
+    # `locked` skips the visit's lock: outside a transaction nothing would hold it.
+    visit = VisitFactory(**WARFARIN)
+
+    with pytest.raises(ValueError, match="inside its transaction"):
+        services.screen_visit(visit=visit, locked=True)
+
+    assert not Screening.objects.filter(visit=visit).exists()
+
+
 def test_a_visit_without_intake_cannot_be_screened():
     visit = VisitFactory(intake=None)
 
