@@ -1,12 +1,13 @@
-"""The blank check-in answer page, rendered once per process and served with each client's
-CSRF token.
+"""The check-in's fixed pages, rendered once per process: the blank answer form, and the
+advice shown after an answer.
 
 Before an answer is sent the page is the same for every client: only the CSRF token differs
-(a fresh mask of the browser's secret on every response). It is rendered once per set of
-values it shows (the clinic's name and phone, the static files' URL, the language) with a
-placeholder where the token goes, and each request gets a copy with its own token. A
-request with messages waiting, DEBUG (templates edited while the server runs) and a form
-sent back with errors are rendered from scratch as before.
+(a fresh mask of the browser's secret on every response). After it, the page depends on the
+advice's level alone (followup.advice never repeats an answer). Each is rendered once per set
+of values it shows (the level, the clinic's name and phones, the static files' URL, the
+language), the blank form with a placeholder where the token goes, and each request gets a
+copy (with its own token). A request with messages waiting, DEBUG (templates edited while the
+server runs) and a form sent back with errors are rendered from scratch as before.
 """
 
 from __future__ import annotations
@@ -21,28 +22,52 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
+from followup.advice import advice_for
 from followup.forms import CheckInAnswerForm
 
 TEMPLATE = "followup/answer.html"
+DONE_TEMPLATE = "followup/answer_done.html"
 # Stands for the request's token in the stored page; a CSRF token never contains a dash.
 TOKEN_SLOT = "csrf-token-slot-7d1c"  # noqa: S105 (a placeholder, not a secret)
-MAX_PAGES = 8
+MAX_PAGES = 16
 _pages: dict[tuple, str] = {}
 
 
 def blank_answer_page(request: HttpRequest) -> HttpResponse:
     """Return the answer form as first shown, with this request's CSRF token."""
+    page = _once(request, TEMPLATE, {"form": CheckInAnswerForm}, token=True)
+    return HttpResponse(page) if isinstance(page, str) else page
+
+
+def advice_page(request: HttpRequest, level: str | None) -> HttpResponse:
+    """Return the page after an answer: the advice for `level` (followup.advice.LEVELS)."""
+    page = _once(request, DONE_TEMPLATE, {"advice": lambda: advice_for(level)}, key=level)
+    return HttpResponse(page) if isinstance(page, str) else page
+
+
+def _once(request, template, context, *, key=None, token=False) -> str | HttpResponse:
+    # `context` holds callables, called only when the page is rendered.
     if settings.DEBUG or len(get_messages(request)):
-        return render(request, TEMPLATE, {"form": CheckInAnswerForm()})
-    key = (settings.CLINIC_NAME, settings.CLINIC_PHONE, settings.STATIC_URL, get_language())
-    page = _pages.get(key)
+        return render(request, template, {k: make() for k, make in context.items()})
+    shown = (
+        template,
+        key,
+        settings.CLINIC_NAME,
+        settings.CLINIC_PHONE,
+        settings.CLINIC_EMERGENCY_NUMBER,
+        settings.STATIC_URL,
+        get_language(),
+    )
+    page = _pages.get(shown)
     if page is None:
-        context = {"form": CheckInAnswerForm(), "csrf_token": TOKEN_SLOT}
-        page = render_to_string(TEMPLATE, context, request=request)
+        values = {k: make() for k, make in context.items()}
+        if token:
+            values["csrf_token"] = TOKEN_SLOT
+        page = render_to_string(template, values, request=request)
         if len(_pages) >= MAX_PAGES:
             _pages.clear()
-        _pages[key] = page
-    return HttpResponse(page.replace(TOKEN_SLOT, get_token(request)))
+        _pages[shown] = page
+    return page.replace(TOKEN_SLOT, get_token(request)) if token else page
 
 
 @receiver(setting_changed, dispatch_uid="followup-blank-answer-page")

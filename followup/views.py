@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from followup import answers, escalations, scheduling
 from followup import escalation as policy
-from followup.advice import EMERGENCY, advice_for
+from followup.advice import EMERGENCY
 from followup.forms import CheckInAnswerForm, EscalationNoteForm
 from followup.models import (
     CheckInAnswer,
@@ -31,7 +31,7 @@ from followup.models import (
     EscalationLevel,
     EscalationStatus,
 )
-from followup.pages import blank_answer_page
+from followup.pages import advice_page, blank_answer_page
 from intake.audit import record_health_read, record_health_reads
 from intake.models import Visit
 from messaging import throttle
@@ -109,19 +109,20 @@ def _unusable_or_received(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """Show the check-in form (GET changes nothing) and record the one answer (POST)."""
-    form = CheckInAnswerForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET":
+        if answers.find_answerable(token) is None:
+            return _unusable_or_received(request, token)
+        return blank_answer_page(request)
+    form = CheckInAnswerForm(request.POST)
     if form.is_valid():
         # The check-in is found and locked in one query; an unusable link records nothing.
         outcome = answers.record_link_answer(token=token, **form.cleaned_data)
         if not outcome.recorded:
             return _unusable_or_received(request, token)
         emergency = policy.needs_emergency_services(form.cleaned_data["red_flags"])
-        advice = advice_for(EMERGENCY if emergency else outcome.level)
-        return render(request, "followup/answer_done.html", {"advice": advice})
+        return advice_page(request, EMERGENCY if emergency else outcome.level)
     if answers.find_answerable(token) is None:
         return _unusable_or_received(request, token)
-    if not form.is_bound:
-        return blank_answer_page(request)
     return render(request, "followup/answer.html", {"form": form})
 
 

@@ -1,4 +1,5 @@
-"""The blank answer page is rendered once and served with each browser's own CSRF token."""
+"""The check-in's fixed pages are rendered once: the blank answer page (served with each
+browser's own CSRF token) and the advice after an answer (one page per level)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 
 from followup import pages
+from followup.advice import advice_for
 from tests.factories import CheckInFactory
+from tests.followup.conftest import answer_data, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +104,40 @@ def test_an_answered_link_never_gets_the_page(visit):
     assert response.status_code == 200
     assert b"Your answers reached us" in response.content
     assert b'name="score"' not in response.content
+
+
+def _answer(checkin, **overrides) -> str:
+    url = reverse("followup:answer", args=[checkin.token])
+    response = Browser().post(url, answer_data(**overrides))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_advice_is_rendered_once_per_level(renders):
+    calm = [_answer(CheckInFactory(visit=make_visit(), sent=True)) for _ in range(3)]
+    worse = _answer(CheckInFactory(visit=make_visit(), sent=True), score="9", character="sharp")
+
+    assert renders.count(pages.DONE_TEMPLATE) == 2
+    assert len(set(calm)) == 1
+    assert worse != calm[0]
+    assert advice_for(None).headline in calm[0]
+    assert advice_for("urgent").headline in worse
+
+
+def test_the_stored_advice_is_the_advice_rendered_from_scratch(rf):
+    flags = ["bowel_bladder_dysfunction"]
+    for overrides, level in (({}, None), ({"red_flags": flags, "score": "9"}, "emergency")):
+        stored = _answer(CheckInFactory(visit=make_visit(), sent=True), **overrides)
+        template = engines["django"].get_template(pages.DONE_TEMPLATE)
+        fresh = template.render({"advice": advice_for(level)}, rf.post("/"))
+
+        assert stored == fresh
+
+
+def test_the_clinics_emergency_number_changed_shows_at_once_after_an_answer(settings):
+    settings.CLINIC_EMERGENCY_NUMBER = "999"
+    assert 'href="tel:999"' in _answer(CheckInFactory(visit=make_visit(), sent=True))
+
+    settings.CLINIC_EMERGENCY_NUMBER = "112"
+
+    assert 'href="tel:112"' in _answer(CheckInFactory(visit=make_visit(), sent=True))
