@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -62,15 +63,33 @@ def completion_time_problem(visit: Visit, completed_at: dt.datetime) -> str | No
 
 
 def scheduling_problem(
-    *, therapist, scheduled_at: dt.datetime, visit: Visit | None = None
+    *, therapist, scheduled_at: dt.datetime, visit: Visit | None = None, lock: bool = False
 ) -> str | None:
     """Return why a visit cannot be booked (or moved) to `scheduled_at`, or None if it can.
 
     Checks scheduling data only, the same for every client: not on a past day, and not
-    within VISIT_SLOT of another open visit of the same therapist.
+    within VISIT_SLOT of another open visit of the same therapist (double_booking; `lock`
+    as there).
     """
     if timezone.localtime(scheduled_at).date() < timezone.localdate():
         return "The visit cannot be scheduled in the past."
+    return double_booking(therapist=therapist, scheduled_at=scheduled_at, visit=visit, lock=lock)
+
+
+def double_booking(
+    *, therapist, scheduled_at: dt.datetime, visit: Visit | None = None, lock: bool = False
+) -> str | None:
+    """Return why `scheduled_at` clashes with another open visit of `therapist`, or None.
+
+    With `lock` (inside a transaction) the therapist's row is locked first, so that two
+    bookings of one therapist at the same moment are checked one after the other, and the
+    answer holds until the transaction that books the visit commits.
+    """
+    if lock:
+        if not transaction.get_connection().in_atomic_block:
+            raise ValueError("A therapist is only locked inside a transaction.")
+        therapists = get_user_model().objects.select_for_update().filter(pk=therapist.pk)
+        list(therapists.values_list("pk", flat=True))
     clashes = Visit.objects.filter(
         therapist=therapist,
         status=VisitStatus.SCHEDULED,
@@ -207,10 +226,15 @@ def visit_schedule(
 
     Booking never fails for a reason found in the health history (whoever books must not
     learn it from a refusal): when the intake cannot be screened for this plan, the visit is
-    booked unscreened and `visit.plan_problems` says why, for a therapist to see.
+    booked unscreened and `visit.plan_problems` says why, for a therapist to see. A time
+    that clashes with another visit of the therapist raises VisitError (checked with the
+    therapist locked, so two bookings at one moment cannot both pass).
     """
     modality, regions = _normalised_plan(planned_modality, focus_regions)
     with transaction.atomic():
+        clash = double_booking(therapist=therapist, scheduled_at=scheduled_at, lock=True)
+        if clash:
+            raise VisitError(clash)
         visit = Visit(
             client=client,
             therapist=therapist,
@@ -239,10 +263,20 @@ def visit_change_plan(
     """Change a scheduled visit's time, therapist or plan and screen the new plan.
 
     As with visit_schedule, the change is kept even when the new plan cannot be screened;
-    `visit.plan_problems` says why.
+    `visit.plan_problems` says why. A time that clashes with another visit of the therapist
+    raises VisitError (as in visit_schedule).
     """
     modality, regions = _normalised_plan(planned_modality, focus_regions)
     with transaction.atomic():
+        # The therapist before the visit, in the order the admin's form locks them.
+        clash = double_booking(
+            therapist=therapist or visit.therapist,
+            scheduled_at=scheduled_at,
+            visit=visit,
+            lock=True,
+        )
+        if clash:
+            raise VisitError(clash)
         visit = _locked_open_visit(visit, "changed")
         visit.scheduled_at = scheduled_at
         visit.planned_modality = modality

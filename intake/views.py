@@ -227,12 +227,19 @@ def visit_create(request, client_id: int):
     if latest:
         initial.update(planned_modality=latest.planned_modality, focus_regions=latest.focus_regions)
     form = VisitForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        visit = services.visit_schedule(client=client, by=request.user, **form.cleaned_data)
-        messages.success(request, "Visit scheduled.")
-        _warn_plan_problems(request, visit)
-        return redirect("intake:visit_detail", visit_id=visit.pk)
     status = 400 if form.is_bound else 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit = services.visit_schedule(client=client, by=request.user, **form.cleaned_data)
+        except services.VisitError as exc:
+            # Booked by someone else between the form's check and this one.
+            for problem in exc.problems:
+                form.add_error("scheduled_at", problem)
+            status = 409
+        else:
+            messages.success(request, "Visit scheduled.")
+            _warn_plan_problems(request, visit)
+            return redirect("intake:visit_detail", visit_id=visit.pk)
     context = {"client": client, "form": form, "latest": latest}
     return render(request, "intake/visit_form.html", context, status=status)
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from intake.client_forms import CONSENT_SOURCES
@@ -36,12 +37,19 @@ def scheduling_errors(form: forms.BaseForm, *, visit=None) -> None:
     """Add the scheduling rules' error (past day, double booking) to `scheduled_at`.
 
     Shared by the therapist's visit form and the admin's, so both refuse the same times.
+    Inside a transaction (the admin saves in the one it validates in) the therapist is
+    locked until the visit is saved; the services check again with the lock either way.
     """
     scheduled_at = form.cleaned_data.get("scheduled_at")
     therapist = form.cleaned_data.get("therapist")
     if scheduled_at is None or therapist is None:
         return
-    problem = scheduling_problem(therapist=therapist, scheduled_at=scheduled_at, visit=visit)
+    problem = scheduling_problem(
+        therapist=therapist,
+        scheduled_at=scheduled_at,
+        visit=visit,
+        lock=transaction.get_connection().in_atomic_block,
+    )
     if problem:
         form.add_error("scheduled_at", problem)
 
