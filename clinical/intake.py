@@ -45,21 +45,31 @@ PAIN_CHARACTERS = vocabulary.PAIN_CHARACTER_CODES
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The codes an error about an unknown name lists, built once (every intake parses two
+# region lists).
 _KNOWN_REGIONS = ", ".join(r.code for r in vocabulary.REGIONS)
 _KNOWN_RED_FLAGS = ", ".join(f.code for f in vocabulary.INTAKE_RED_FLAGS)
-_UNKNOWN_REGION = "unknown region {!r} (known: " + _KNOWN_REGIONS + ")"
-_UNKNOWN_RED_FLAG = "unknown red flag {!r} (known: " + _KNOWN_RED_FLAGS + ")"
 # current_pain values that mean "nothing to report" (0 == False, so a lone score of 0 too).
 _EMPTY_PAIN_VALUES = (None, [], False)
 
 
 class IntakeError(ValueError):
-    """Raise for invalid intake input; `path` names the field, `reason` says what is wrong."""
+    """Raise for invalid intake input; `path` names the field, `reason` says what is wrong.
 
-    def __init__(self, path: str, reason: str) -> None:
+    `reason` is English and part of the public contract (`manage.py screen` prints it).
+    `code` names the problem and `params` holds the values its reason was built from, so
+    that a page can say the same in the reader's language; a page shows an error without a
+    code by its English reason.
+    """
+
+    def __init__(
+        self, path: str, reason: str, *, code: str = "", params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+        self.code = code
+        self.params = params or {}
 
 
 @dataclass(frozen=True)
@@ -147,7 +157,9 @@ def parse_intake_json(text: str | bytes, *, today: dt.date | None = None) -> Int
         obj = json.loads(text)
     except (ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise IntakeError("intake", f"invalid JSON ({reason})") from None
+        raise IntakeError(
+            "intake", f"invalid JSON ({reason})", code="invalid_json", params={"detail": reason}
+        ) from None
     return parse_intake(obj, today=today)
 
 
@@ -158,16 +170,23 @@ def parse_intake(obj: Any, *, today: dt.date | None = None) -> IntakeData:
     bad field.
     """
     if not isinstance(obj, dict):
-        raise IntakeError("intake", "must be a JSON object")
+        raise IntakeError("intake", "must be a JSON object", code="not_an_object")
     today = today or dt.date.today()
     visit_date = _date(obj.get("visit_date"), "visit_date")
     date_of_birth = _date(obj.get("date_of_birth"), "date_of_birth")
     if date_of_birth > visit_date:
-        raise IntakeError("date_of_birth", "must not be after the visit date")
+        raise IntakeError(
+            "date_of_birth", "must not be after the visit date", code="born_after_visit"
+        )
     if date_of_birth > today:
-        raise IntakeError("date_of_birth", "must not be in the future")
+        raise IntakeError("date_of_birth", "must not be in the future", code="in_the_future")
     if _years_between(date_of_birth, visit_date) > MAX_AGE_YEARS:
-        raise IntakeError("date_of_birth", f"more than {MAX_AGE_YEARS} years before the visit")
+        raise IntakeError(
+            "date_of_birth",
+            f"more than {MAX_AGE_YEARS} years before the visit",
+            code="too_old",
+            params={"years": MAX_AGE_YEARS},
+        )
     return IntakeData(
         date_of_birth=date_of_birth,
         visit_date=visit_date,
@@ -197,13 +216,15 @@ def _years_between(start: dt.date, end: dt.date) -> int:
 
 def _date(value: Any, path: str) -> dt.date:
     if value is None:
-        raise IntakeError(path, "is required")
+        raise IntakeError(path, "is required", code="required")
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise IntakeError(path, "must be a date in YYYY-MM-DD format")
+        raise IntakeError(path, "must be a date in YYYY-MM-DD format", code="date_format")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise IntakeError(path, f"{value!r} is not a valid date") from None
+        raise IntakeError(
+            path, f"{value!r} is not a valid date", code="invalid_date", params={"value": value}
+        ) from None
 
 
 def _optional_date(value: Any, path: str) -> dt.date | None:
@@ -216,19 +237,26 @@ def _bool(value: Any, path: str) -> bool:
         return value
     if value is None:
         return False
-    raise IntakeError(path, "must be true or false")
+    raise IntakeError(path, "must be true or false", code="not_true_or_false")
 
 
 def _string(value: Any, path: str, limit: int = MAX_ITEM_CHARS, *, blank: bool = False) -> str:
     if not isinstance(value, str):
-        raise IntakeError(path, "must be a string")
+        raise IntakeError(path, "must be a string", code="not_a_string")
     if len(value) > limit:
-        raise IntakeError(path, f"too long ({len(value)} characters, at most {limit})")
+        raise IntakeError(
+            path,
+            f"too long ({len(value)} characters, at most {limit})",
+            code="too_long",
+            params={"length": len(value), "limit": limit},
+        )
     if _CONTROL_CHARS.search(value):
-        raise IntakeError(path, "must not contain NUL or other control characters")
+        raise IntakeError(
+            path, "must not contain NUL or other control characters", code="control_characters"
+        )
     value = value.strip()
     if not value and not blank:
-        raise IntakeError(path, "must not be empty")
+        raise IntakeError(path, "must not be empty", code="empty")
     return value
 
 
@@ -240,9 +268,14 @@ def _list(value: Any, path: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise IntakeError(path, "must be a list")
+        raise IntakeError(path, "must be a list", code="not_a_list")
     if len(value) > MAX_LIST_ITEMS:
-        raise IntakeError(path, f"too many items ({len(value)}, at most {MAX_LIST_ITEMS})")
+        raise IntakeError(
+            path,
+            f"too many items ({len(value)}, at most {MAX_LIST_ITEMS})",
+            code="too_many_items",
+            params={"count": len(value), "limit": MAX_LIST_ITEMS},
+        )
     return value
 
 
@@ -252,44 +285,68 @@ def _string_list(value: Any, path: str) -> tuple[str, ...]:
 
 def _modality(name: Any) -> str:
     if name is None:
-        raise IntakeError("planned_modality", "is required")
+        raise IntakeError("planned_modality", "is required", code="required")
     name = _string(name, "planned_modality")
     code = vocabulary.normalise_modality(name)
     if code is None:
         known = ", ".join(vocabulary.MODALITY_CODES)
-        raise IntakeError("planned_modality", f"unknown modality {name!r} (known: {known})")
+        raise IntakeError(
+            "planned_modality",
+            f"unknown modality {name!r} (known: {known})",
+            code="unknown_modality",
+            params={"value": name, "known": known},
+        )
     return code
 
 
-# Error messages listing the known codes, built once (every intake parses two region lists).
-_UNKNOWN_REGION = f"unknown region {{!r}} (known: {', '.join(r.code for r in vocabulary.REGIONS)})"
-_UNKNOWN_RED_FLAG = (
-    f"unknown red flag {{!r}} (known: {', '.join(f.code for f in vocabulary.INTAKE_RED_FLAGS)})"
-)
-
-
 def _regions(value: Any, path: str) -> tuple[str, ...]:
-    return _vocabulary_codes(value, path, vocabulary.normalise_region, _UNKNOWN_REGION)
+    return _vocabulary_codes(
+        value,
+        path,
+        vocabulary.normalise_region,
+        what="region",
+        code="unknown_region",
+        known=_KNOWN_REGIONS,
+    )
 
 
 def _red_flags(value: Any) -> tuple[str, ...]:
     # Rejected rather than dropped: a red flag we cannot read must not vanish.
     return _vocabulary_codes(
-        value, "red_flags", vocabulary.normalise_intake_red_flag, _UNKNOWN_RED_FLAG
+        value,
+        "red_flags",
+        vocabulary.normalise_intake_red_flag,
+        what="red flag",
+        code="unknown_red_flag",
+        known=_KNOWN_RED_FLAGS,
     )
 
 
 def _vocabulary_codes(
-    value: Any, path: str, normalise: Callable[[str], str | None], unknown: str
+    value: Any,
+    path: str,
+    normalise: Callable[[str], str | None],
+    *,
+    what: str,
+    code: str,
+    known: str,
 ) -> tuple[str, ...]:
-    """Return the codes of a list of vocabulary names, each once; `unknown` words an error."""
+    """Return the codes of a list of vocabulary names, each once.
+
+    An unknown name is an error `code` saying `what` it should be and the `known` codes.
+    """
     codes: dict[str, None] = {}
     for i, item in enumerate(_list(value, path)):
         name = _string(item, f"{path}[{i}]")
-        code = normalise(name)
-        if code is None:
-            raise IntakeError(f"{path}[{i}]", unknown.format(name))
-        codes[code] = None
+        found = normalise(name)
+        if found is None:
+            raise IntakeError(
+                f"{path}[{i}]",
+                f"unknown {what} {name!r} (known: {known})",
+                code=code,
+                params={"value": name, "known": known},
+            )
+        codes[found] = None
     return tuple(codes)
 
 
@@ -297,10 +354,10 @@ def _condition(item: Any, path: str) -> Condition:
     if isinstance(item, str):
         item = {"code": item}
     if not isinstance(item, dict):
-        raise IntakeError(path, "must be an object with a code")
+        raise IntakeError(path, "must be an object with a code", code="not_a_condition")
     code = item.get("code")
     if code is None:
-        raise IntakeError(f"{path}.code", "is required")
+        raise IntakeError(f"{path}.code", "is required", code="required")
     return Condition(
         code=normalise_code(_string(code, f"{path}.code")),
         acute=_bool(item.get("acute"), f"{path}.acute"),
@@ -308,10 +365,16 @@ def _condition(item: Any, path: str) -> Condition:
     )
 
 
-def _int(value: Any, path: str, low: int, high: int, what: str = "an integer") -> int:
+def _int(value: Any, path: str, low: int, high: int, *, what: str, code: str) -> int:
+    """Return a whole number from low to high; `what` and `code` word the error otherwise."""
     # bool is an int subclass in Python, but true is not a pain score.
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise IntakeError(path, f"must be {what} from {low} to {high}")
+        raise IntakeError(
+            path,
+            f"must be {what} from {low} to {high}",
+            code=code,
+            params={"low": low, "high": high},
+        )
     return value
 
 
@@ -319,20 +382,31 @@ def _pregnancy(value: Any, visit_date: dt.date) -> Pregnancy | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise IntakeError("pregnancy", "must be an object or null")
+        raise IntakeError("pregnancy", "must be an object or null", code="not_an_object_or_null")
     pregnant, due_date, weeks = value.get("pregnant"), value.get("due_date"), value.get("weeks")
     if pregnant is None and due_date is None and weeks is None:
         return None
     if pregnant is None:
-        raise IntakeError("pregnancy.pregnant", "is required")
+        raise IntakeError("pregnancy.pregnant", "is required", code="required")
     if pregnant is not True and pregnant is not False:
-        raise IntakeError("pregnancy.pregnant", "must be true or false")
+        raise IntakeError("pregnancy.pregnant", "must be true or false", code="not_true_or_false")
     if due_date is not None:
         due_date = _date(due_date, "pregnancy.due_date")
     if weeks is not None:
-        weeks = _int(weeks, "pregnancy.weeks", 0, MAX_PREGNANCY_WEEKS, "a whole number of weeks")
+        weeks = _int(
+            weeks,
+            "pregnancy.weeks",
+            0,
+            MAX_PREGNANCY_WEEKS,
+            what="a whole number of weeks",
+            code="weeks_out_of_range",
+        )
     if due_date is not None and (due_date - visit_date).days > MAX_DAYS_TO_DUE_DATE:
-        raise IntakeError("pregnancy.due_date", "more than 40 weeks after the visit date")
+        raise IntakeError(
+            "pregnancy.due_date",
+            "more than 40 weeks after the visit date",
+            code="due_date_too_far",
+        )
     return Pregnancy(pregnant=pregnant, due_date=due_date, weeks=weeks)
 
 
@@ -340,7 +414,9 @@ def _recent_illness(value: Any) -> RecentIllness | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise IntakeError("recent_illness", "must be an object or null")
+        raise IntakeError(
+            "recent_illness", "must be an object or null", code="not_an_object_or_null"
+        )
     name, recovered_on = value.get("name"), value.get("recovered_on")
     # {"name": null, "recovered_on": null} is how some forms say "no recent illness".
     if name in (None, "") and recovered_on in (None, ""):
@@ -355,7 +431,7 @@ def _current_pain(value: Any) -> CurrentPain | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise IntakeError("current_pain", "must be an object or null")
+        raise IntakeError("current_pain", "must be an object or null", code="not_an_object_or_null")
     score, regions = value.get("score"), value.get("regions")
     character, radiating = value.get("character"), value.get("radiating")
     # A character of "none" with nothing else is how forms say "no pain" too.
@@ -365,14 +441,20 @@ def _current_pain(value: Any) -> CurrentPain | None:
     ):
         return None
     if score is None:
-        raise IntakeError("current_pain.score", "is required")
-    score = _int(score, "current_pain.score", 0, 10)
+        raise IntakeError("current_pain.score", "is required", code="required")
+    score = _int(score, "current_pain.score", 0, 10, what="an integer", code="out_of_range")
     if character is None:
         character = "none"
     elif isinstance(character, str) and character.strip().lower() in PAIN_CHARACTERS:
         character = character.strip().lower()
     else:
-        raise IntakeError("current_pain.character", f"must be one of {'|'.join(PAIN_CHARACTERS)}")
+        choices = "|".join(PAIN_CHARACTERS)
+        raise IntakeError(
+            "current_pain.character",
+            f"must be one of {choices}",
+            code="not_one_of",
+            params={"choices": choices},
+        )
     return CurrentPain(
         score=score,
         regions=_regions(regions, "current_pain.regions"),

@@ -18,6 +18,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
 from clinical import vocabulary
+from intake import i18n
 from intake.forms import IntakeForm
 from intake.linkmodels import ConsentText
 from intake.models import Visit
@@ -100,13 +101,15 @@ class ClientIntakeForm(IntakeForm):
             self.fields[name].help_text = text
         self.fields["pain_character"].choices = [
             ("", _("Choose one")),
-            *((c.code, c.label) for c in vocabulary.PAIN_CHARACTERS),
+            *i18n.choices(vocabulary.PAIN_CHARACTERS),
         ]
 
     def condition_fields(self, rule, name: str) -> dict[str, forms.Field]:
         fields = super().condition_fields(rule, name)
         fields[f"{name}_acute"].label = _("bad right now")
-        fields[f"{name}_notes"].label = _("more about %(condition)s") % {"condition": rule.title}
+        fields[f"{name}_notes"].label = _("more about %(condition)s") % {
+            "condition": i18n.rule_title(rule)
+        }
         return fields
 
     def clean_signature_name(self):
@@ -201,7 +204,7 @@ def summary(form) -> list[tuple[Step, list[tuple[str, str]]]]:
                     words = [str(_("bad right now"))] if cleaned.get(f"{name}_acute") else []
                     if cleaned.get(f"{name}_notes"):
                         words.append(cleaned[f"{name}_notes"])
-                    answers.append((rule.title, ", ".join(words) or str(_("yes"))))
+                    answers.append((str(i18n.rule_title(rule)), ", ".join(words) or str(_("yes"))))
             for i in range(form.other_rows):
                 code = (cleaned.get(f"other_{i}_code") or "").strip()
                 if code:

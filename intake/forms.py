@@ -12,11 +12,14 @@ import re
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinical import vocabulary
 from clinical.catalogue import Catalogue, get_catalogue
 from clinical.intake import MAX_FREE_TEXT_CHARS, MAX_ITEM_CHARS, IntakeError, parse_intake
-from intake import codec
+from intake import codec, i18n
 from intake.models import CONSENT_TEXT, Client
 from intake.services import (
     check_intake_for_record,
@@ -32,13 +35,65 @@ _INDEX = re.compile(r"\[(\d+)\]")
 _OTHER_ROW = re.compile(r"other_(\d+)_")
 MAX_OTHER_ROWS = 50
 
+# The intake contract's errors (clinical.intake.IntakeError) by code, in the reader's
+# language: each says what the error's English `reason` says, filled from its `params`. Each
+# is said of one answer ("is required"); intake_error_message makes it a sentence.
+INTAKE_ERRORS = {
+    "invalid_json": _("invalid JSON (%(detail)s)"),
+    "not_an_object": _("must be a JSON object"),
+    "born_after_visit": _("must not be after the visit date"),
+    "in_the_future": _("must not be in the future"),
+    "too_old": _("more than %(years)s years before the visit"),
+    "required": _("is required"),
+    "date_format": _("must be a date in YYYY-MM-DD format"),
+    "invalid_date": _("%(value)r is not a valid date"),
+    "not_true_or_false": _("must be true or false"),
+    "not_a_string": _("must be a string"),
+    "too_long": _("too long (%(length)s characters, at most %(limit)s)"),
+    "control_characters": _("must not contain NUL or other control characters"),
+    "empty": _("must not be empty"),
+    "not_a_list": _("must be a list"),
+    "too_many_items": _("too many items (%(count)s, at most %(limit)s)"),
+    "unknown_modality": _("unknown modality %(value)r (known: %(known)s)"),
+    "unknown_region": _("unknown region %(value)r (known: %(known)s)"),
+    "unknown_red_flag": _("unknown red flag %(value)r (known: %(known)s)"),
+    "not_a_condition": _("must be an object with a code"),
+    "out_of_range": _("must be an integer from %(low)s to %(high)s"),
+    "weeks_out_of_range": _("must be a whole number of weeks from %(low)s to %(high)s"),
+    "not_an_object_or_null": _("must be an object or null"),
+    "due_date_too_far": _("more than 40 weeks after the visit date"),
+    "not_one_of": _("must be one of %(choices)s"),
+    "due_date_passed": _("is before the visit date (in the past)"),
+    "recovered_after_visit": _("is after the visit date"),
+    "not_pregnant": _("weeks or a due date given but not pregnant"),
+}
 
-def modality_choices() -> list[tuple[str, str]]:
-    return [(m.code, m.label) for m in vocabulary.MODALITIES]
+
+def modality_choices() -> list[tuple[str, Promise]]:
+    return i18n.choices(vocabulary.MODALITIES)
 
 
-def region_choices() -> list[tuple[str, str]]:
-    return [(r.code, r.label) for r in vocabulary.REGIONS]
+def region_choices() -> list[tuple[str, Promise]]:
+    return i18n.choices(vocabulary.REGIONS)
+
+
+def intake_error_message(exc: IntakeError) -> str:
+    """Return an intake contract error as a form shows it, in the reader's language.
+
+    An error without a known code keeps its English reason.
+    """
+    template = INTAKE_ERRORS.get(exc.code)
+    reason = str(template % exc.params) if template is not None else exc.reason
+    if exc.path == "date_of_birth":
+        return gettext(
+            "The client's date of birth %(reason)s; correct it on the client record."
+        ) % {"reason": reason}
+    line = _INDEX.search(exc.path)
+    if line and exc.path.split("[")[0] in ("medications", "allergies"):
+        number = int(line.group(1)) + 1
+        return gettext("Line %(number)s: %(reason)s.") % {"number": number, "reason": reason}
+    # Translators: an error said of one answer, such as "is required", made a sentence.
+    return gettext("%(reason)s.") % {"reason": reason[:1].upper() + reason[1:]}
 
 
 def condition_code(rule) -> str:
@@ -63,9 +118,9 @@ def _condition_rows(cat: Catalogue) -> tuple[tuple, dict[str, str]]:
 def _condition_fields(rule, name: str) -> dict[str, forms.Field]:
     """Return the intake-form fields of one catalogue condition."""
     return {
-        name: forms.BooleanField(required=False, label=rule.title),
-        f"{name}_acute": forms.BooleanField(required=False, label="acute now"),
-        f"{name}_notes": forms.CharField(required=False, max_length=2_000, label="notes"),
+        name: forms.BooleanField(required=False, label=i18n.rule_title(rule)),
+        f"{name}_acute": forms.BooleanField(required=False, label=_("acute now")),
+        f"{name}_notes": forms.CharField(required=False, max_length=2_000, label=_("notes")),
     }
 
 
@@ -74,10 +129,10 @@ def _other_fields(i: int) -> dict[str, forms.Field]:
     name = f"other_{i}"
     return {
         f"{name}_code": forms.CharField(
-            required=False, max_length=MAX_ITEM_CHARS, label="Other condition"
+            required=False, max_length=MAX_ITEM_CHARS, label=_("Other condition")
         ),
-        f"{name}_acute": forms.BooleanField(required=False, label="acute now"),
-        f"{name}_notes": forms.CharField(required=False, max_length=2_000, label="notes"),
+        f"{name}_acute": forms.BooleanField(required=False, label=_("acute now")),
+        f"{name}_notes": forms.CharField(required=False, max_length=2_000, label=_("notes")),
     }
 
 
@@ -99,7 +154,7 @@ class CatalogueChoiceField(forms.ChoiceField):
     """A modality chosen from the catalogue; its `also_called` names are accepted."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("error_messages", {"invalid_choice": "Unknown modality %(value)s."})
+        kwargs.setdefault("error_messages", {"invalid_choice": _("Unknown modality %(value)s.")})
         super().__init__(choices=modality_choices, **kwargs)
 
     def to_python(self, value):
@@ -116,7 +171,7 @@ class RegionsField(forms.MultipleChoiceField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("error_messages", {"invalid_choice": "Unknown region %(value)s."})
+        kwargs.setdefault("error_messages", {"invalid_choice": _("Unknown region %(value)s.")})
         super().__init__(choices=region_choices, **kwargs)
 
     def to_python(self, value):
@@ -124,9 +179,12 @@ class RegionsField(forms.MultipleChoiceField):
         return list(dict.fromkeys(codes))
 
 
-def plain_text(value: str, what: str = "This field") -> str:
+def plain_text(value: str, what: str = _("This field")) -> str:
+    """Return a typed text stripped, refusing control characters; `what` names the field."""
     if _CONTROL_CHARS.search(value or ""):
-        raise forms.ValidationError(f"{what} must not contain control characters.")
+        raise forms.ValidationError(
+            gettext("%(what)s must not contain control characters.") % {"what": what}
+        )
     return (value or "").strip()
 
 
@@ -139,72 +197,80 @@ class IntakeForm(SingleValueMixin, forms.Form):
 
     consent_text = CONSENT_TEXT
 
-    visit_date = forms.DateField(widget=DateInput(), initial=timezone.localdate)
-    planned_modality = CatalogueChoiceField()
-    focus_regions = RegionsField()
-
-    pregnant = forms.BooleanField(required=False, label="Pregnant")
-    pregnancy_weeks = forms.IntegerField(
-        required=False, min_value=0, max_value=45, label="Weeks of pregnancy"
+    visit_date = forms.DateField(
+        widget=DateInput(), initial=timezone.localdate, label=_("Visit date")
     )
-    pregnancy_due_date = forms.DateField(required=False, widget=DateInput(), label="Due date")
+    planned_modality = CatalogueChoiceField(label=_("Planned modality"))
+    focus_regions = RegionsField(label=_("Focus regions"))
+
+    pregnant = forms.BooleanField(required=False, label=_("Pregnant"))
+    pregnancy_weeks = forms.IntegerField(
+        required=False, min_value=0, max_value=45, label=_("Weeks of pregnancy")
+    )
+    pregnancy_due_date = forms.DateField(required=False, widget=DateInput(), label=_("Due date"))
 
     medications = forms.CharField(
         required=False,
         max_length=MAX_LINES_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line, with the dose if known.",
+        label=_("Medications"),
+        help_text=_("One per line, with the dose if known."),
     )
     recent_illness_name = forms.CharField(
-        required=False, max_length=MAX_ITEM_CHARS, label="Recent illness"
+        required=False, max_length=MAX_ITEM_CHARS, label=_("Recent illness")
     )
     recent_illness_recovered_on = forms.DateField(
         required=False,
         widget=DateInput(),
-        label="Recovered on",
-        help_text="Leave empty if not recovered yet.",
+        label=_("Recovered on"),
+        help_text=_("Leave empty if not recovered yet."),
     )
 
     pain_score = forms.IntegerField(
         required=False,
         min_value=0,
         max_value=10,
-        label="Pain now (0-10)",
-        error_messages={"invalid": "Enter a whole number from 0 to 10."},
+        label=_("Pain now (0-10)"),
+        error_messages={"invalid": _("Enter a whole number from 0 to 10.")},
     )
     pain_character = forms.ChoiceField(
         required=False,
-        choices=[("", "—"), *((c.code, c.label) for c in vocabulary.PAIN_CHARACTERS)],
-        label="Kind of pain",
+        choices=[("", "—"), *i18n.choices(vocabulary.PAIN_CHARACTERS)],
+        label=_("Kind of pain"),
     )
-    pain_radiating = forms.BooleanField(required=False, label="The pain spreads (radiates)")
-    pain_regions = RegionsField(label="Where it hurts")
+    pain_radiating = forms.BooleanField(required=False, label=_("The pain spreads (radiates)"))
+    pain_regions = RegionsField(label=_("Where it hurts"))
 
     red_flags = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Right now the client has",
-        error_messages={"invalid_choice": "Unknown red flag %(value)s."},
+        label=_("Right now the client has"),
+        error_messages={"invalid_choice": _("Unknown red flag %(value)s.")},
     )
     allergies = forms.CharField(
         required=False,
         max_length=MAX_LINES_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line (oils, lotions, latex...).",
+        label=_("Allergies"),
+        help_text=_("One per line (oils, lotions, latex...)."),
     )
     free_text = forms.CharField(
         required=False,
         max_length=MAX_FREE_TEXT_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Anything else the client tells you",
+        label=_("Anything else the client tells you"),
         error_messages={
-            "max_length": "Too long: at most %(limit_value)d characters (this has %(show_value)d)."
+            "max_length": _(
+                "Too long: at most %(limit_value)d characters (this has %(show_value)d)."
+            )
         },
     )
 
-    consent = forms.BooleanField(label="The client has read and agrees to the consent text above")
+    consent = forms.BooleanField(
+        label=_("The client has read and agrees to the consent text above")
+    )
     signature_name = forms.CharField(
-        max_length=200, label="Signature (the client types their full name)"
+        max_length=200, label=_("Signature (the client types their full name)")
     )
 
     def __init__(self, *args, client: Client, **kwargs):
@@ -212,7 +278,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
         self.client = client
         # The conditions offered follow the clinic's tiers (SCREENING_SUPPLEMENTARY).
         cat = get_catalogue(supplementary=settings.SCREENING_SUPPLEMENTARY)
-        self.fields["red_flags"].choices = [(f.code, f.label) for f in vocabulary.INTAKE_RED_FLAGS]
+        self.fields["red_flags"].choices = i18n.choices(vocabulary.INTAKE_RED_FLAGS)
         # (category, rule, condition field name) for grouping in the template.
         self.condition_rules, self._condition_keys = _condition_rows(cat)
         self._add_condition_fields(self._condition_names_to_bind())
@@ -288,7 +354,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
         self._add_condition_fields(None)  # a bound form shown again shows every condition
         groups: dict[str, list[dict]] = {}
         for category, rule, name in self.condition_rules:
-            groups.setdefault(category.label, []).append(
+            groups.setdefault(gettext(category.label), []).append(
                 {
                     "rule": rule,
                     "check": self[name],
@@ -309,10 +375,11 @@ class IntakeForm(SingleValueMixin, forms.Form):
         ]
 
     def clean_signature_name(self):
-        name = plain_text(self.cleaned_data["signature_name"], "The signature")
+        name = plain_text(self.cleaned_data["signature_name"], _("The signature"))
         if not signature_matches(name, self.client):
             raise forms.ValidationError(
-                f"The signature must be the client's full name ({self.client.full_name})."
+                gettext("The signature must be the client's full name (%(name)s).")
+                % {"name": self.client.full_name}
             )
         return name
 
@@ -331,7 +398,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
             data = parse_intake(payload, today=timezone.localdate())
             check_intake_for_record(data)
         except IntakeError as exc:
-            self.add_error(self._field_for(exc.path), self._message(exc))
+            self.add_error(self._field_for(exc.path), intake_error_message(exc))
             return cleaned
         cleaned["intake"] = data
         return cleaned
@@ -356,7 +423,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
             if not code and (acute or notes):
                 self.add_error(
                     f"other_{i}_code",
-                    "Name the condition: “acute now” or notes were given without it.",
+                    gettext("Name the condition: “acute now” or notes were given without it."),
                 )
 
     def _payload(self, cleaned: dict) -> tuple[dict, list[str]]:
@@ -395,11 +462,3 @@ class IntakeForm(SingleValueMixin, forms.Form):
         if match and int(match.group(1)) < len(self._condition_fields):
             return self._condition_fields[int(match.group(1))]
         return codec.field_for_path(_INDEX.sub("", path))
-
-    def _message(self, exc: IntakeError) -> str:
-        if exc.path == "date_of_birth":
-            return f"The client's date of birth {exc.reason}; correct it on the client record."
-        line = _INDEX.search(exc.path)
-        if line and exc.path.split("[")[0] in ("medications", "allergies"):
-            return f"Line {int(line.group(1)) + 1}: {exc.reason}."
-        return f"{exc.reason[:1].upper()}{exc.reason[1:]}."

@@ -145,14 +145,22 @@ def check_intake_for_record(data: IntakeData, *, today: dt.date | None = None) -
     # A current pregnancy's due date lies ahead; a past one is a typo or an old form.
     due_date = pregnancy.due_date if pregnancy and pregnancy.pregnant else None
     if due_date is not None and due_date < data.visit_date:
-        raise IntakeError("pregnancy.due_date", "is before the visit date (in the past)")
+        raise IntakeError(
+            "pregnancy.due_date", "is before the visit date (in the past)", code="due_date_passed"
+        )
     illness = data.recent_illness
     if illness and illness.recovered_on and illness.recovered_on > data.visit_date:
         # "Recovered on" a day still to come is a guess: the screening needs the real date.
-        raise IntakeError("recent_illness.recovered_on", "is after the visit date")
+        raise IntakeError(
+            "recent_illness.recovered_on", "is after the visit date", code="recovered_after_visit"
+        )
     if pregnancy and not pregnancy.pregnant and (pregnancy.weeks or pregnancy.due_date):
         # from_data would drop the details silently; make the person say which is true.
-        raise IntakeError("pregnancy.pregnant", "weeks or a due date given but not pregnant")
+        raise IntakeError(
+            "pregnancy.pregnant",
+            "weeks or a due date given but not pregnant",
+            code="not_pregnant",
+        )
 
 
 def intake_record(

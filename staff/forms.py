@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 
 
 class SingleValueMixin:
@@ -16,7 +17,7 @@ class SingleValueMixin:
             if getattr(field.widget, "allow_multiple_selected", False):
                 continue
             if len(self.data.getlist(self.add_prefix(name))) > 1:
-                self.add_error(name, "This field was sent more than once; send one value.")
+                self.add_error(name, gettext("This field was sent more than once; send one value."))
 
 
 class TokenForm(SingleValueMixin, forms.Form):

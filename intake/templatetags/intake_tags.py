@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext
 
 from clinical import vocabulary
-from intake import extensions
+from intake import extensions, i18n
 from intake.diff import condition_words
 
 register = template.Library()
@@ -64,18 +65,26 @@ def body_map(field):
     parts = [
         {
             "region": region,
-            "label": vocabulary.label("region", region),
+            "label": i18n.label("region", region),
             "shapes": [{"x": x, "y": y, "w": w, "h": h, "r": r} for x, y, w, h, r in shapes],
             "text": {"x": text[0], "y": text[1]} if text else None,
         }
         for region, shapes, text in BODY_PARTS
     ]
-    chosen = [code for code in (field.value() or []) if isinstance(code, str)]
+    codes = [code for code in (field.value() or []) if isinstance(code, str)]
+    chosen = ", ".join(i18n.label("region", code) for code in codes)
+    # static/js/body-map.js fills in the same sentence as the client chooses.
+    chosen_words = gettext("Chosen: %(regions)s")
+    no_regions = pgettext("body regions chosen", "none")
     return {
         "field": field,
         "parts": parts,
         "on_map": MAP_REGIONS,
-        "chosen": [vocabulary.label("region", code) for code in chosen],
+        "map_label": gettext("%(field)s: body map. Arrow keys move between parts, Space chooses.")
+        % {"field": field.label},
+        "chosen": chosen_words % {"regions": chosen or no_regions},
+        "chosen_words": chosen_words,
+        "no_regions": no_regions,
     }
 
 

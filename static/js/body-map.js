@@ -42,7 +42,10 @@
         part.setAttribute("aria-checked", on ? "true" : "false");
       });
       var names = boxes.filter(function (box) { return box.checked; }).map(labelFor);
-      chosenText.textContent = "Chosen: " + (names.length ? names.join(", ") : "none");
+      // The sentence comes translated from the page: "Chosen: %(regions)s" and "none".
+      var words = chosenText.getAttribute("data-chosen-words") || "Chosen: %(regions)s";
+      var none = chosenText.getAttribute("data-no-regions") || "none";
+      chosenText.textContent = words.replace("%(regions)s", names.length ? names.join(", ") : none);
     }
 
     function focusPart(part) {
