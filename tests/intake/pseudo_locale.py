@@ -80,7 +80,8 @@ def pseudo_language() -> Iterator[None]:
 
 
 class _MainWords(HTMLParser):
-    """Collect what a person sees or hears in a page's <main>: text and spoken attributes."""
+    """Collect what a person sees or hears on a page: the text and spoken attributes of its
+    <title> and <body> (the skip link and the header included, not only <main>)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -89,7 +90,7 @@ class _MainWords(HTMLParser):
         self.words: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "main":
+        if tag in ("title", "body"):
             self.in_main = True
         if tag in ("script", "style"):
             self.hidden += 1
@@ -97,7 +98,7 @@ class _MainWords(HTMLParser):
             self.words.extend(v for k, v in attrs if k in _SPOKEN_ATTRIBUTES and v)
 
     def handle_endtag(self, tag):
-        if tag == "main":
+        if tag in ("title", "body"):
             self.in_main = False
         if tag in ("script", "style"):
             self.hidden -= 1
@@ -108,7 +109,7 @@ class _MainWords(HTMLParser):
 
 
 def main_words(html: str) -> list[str]:
-    """Return the text nodes and spoken attributes of a page's <main>, in page order."""
+    """Return the text nodes and spoken attributes of a page's title and body, in order."""
     parser = _MainWords()
     parser.feed(html)
     parser.close()
@@ -116,7 +117,7 @@ def main_words(html: str) -> list[str]:
 
 
 def untranslated(html: str, supplied: list[str]) -> list[str]:
-    """Return the words of a page's <main> that did not come through translation.
+    """Return the words of a page (its title and body) that did not come through translation.
 
     `supplied` is what the client or the clinic gave (names, typed answers, the consent
     text): it is shown as it is, so it is taken out before looking for plain letters.
