@@ -35,39 +35,6 @@ _INDEX = re.compile(r"\[(\d+)\]")
 _OTHER_ROW = re.compile(r"other_(\d+)_")
 MAX_OTHER_ROWS = 50
 
-# The intake contract's errors (clinical.intake.IntakeError) by code, in the reader's
-# language: each says what the error's English `reason` says, filled from its `params`. Each
-# is said of one answer ("is required"); intake_error_message makes it a sentence.
-INTAKE_ERRORS = {
-    "invalid_json": _("invalid JSON (%(detail)s)"),
-    "not_an_object": _("must be a JSON object"),
-    "born_after_visit": _("must not be after the visit date"),
-    "in_the_future": _("must not be in the future"),
-    "too_old": _("more than %(years)s years before the visit"),
-    "required": _("is required"),
-    "date_format": _("must be a date in YYYY-MM-DD format"),
-    "invalid_date": _("%(value)r is not a valid date"),
-    "not_true_or_false": _("must be true or false"),
-    "not_a_string": _("must be a string"),
-    "too_long": _("too long (%(length)s characters, at most %(limit)s)"),
-    "control_characters": _("must not contain NUL or other control characters"),
-    "empty": _("must not be empty"),
-    "not_a_list": _("must be a list"),
-    "too_many_items": _("too many items (%(count)s, at most %(limit)s)"),
-    "unknown_modality": _("unknown modality %(value)r (known: %(known)s)"),
-    "unknown_region": _("unknown region %(value)r (known: %(known)s)"),
-    "unknown_red_flag": _("unknown red flag %(value)r (known: %(known)s)"),
-    "not_a_condition": _("must be an object with a code"),
-    "out_of_range": _("must be an integer from %(low)s to %(high)s"),
-    "weeks_out_of_range": _("must be a whole number of weeks from %(low)s to %(high)s"),
-    "not_an_object_or_null": _("must be an object or null"),
-    "due_date_too_far": _("more than 40 weeks after the visit date"),
-    "not_one_of": _("must be one of %(choices)s"),
-    "due_date_passed": _("is before the visit date (in the past)"),
-    "recovered_after_visit": _("is after the visit date"),
-    "not_pregnant": _("weeks or a due date given but not pregnant"),
-}
-
 
 def modality_choices() -> list[tuple[str, Promise]]:
     return i18n.choices(vocabulary.MODALITIES)
@@ -75,25 +42,6 @@ def modality_choices() -> list[tuple[str, Promise]]:
 
 def region_choices() -> list[tuple[str, Promise]]:
     return i18n.choices(vocabulary.REGIONS)
-
-
-def intake_error_message(exc: IntakeError) -> str:
-    """Return an intake contract error as a form shows it, in the reader's language.
-
-    An error without a known code keeps its English reason.
-    """
-    template = INTAKE_ERRORS.get(exc.code)
-    reason = str(template % exc.params) if template is not None else exc.reason
-    if exc.path == "date_of_birth":
-        return gettext(
-            "The client's date of birth %(reason)s; correct it on the client record."
-        ) % {"reason": reason}
-    line = _INDEX.search(exc.path)
-    if line and exc.path.split("[")[0] in ("medications", "allergies"):
-        number = int(line.group(1)) + 1
-        return gettext("Line %(number)s: %(reason)s.") % {"number": number, "reason": reason}
-    # Translators: an error said of one answer, such as "is required", made a sentence.
-    return gettext("%(reason)s.") % {"reason": reason[:1].upper() + reason[1:]}
 
 
 def condition_code(rule) -> str:
@@ -398,7 +346,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
             data = parse_intake(payload, today=timezone.localdate())
             check_intake_for_record(data)
         except IntakeError as exc:
-            self.add_error(self._field_for(exc.path), intake_error_message(exc))
+            self.add_error(self._field_for(exc.path), i18n.intake_error_message(exc))
             return cleaned
         cleaned["intake"] = data
         return cleaned

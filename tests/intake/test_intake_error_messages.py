@@ -13,7 +13,7 @@ import pytest
 import clinical.intake
 import intake.services
 from clinical.intake import IntakeError, parse_intake, parse_intake_json
-from intake.forms import INTAKE_ERRORS, intake_error_message
+from intake.i18n import INTAKE_ERRORS, intake_error_message
 from intake.services import check_intake_for_record
 from tests.intake.pseudo_locale import OPEN, pseudo_language
 
