@@ -25,8 +25,9 @@ DATE_OF_BIRTH = "1980-05-01"  # every tour client's
 class FormTour:
     """The tour's clients with a health form link (the `Tour` has `_client` and `therapist`)."""
 
-    def _form_link(self, first: str, last: str, token: str, *, returning: bool = False):
-        """A client booked tomorrow whose health form link was sent; return the visit."""
+    def _form_link(self, first: str, last: str, token: str, *, hour: int, returning: bool = False):
+        """A client booked tomorrow at `hour` whose health form link was sent; return the
+        visit (each at its own hour: the therapist cannot be booked twice at once)."""
         from tests.browser.pages import _intake_payload
 
         client = self._client(first, last)
@@ -42,7 +43,7 @@ class FormTour:
         visit = visit_schedule(
             client=client,
             therapist=self.therapist,
-            scheduled_at=tomorrow.replace(hour=10, minute=0, second=0, microsecond=0),
+            scheduled_at=tomorrow.replace(hour=hour, minute=0, second=0, microsecond=0),
             planned_modality="swedish",
             focus_regions=["neck"],
             by=self.therapist,
@@ -56,12 +57,12 @@ class FormTour:
 
     @functools.cached_property
     def form_link(self) -> str:
-        self._form_link("Lena", "Fischer", FORM_TOKEN)
+        self._form_link("Lena", "Fischer", FORM_TOKEN, hour=10)
         return f"/i/{FORM_TOKEN}/"
 
     @functools.cached_property
     def returning_form_link(self) -> str:
-        self._form_link("Omar", "Said", RETURNING_FORM_TOKEN, returning=True)
+        self._form_link("Omar", "Said", RETURNING_FORM_TOKEN, hour=12, returning=True)
         return f"/i/{RETURNING_FORM_TOKEN}/"
 
     @functools.cached_property
@@ -69,7 +70,7 @@ class FormTour:
         """A visit whose client sent a form that needs the therapist (a blood clot)."""
         from django.test import Client as WebClient
 
-        visit = self._form_link("Kofi", "Mensah", REVIEW_FORM_TOKEN, returning=True)
+        visit = self._form_link("Kofi", "Mensah", REVIEW_FORM_TOKEN, hour=14, returning=True)
         web, base = WebClient(), f"/i/{REVIEW_FORM_TOKEN}"
         web.post(f"{base}/", {"date_of_birth": DATE_OF_BIRTH})
         web.post(f"{base}/about/", {"changed": "yes"})
