@@ -1,8 +1,26 @@
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 import pytest
+import time_machine
 
 from tests.factories import ClientFactory, IntakeFactory, UserFactory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clock_at_test_clock():
+    """With TEST_CLOCK=HH:MM, run the session from that time of day today (UTC), the clock
+    ticking: time-of-day rules (quiet hours, "tomorrow", a day's end) are tried at any hour
+    (e.g. `TEST_CLOCK=02:30 make test`). Processes the tests start keep the real clock."""
+    hour = os.environ.get("TEST_CLOCK", "").strip()
+    if not hour:
+        yield
+        return
+    start = dt.datetime.combine(dt.date.today(), dt.time.fromisoformat(hour), dt.UTC)
+    with time_machine.travel(start, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
