@@ -12,7 +12,10 @@ server runs) and a form sent back with errors are rendered from scratch as befor
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import get_messages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -35,17 +38,15 @@ _pages: dict[tuple, str] = {}
 
 def blank_answer_page(request: HttpRequest) -> HttpResponse:
     """Return the answer form as first shown, with this request's CSRF token."""
-    page = _once(request, TEMPLATE, {"form": CheckInAnswerForm}, token=True)
-    return HttpResponse(page) if isinstance(page, str) else page
+    return _once(request, TEMPLATE, {"form": CheckInAnswerForm}, token=True)
 
 
 def advice_page(request: HttpRequest, level: str | None) -> HttpResponse:
     """Return the page after an answer: the advice for `level` (followup.advice.LEVELS)."""
-    page = _once(request, DONE_TEMPLATE, {"advice": lambda: advice_for(level)}, key=level)
-    return HttpResponse(page) if isinstance(page, str) else page
+    return _once(request, DONE_TEMPLATE, {"advice": lambda: advice_for(level)}, key=level)
 
 
-def _once(request, template, context, *, key=None, token=False) -> str | HttpResponse:
+def _once(request, template, context, *, key=None, token=False) -> HttpResponse:
     # `context` holds callables, called only when the page is rendered.
     if settings.DEBUG or len(get_messages(request)):
         return render(request, template, {k: make() for k, make in context.items()})
@@ -63,11 +64,15 @@ def _once(request, template, context, *, key=None, token=False) -> str | HttpRes
         values = {k: make() for k, make in context.items()}
         if token:
             values["csrf_token"] = TOKEN_SLOT
-        page = render_to_string(template, values, request=request)
+        # Rendered as for a client with no account: whoever opens a link first (a therapist
+        # still signed in, say) must leave nothing of theirs in the page every client gets.
+        reader = copy.copy(request)
+        reader.user = AnonymousUser()
+        page = render_to_string(template, values, request=reader)
         if len(_pages) >= MAX_PAGES:
             _pages.clear()
         _pages[shown] = page
-    return page.replace(TOKEN_SLOT, get_token(request)) if token else page
+    return HttpResponse(page.replace(TOKEN_SLOT, get_token(request)) if token else page)
 
 
 @receiver(setting_changed, dispatch_uid="followup-blank-answer-page")

@@ -141,3 +141,35 @@ def test_the_clinics_emergency_number_changed_shows_at_once_after_an_answer(sett
     settings.CLINIC_EMERGENCY_NUMBER = "112"
 
     assert 'href="tel:112"' in _answer(CheckInFactory(visit=make_visit(), sent=True))
+
+
+def test_a_staff_member_opening_a_link_first_leaves_nothing_of_theirs_in_the_stored_pages(
+    therapist, monkeypatch
+):
+    readers = []
+    real = pages.render_to_string
+
+    def render(template, context, request):
+        readers.append(request.user)
+        return real(template, context, request=request)
+
+    monkeypatch.setattr(pages, "render_to_string", render)
+    checkin = CheckInFactory(visit=make_visit(), sent=True)
+    therapist.first_name, therapist.last_name = "Theodora", "Quist"
+    therapist.save()
+    staff = Browser()
+    staff.force_login(therapist)
+    url = reverse("followup:answer", args=[checkin.token])
+
+    assert staff.get(url).status_code == 200
+    assert staff.post(url, answer_data()).status_code == 200
+    client_pages = [
+        _get(Browser(), CheckInFactory(visit=make_visit(), sent=True)),
+        _answer(CheckInFactory(visit=make_visit(), sent=True)),
+    ]
+
+    # Both stored pages were rendered for a reader with no account, once each.
+    assert [user.is_authenticated for user in readers] == [False, False]
+    for page in client_pages:
+        assert "Quist" not in page and "Theodora" not in page
+        assert "Log out" not in page
