@@ -15,7 +15,6 @@ from pathlib import Path
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
-from django.utils.translation import gettext_lazy as _
 
 from clinical import vocabulary
 from clinical.catalogue import Rule, get_catalogue
@@ -30,33 +29,33 @@ _INDEX = re.compile(r"\[(\d+)\]")
 # language: each says what the error's English `reason` says, filled from its `params`. Each
 # is said of one answer ("is required"); intake_error_message makes it a sentence.
 INTAKE_ERRORS = {
-    "invalid_json": _("invalid JSON (%(detail)s)"),
-    "not_an_object": _("must be a JSON object"),
-    "born_after_visit": _("must not be after the visit date"),
-    "in_the_future": _("must not be in the future"),
-    "too_old": _("more than %(years)s years before the visit"),
-    "required": _("is required"),
-    "date_format": _("must be a date in YYYY-MM-DD format"),
-    "invalid_date": _("%(value)r is not a valid date"),
-    "not_true_or_false": _("must be true or false"),
-    "not_a_string": _("must be a string"),
-    "too_long": _("too long (%(length)s characters, at most %(limit)s)"),
-    "control_characters": _("must not contain NUL or other control characters"),
-    "empty": _("must not be empty"),
-    "not_a_list": _("must be a list"),
-    "too_many_items": _("too many items (%(count)s, at most %(limit)s)"),
-    "unknown_modality": _("unknown modality %(value)r (known: %(known)s)"),
-    "unknown_region": _("unknown region %(value)r (known: %(known)s)"),
-    "unknown_red_flag": _("unknown red flag %(value)r (known: %(known)s)"),
-    "not_a_condition": _("must be an object with a code"),
-    "out_of_range": _("must be an integer from %(low)s to %(high)s"),
-    "weeks_out_of_range": _("must be a whole number of weeks from %(low)s to %(high)s"),
-    "not_an_object_or_null": _("must be an object or null"),
-    "due_date_too_far": _("more than 40 weeks after the visit date"),
-    "not_one_of": _("must be one of %(choices)s"),
-    "due_date_passed": _("is before the visit date (in the past)"),
-    "recovered_after_visit": _("is after the visit date"),
-    "not_pregnant": _("weeks or a due date given but not pregnant"),
+    "invalid_json": gettext_lazy("invalid JSON (%(detail)s)"),
+    "not_an_object": gettext_lazy("must be a JSON object"),
+    "born_after_visit": gettext_lazy("must not be after the visit date"),
+    "in_the_future": gettext_lazy("must not be in the future"),
+    "too_old": gettext_lazy("more than %(years)s years before the visit"),
+    "required": gettext_lazy("is required"),
+    "date_format": gettext_lazy("must be a date in YYYY-MM-DD format"),
+    "invalid_date": gettext_lazy("%(value)r is not a valid date"),
+    "not_true_or_false": gettext_lazy("must be true or false"),
+    "not_a_string": gettext_lazy("must be a string"),
+    "too_long": gettext_lazy("too long (%(length)s characters, at most %(limit)s)"),
+    "control_characters": gettext_lazy("must not contain NUL or other control characters"),
+    "empty": gettext_lazy("must not be empty"),
+    "not_a_list": gettext_lazy("must be a list"),
+    "too_many_items": gettext_lazy("too many items (%(count)s, at most %(limit)s)"),
+    "unknown_modality": gettext_lazy("unknown modality %(value)r (known: %(known)s)"),
+    "unknown_region": gettext_lazy("unknown region %(value)r (known: %(known)s)"),
+    "unknown_red_flag": gettext_lazy("unknown red flag %(value)r (known: %(known)s)"),
+    "not_a_condition": gettext_lazy("must be an object with a code"),
+    "out_of_range": gettext_lazy("must be an integer from %(low)s to %(high)s"),
+    "weeks_out_of_range": gettext_lazy("must be a whole number of weeks from %(low)s to %(high)s"),
+    "not_an_object_or_null": gettext_lazy("must be an object or null"),
+    "due_date_too_far": gettext_lazy("more than 40 weeks after the visit date"),
+    "not_one_of": gettext_lazy("must be one of %(choices)s"),
+    "due_date_passed": gettext_lazy("is before the visit date (in the past)"),
+    "recovered_after_visit": gettext_lazy("is after the visit date"),
+    "not_pregnant": gettext_lazy("weeks or a due date given but not pregnant"),
 }
 
 

@@ -46,6 +46,13 @@ class VisitError(Exception):
         super().__init__(f"the visit cannot move on ({len(self.problems)} problem(s))")
 
 
+def require_transaction(what: str) -> None:
+    """Refuse to go on outside a transaction: `what` is a row lock the caller says it holds,
+    or is about to take, which only lasts as long as its transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise ValueError(f"{what} is only held inside a transaction.")
+
+
 def completion_time_problem(visit: Visit, completed_at: dt.datetime) -> str | None:
     """Return why `completed_at` cannot be the visit's finish time, or None if it can.
 
@@ -86,8 +93,7 @@ def double_booking(
     answer holds until the transaction that books the visit commits.
     """
     if lock:
-        if not transaction.get_connection().in_atomic_block:
-            raise ValueError("A therapist is only locked inside a transaction.")
+        require_transaction("A therapist's lock")
         therapists = get_user_model().objects.select_for_update().filter(pk=therapist.pk)
         list(therapists.values_list("pk", flat=True))
     clashes = Visit.objects.filter(
@@ -186,8 +192,8 @@ def intake_record(
     if not signature_matches(signature_name, client):
         raise ValueError("The signature must be the client's full name.")
     check_intake_for_record(data)
-    if client_locked and not transaction.get_connection().in_atomic_block:
-        raise ValueError("A locked client is only locked inside its transaction.")
+    if client_locked:
+        require_transaction("A locked client")
     # Inside the caller's transaction, no savepoint: any failure rolls the whole of it back.
     with transaction.atomic(savepoint=not client_locked):
         # Lock the client so two intakes saved at once still form one `previous` chain.

@@ -34,6 +34,7 @@ from clinical import vocabulary
 from clinical.catalogue import Catalogue, ClinicTerm, get_catalogue
 from clinical.intake import IntakeData, IntakeError, parse_intake
 from intake.models import Visit, VisitStatus
+from intake.services import require_transaction
 from screening import engine
 from screening.engine import Restrictions, ScreeningResult, screen
 from screening.models import (
@@ -109,8 +110,8 @@ def screen_visit(*, visit: Visit, locked: bool = False) -> Screening:
     """
     intake_data = _parse_visit(visit)
     catalogue = current_catalogue()
-    if locked and not transaction.get_connection().in_atomic_block:
-        raise ValueError("A locked visit is only locked inside its transaction.")
+    if locked:
+        require_transaction("A locked visit")
     with transaction.atomic(savepoint=not locked):
         if not locked:
             # Lock the visit so two saves of the same plan cannot store two screenings.

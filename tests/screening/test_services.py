@@ -135,7 +135,7 @@ def test_a_visit_said_locked_is_screened_only_inside_its_transaction():
     # `locked` skips the visit's lock: outside a transaction nothing would hold it.
     visit = VisitFactory(**WARFARIN)
 
-    with pytest.raises(ValueError, match="inside its transaction"):
+    with pytest.raises(ValueError, match="only held inside a transaction"):
         services.screen_visit(visit=visit, locked=True)
 
     assert not Screening.objects.filter(visit=visit).exists()
