@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,14 @@ from django.db import connection
 
 from clinic.settings import parse_offsets, parse_quiet_hours
 from tests.services import REQUIRED
+from tests.support.processes import manage
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    full_env.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage(*args, env={**full_env, **env})
 
 
 @pytest.mark.skipif(not REQUIRED, reason="only CI promises PostgreSQL")

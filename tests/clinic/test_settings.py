@@ -12,12 +12,13 @@ import importlib.util
 import ipaddress
 import os
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+
+from tests.support.processes import manage
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "clinic" / "settings.py"
@@ -312,34 +313,19 @@ def test_the_retention_jobs_and_the_heartbeat_are_on_beats_schedule():
 
 
 def test_an_operator_sees_one_line_naming_the_variable_not_a_traceback():
-    env = {k: os.environ[k] for k in KEEP if k in os.environ}
-    env.update(PRODUCTION, DJANGO_SETTINGS_MODULE="clinic.settings", LOG_LEVEL="LOUD")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _manage("check", **PRODUCTION, LOG_LEVEL="LOUD")
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "Configuration error: LOG_LEVEL: 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
     )
 
 
-def _manage(*args: str) -> subprocess.CompletedProcess:
-    """Run manage.py with no environment of the project's own (no DEBUG, no SECRET_KEY)."""
+def _manage(*args: str, **extra: str) -> subprocess.CompletedProcess:
+    """Run manage.py with no environment of the project's own (no DEBUG, no SECRET_KEY) but
+    `extra`."""
     env = {k: os.environ[k] for k in KEEP if k in os.environ}
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env.update(extra, DJANGO_SETTINGS_MODULE="clinic.settings")
+    return manage(*args, env=env)
 
 
 def test_the_migrations_check_needs_no_production_secrets_but_serving_commands_do():

@@ -25,6 +25,19 @@ TOMORROW_10 = timezone.make_aware(
 )
 
 
+def _book_on_the_page(http, therapist, when):
+    """Book a new client's visit with `therapist` at `when` on the therapist's page."""
+    client = IntakeFactory().client
+    return http.post(
+        reverse("intake:visit_create", args=[client.pk]),
+        {
+            "scheduled_at": timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
+            "therapist": therapist.pk,
+            "planned_modality": "swedish",
+        },
+    )
+
+
 @pytest.fixture
 def booked(therapist):
     return VisitFactory(therapist=therapist, scheduled_at=TOMORROW_10)
@@ -52,12 +65,8 @@ def test_a_cancelled_visit_frees_its_time(therapist, booked):
 
 
 def test_the_therapists_page_refuses_a_double_booking(therapist_client, therapist, booked):
-    client = IntakeFactory().client
-    when = timezone.localtime(TOMORROW_10 + dt.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
-
-    response = therapist_client.post(
-        reverse("intake:visit_create", args=[client.pk]),
-        {"scheduled_at": when, "therapist": therapist.pk, "planned_modality": "swedish"},
+    response = _book_on_the_page(
+        therapist_client, therapist, TOMORROW_10 + dt.timedelta(minutes=30)
     )
 
     assert response.status_code == 400
@@ -133,7 +142,6 @@ def test_the_services_refuse_a_double_booking_the_forms_did_not_see(therapist, b
 def test_a_booking_made_between_the_form_and_the_save_is_refused_with_the_form(
     therapist_client, therapist, monkeypatch
 ):
-    client = IntakeFactory().client
     # The form's check passes; the same time is booked before the service books it.
     real = services.visit_schedule
 
@@ -142,12 +150,8 @@ def test_a_booking_made_between_the_form_and_the_save_is_refused_with_the_form(
         return real(**kwargs)
 
     monkeypatch.setattr(services, "visit_schedule", booked_meanwhile)
-    when = timezone.localtime(TOMORROW_10).strftime("%Y-%m-%dT%H:%M")
 
-    response = therapist_client.post(
-        reverse("intake:visit_create", args=[client.pk]),
-        {"scheduled_at": when, "therapist": therapist.pk, "planned_modality": "swedish"},
-    )
+    response = _book_on_the_page(therapist_client, therapist, TOMORROW_10)
 
     assert response.status_code == 409
     assert "The therapist already has a visit at 10:00" in response.content.decode()

@@ -145,6 +145,18 @@ def _stop_leftovers() -> None:
     stop_all(list(_RUNNING), timeout=3)
 
 
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run the project's manage.py with `args` in exactly `env`; return what it did."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def python_module(module: str, *args: str) -> list[str]:
     """Return argv running `python -m module args` with the interpreter running the tests."""
     return [sys.executable, "-m", module, *args]
