@@ -114,31 +114,34 @@ def intake(request, client_id: int):
 
 
 def _screen_again(cursor, visit_id: int, intake_id: int, now, user) -> None:
-    # Screening reads the clinic's active vocabulary, then the visit's current screening.
+    # Screening reads the clinic's active vocabulary; a new intake has no screening yet, so
+    # the page reads none (the copy below takes the visit's last one as its model row).
     cursor.execute(
         "SELECT phrase, rule_code FROM screening_vocabularyterm WHERE status = %s ORDER BY 1, 2",
         [VocabularyTerm.Status.ACTIVE],
     )
     cursor.fetchall()
+    replaced = {"intake_id": intake_id, "created_at": now}
+    latest = (
+        "(SELECT id FROM screening_screening WHERE visit_id = %s "
+        "ORDER BY created_at DESC, id DESC LIMIT 1)"
+    )
     cursor.execute(
-        "SELECT id FROM screening_screening WHERE visit_id = %s "
-        "ORDER BY created_at DESC, id DESC LIMIT 1",
-        [visit_id],
+        _copy_sql(Screening, tuple(replaced)).replace("WHERE id = %s", f"WHERE id = {latest}")
+        + " RETURNING id",
+        [*_ordered(replaced, Screening), visit_id],
     )
     row = cursor.fetchone()
     if row is None:
         return
-    replaced = {"intake_id": intake_id, "created_at": now}
-    cursor.execute(
-        _copy_sql(Screening, tuple(replaced)) + " RETURNING id",
-        [*_ordered(replaced, Screening), row[0]],
-    )
-    (screening_id,) = cursor.fetchone()
+    (screening_id,) = row
     cursor.execute(_history_sql(Screening, "id = %s"), [now, user, screening_id])
+    # The flags of the screening copied (the visit's last one before the new one).
+    source = latest.replace("WHERE visit_id = %s", "WHERE visit_id = %s AND id <> %s")
     flag_sql = _copy_sql(ScreeningFlag, ("screening_id",)).replace(
-        "WHERE id = %s", "WHERE screening_id = %s"
+        "WHERE id = %s", f"WHERE screening_id = {source}"
     )
-    cursor.execute(flag_sql, [screening_id, row[0]])
+    cursor.execute(flag_sql, [screening_id, visit_id, screening_id])
     cursor.execute(_history_sql(ScreeningFlag, "screening_id = %s"), [now, user, screening_id])
 
 

@@ -6,15 +6,17 @@ An answer that the policy escalates opens an escalation (followup.escalations).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from followup import escalation as policy
 from followup.escalations import open_escalation
 from followup.models import CheckIn, CheckInAnswer, Escalation
 from intake.models import Visit
 from messaging import links
+from statements import rows as statements
 
 # A visit without baseline pain is compared against "no pain": the conservative choice,
 # since every rise then counts.
@@ -28,7 +30,7 @@ def find_checkin(token: str) -> CheckIn | None:
 
 def find_answerable(token: str) -> CheckIn | None:
     """Return the check-in of a link that can still be answered (the row alone), or None."""
-    checkin = links.find(CheckIn.objects.all(), token)
+    checkin = links.find_row(CheckIn, token)
     return checkin if checkin is not None and checkin.is_answerable() else None
 
 
@@ -61,7 +63,7 @@ def record_link_answer(
 ) -> AnswerOutcome:
     """Record the answer sent with a link: the check-in is found and locked in one query."""
     with transaction.atomic():
-        locked = links.find(CheckIn.objects.select_for_update(), token)
+        locked = links.find_row(CheckIn, token, lock=True)
         return _record(locked, score, character, radiating, red_flags, note)
 
 
@@ -71,17 +73,21 @@ def _record(locked, score, character, radiating, red_flags, note) -> AnswerOutco
     # One answer closes the check-in's link, and with it every copy of its message.
     if locked is None or not locked.is_answerable() or not links.mark_answered(locked):
         return AnswerOutcome(recorded=False)
-    CheckInAnswer.objects.create(
-        checkin=locked,
-        score=score,
-        character=character,
-        radiating=radiating,
-        red_flags=list(red_flags),
-        note=note,
+    # The statements of every answer are built once (statements.rows): this is the page
+    # every client of the clinic posts to.
+    statements.insert(
+        CheckInAnswer(
+            checkin=locked,
+            score=score,
+            character=character,
+            radiating=radiating,
+            red_flags=list(red_flags),
+            note=note,
+        )
     )
     # One evaluation per visit at a time, so two check-ins answered at once both see
     # each other's answers (and the unique (visit, level) backs it anyway).
-    visit = Visit.objects.select_for_update().only("baseline_pain").get(pk=locked.visit_id)
+    visit = statements.select_one(Visit, lock=True, fields=["baseline_pain"], id=locked.visit_id)
     result = evaluate_visit(visit)
     # Most answers escalate nothing: then there is no need to read the visit's escalations.
     escalation = None
@@ -90,13 +96,33 @@ def _record(locked, score, character, radiating, red_flags, note) -> AnswerOutco
     return AnswerOutcome(recorded=True, level=result.level, escalation=escalation)
 
 
+@functools.cache
+def _answers_sql(quote: str) -> str:
+    q = quote
+    answer, checkin = CheckInAnswer._meta.db_table, CheckIn._meta.db_table
+    columns = ", ".join(f"{q}a{q}.{q}{c}{q}" for c in _ANSWER_COLUMNS)
+    return (
+        f"SELECT {q}c{q}.{q}policy_hours{q}, {columns} FROM {q}{answer}{q} {q}a{q} "  # noqa: S608 (names from the models)
+        f"INNER JOIN {q}{checkin}{q} {q}c{q} ON {q}a{q}.{q}checkin_id{q} = {q}c{q}.{q}id{q} "
+        f"WHERE {q}c{q}.{q}visit_id{q} = %s ORDER BY {q}c{q}.{q}policy_hours{q}"
+    )
+
+
+def _answer_fields():
+    get = CheckInAnswer._meta.get_field
+    return [CheckIn._meta.get_field("policy_hours"), *map(get, _ANSWER_COLUMNS)]
+
+
+_ANSWER_COLUMNS = ("score", "character", "radiating", "red_flags")
+
+
 def visit_answers(visit: Visit) -> list[policy.Answer]:
     """Return the visit's answers in the policy's terms (hours = the check-in's position)."""
-    rows = (
-        CheckInAnswer.objects.filter(checkin__visit=visit)
-        .order_by("checkin__policy_hours")
-        .values_list("checkin__policy_hours", "score", "character", "radiating", "red_flags")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_answers_sql(connection.ops.quote_name("x")[0]), [visit.pk])
+        fetched = cursor.fetchall()
+    fields = _answer_fields()
+    rows = [statements.convert(row, fields) for row in fetched]
     return [
         policy.Answer(
             hours=hours,

@@ -8,10 +8,11 @@ asks them for problems first, then schedules the follow-up); this module imports
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clinical import vocabulary
@@ -26,6 +27,7 @@ from intake.models import (
     Visit,
     VisitStatus,
 )
+from statements import rows as statements
 
 # A visit may be recorded as finished up to this long before its scheduled time (a visit
 # brought forward on the day); never later than now.
@@ -195,36 +197,58 @@ def intake_record(
     if client_locked:
         require_transaction("A locked client")
     # Inside the caller's transaction, no savepoint: any failure rolls the whole of it back.
+    # The page every therapist posts several times a day: its statements are built once
+    # (statements.rows), each history row copied from the row as stored.
     with transaction.atomic(savepoint=not client_locked):
         # Lock the client so two intakes saved at once still form one `previous` chain.
         if not client_locked:
             client = Client.objects.select_for_update().get(pk=client.pk)
-        # The latest intake's id is all the chain needs (as client.latest_intake() orders).
-        latest = client.intakes.order_by("-created_at", "-id").values_list("pk", flat=True)
-        previous_id = latest.first()
+        now = timezone.now()
         intake = Intake.from_data(
             data,
             client=client,
             entered_by=by,
             entered_from=ip or None,
             signature_name=signature_name.strip(),
-            signed_at=signed_at or timezone.now(),
-            previous_id=previous_id,
+            signed_at=signed_at or now,
+            previous_id=_latest_intake_id(client),
             source=source,
             consent_method=consent_method,
             **({"consent_version": consent_version} if consent_version else {}),
         )
-        intake._history_user = by
-        intake.save()
-        visits = Visit.objects.select_for_update().filter(
-            client=client, status=VisitStatus.SCHEDULED
+        statements.insert(intake)
+        statements.copy_history(
+            Intake, history_type=statements.CREATED, user=by, when=now, id=intake.pk
+        )
+        visits = statements.select(
+            Visit, lock=True, client_id=client.pk, status=VisitStatus.SCHEDULED
         )
         for visit in visits:
             visit.intake = intake
-            visit._history_user = by
-            visit.save(update_fields=["intake", "updated_at"])
-            _screen(visit)
+            statements.update(visit, "intake", "updated_at")
+            statements.copy_history(
+                Visit, history_type=statements.CHANGED, user=by, when=now, id=visit.pk
+            )
+            # No screening of an intake recorded just now exists: none is read.
+            _screen(visit, new_intake=True)
     return intake
+
+
+@functools.cache
+def _latest_intake_sql(quote: str) -> str:
+    q, table = quote, Intake._meta.db_table
+    return (
+        f"SELECT {q}id{q} FROM {q}{table}{q} WHERE {q}client_id{q} = %s "  # noqa: S608 (names from the models)
+        f"ORDER BY {q}created_at{q} DESC, {q}id{q} DESC LIMIT 1"
+    )
+
+
+def _latest_intake_id(client: Client) -> int | None:
+    """Return the id of the client's latest intake (as client.latest_intake() orders), or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_latest_intake_sql(connection.ops.quote_name("x")[0]), [client.pk])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def visit_schedule(
@@ -386,8 +410,8 @@ def _normalised_plan(planned_modality: str, focus_regions: list[str]) -> tuple[s
     return modality, regions
 
 
-def _screen(visit: Visit) -> None:
+def _screen(visit: Visit, *, new_intake: bool = False) -> None:
     # A visit without an intake has nothing to screen yet; recording one screens it.
     visit.plan_problems = []
     if visit.intake_id is not None:
-        visit.plan_problems = signals.plan_problems(visit)
+        visit.plan_problems = signals.plan_problems(visit, new_intake=new_intake)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent (sender=Visit, visit=...) after a scheduled visit's intake, plan, date or therapist
-# changed, or after it was booked, inside the transaction that holds the visit's row (locked,
-# or inserted by it): screening stores a new screening for it. Each receiver
-# returns a list of problems in plain words ([] when it has none), e.g. an intake that
-# cannot be screened for the new date; the change is kept all the same, so that whoever
-# made it cannot learn something of the health history from a refusal.
+# Sent (sender=Visit, visit=..., new_intake=...) after a scheduled visit's intake, plan, date
+# or therapist changed, or after it was booked, inside the transaction that holds the visit's
+# row (locked, or inserted by it): screening stores a new screening for it. `new_intake` says
+# the visit's intake was recorded in that same transaction. Each receiver returns a list of
+# problems in plain words ([] when it has none), e.g. an intake that cannot be screened for
+# the new date; the change is kept all the same, so that whoever made it cannot learn
+# something of the health history from a refusal.
 visit_changed = Signal()
 
 # Sent (sender=Visit, visit=..., modality=...) before a visit is completed, with the visit
@@ -26,10 +27,16 @@ visit_completing = Signal()
 visit_completed = Signal()
 
 
-def plan_problems(visit) -> list[str]:
-    """Send visit_changed and return every receiver's problems with the visit's new plan."""
+def plan_problems(visit, *, new_intake: bool = False) -> list[str]:
+    """Send visit_changed and return every receiver's problems with the visit's new plan.
+
+    `new_intake` says the visit's intake was recorded in this transaction (so nothing was
+    screened on it yet).
+    """
     problems: list[str] = []
-    for _receiver, found in visit_changed.send(sender=type(visit), visit=visit):
+    for _receiver, found in visit_changed.send(
+        sender=type(visit), visit=visit, new_intake=new_intake
+    ):
         problems.extend(found or ())
     return problems
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,6 +22,7 @@ from intake.models import Client, Intake, Visit, VisitStatus
 from intake.visit_forms import VisitCompleteForm, VisitForm, VisitReasonForm
 from staff.addresses import client_address
 from staff.decorators import therapist_required
+from statements import rows as statements
 
 WEEK_DAYS = 7  # the week list: a day and the six after it
 CLIENTS_PER_PAGE = 25
@@ -158,7 +160,9 @@ def _record_intake(request, client_id: int) -> tuple[Intake | None, Client]:
     intake_record reads it under the lock: it is read only to show errors.
     """
     with transaction.atomic():
-        client = get_object_or_404(Client.objects.select_for_update(), pk=client_id)
+        client = statements.select_one(Client, lock=True, id=client_id)
+        if client is None:
+            raise Http404("No such client.")
         form = IntakeForm(
             _with_visit_plan(request.POST, _visit_asked(request, client)), client=client
         )

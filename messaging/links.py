@@ -9,16 +9,18 @@ the same row but not from the database alone. Only the token's hash is looked up
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 
 from django.conf import settings
-from django.db.models import QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from messaging.models import ANSWERABLE, LinkMessage, LinkStatus
+from statements import rows as statements
 
 # Longer than any token we issue (43 characters): anything longer is not worth a lookup.
 MAX_TOKEN_CHARS = 100
@@ -58,6 +60,27 @@ def find(rows: QuerySet, token: str):
     return rows.filter(token_hash=hash_token(token)).first()
 
 
+def find_row(model: type[LinkMessage], token: str, *, lock: bool = False) -> LinkMessage | None:
+    """Return the row of `model` (the row alone) whose link carries `token`, or None; `lock`
+    takes its row lock. The answer pages' one look-up, in a statement built once."""
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        return None
+    return statements.select_one(model, lock=lock, token_hash=hash_token(token))
+
+
+@functools.cache
+def _close_sql(model: type[LinkMessage], quote: str) -> str:
+    q, table = quote, model._meta.db_table
+    answerable = ", ".join(f"'{status.value}'" for status in ANSWERABLE)
+    return (
+        f"UPDATE {q}{table}{q} SET {q}status{q} = %s, "  # noqa: S608 (names from the models)
+        f"{q}sent_at{q} = COALESCE({q}sent_at{q}, {q}claimed_at{q}, %s), "
+        f"{q}claimed_at{q} = NULL, {q}next_attempt_at{q} = NULL "
+        f"WHERE {q}id{q} = %s AND {q}status{q} IN ({answerable}) "
+        f"AND {q}token_hash{q} IS NOT NULL AND {q}expires_at{q} > %s"
+    )
+
+
 def mark_answered(row: LinkMessage) -> bool:
     """Close the row's link: its one answer is being recorded. Return False if it cannot be.
 
@@ -67,19 +90,14 @@ def mark_answered(row: LinkMessage) -> bool:
     recorded (a worker killed after the message went out) takes the time it was taken as its
     `sent_at`.
     """
-    now = timezone.now()
-    closed = (
-        type(row)
-        .objects.filter(
-            pk=row.pk, status__in=ANSWERABLE, token_hash__isnull=False, expires_at__gt=now
+    # One UPDATE, written once (it runs on every answer): the row must still be answerable.
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _close_sql(type(row), connection.ops.quote_name("x")[0]),
+            [LinkStatus.ANSWERED.value, now, row.pk, now],
         )
-        .update(
-            status=LinkStatus.ANSWERED,
-            sent_at=Coalesce("sent_at", "claimed_at", Value(now)),
-            claimed_at=None,
-            next_attempt_at=None,
-        )
-    )
+        closed = cursor.rowcount
     if closed:
         row.status = LinkStatus.ANSWERED
     return bool(closed)

@@ -24,7 +24,7 @@ from screening.queries import with_screening_decision
 
 
 @receiver(signals.visit_changed, sender=Visit, dispatch_uid="screening-visit-changed")
-def screen_changed_visit(sender, visit: Visit, **kwargs) -> list[str]:
+def screen_changed_visit(sender, visit: Visit, new_intake: bool = False, **kwargs) -> list[str]:
     """Screen a booked or changed visit; return why its intake cannot be screened, if so.
 
     E.g. a visit booked so long before a pregnancy's due date that the intake no longer
@@ -34,7 +34,7 @@ def screen_changed_visit(sender, visit: Visit, **kwargs) -> list[str]:
     """
     try:
         # The sender's transaction holds the visit's row (intake.signals.visit_changed).
-        services.screen_visit(visit=visit, locked=True)
+        services.screen_visit(visit=visit, locked=True, new_intake=new_intake)
     except IntakeError as exc:
         # Not logged either: a log line only for such visits would say something too.
         return [f"The intake cannot be screened for this plan: {exc}"]

@@ -22,13 +22,13 @@ screening/actions.py.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import re
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from clinical import vocabulary
 from clinical.catalogue import Catalogue, ClinicTerm, get_catalogue
@@ -43,6 +43,7 @@ from screening.models import (
     ScreeningFlag,
     VocabularyTerm,
 )
+from statements import rows as statements
 
 MAX_NOTE_CHARS = 2_000
 MAX_DOCTOR_NAME_CHARS = 200
@@ -53,6 +54,19 @@ _FIELD = re.compile(r"^(conditions|medications|allergies)\[(\d+)\](\.notes)?$")
 _FIELD_WORDS = {"conditions": "condition", "medications": "medication", "allergies": "allergy"}
 
 
+_ACTIVE = VocabularyTerm.Status.ACTIVE.value
+
+
+@functools.cache
+def _active_terms_sql(quote: str) -> str:
+    # Read on every screening (each intake, each change of plan): a statement built once.
+    q, table = quote, VocabularyTerm._meta.db_table
+    return (
+        f"SELECT {q}phrase{q}, {q}rule_code{q} FROM {q}{table}{q} "  # noqa: S608 (names from the models)
+        f"WHERE {q}status{q} = %s ORDER BY {q}phrase{q} ASC, {q}rule_code{q} ASC"
+    )
+
+
 def current_catalogue() -> Catalogue:
     """Return the catalogue as this clinic screens with it now.
 
@@ -60,12 +74,9 @@ def current_catalogue() -> Catalogue:
     the clinic's active vocabulary terms (one small query; the compiled catalogue is cached
     per vocabulary version).
     """
-    terms = tuple(
-        ClinicTerm(phrase, rule_code)
-        for phrase, rule_code in VocabularyTerm.objects.filter(status=VocabularyTerm.Status.ACTIVE)
-        .order_by("phrase", "rule_code")
-        .values_list("phrase", "rule_code")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_active_terms_sql(connection.ops.quote_name("x")[0]), [_ACTIVE])
+        terms = tuple(ClinicTerm(phrase, rule_code) for phrase, rule_code in cursor.fetchall())
     version = hashlib.sha256(repr(terms).encode()).hexdigest()[:12] if terms else ""
     return get_catalogue(
         supplementary=settings.SCREENING_SUPPLEMENTARY,
@@ -96,7 +107,7 @@ def visit_day(visit: Visit) -> datetime.date:
     return timezone.localtime(visit.scheduled_at).date()
 
 
-def screen_visit(*, visit: Visit, locked: bool = False) -> Screening:
+def screen_visit(*, visit: Visit, locked: bool = False, new_intake: bool = False) -> Screening:
     """Screen the visit's intake with its plan and store the result, unless nothing changed.
 
     Returns the current screening when it was made from the same intake, plan, visit date
@@ -107,6 +118,8 @@ def screen_visit(*, visit: Visit, locked: bool = False) -> Screening:
 
     `locked` says the caller's transaction already holds the visit's row (it locked or
     inserted it): it is not locked again, and a failure here rolls back the caller's change.
+    `new_intake` says the visit's intake was recorded in that transaction, so no screening
+    of it can exist: the current one is not read.
     """
     intake_data = _parse_visit(visit)
     catalogue = current_catalogue()
@@ -116,7 +129,7 @@ def screen_visit(*, visit: Visit, locked: bool = False) -> Screening:
         if not locked:
             # Lock the visit so two saves of the same plan cannot store two screenings.
             Visit.objects.select_for_update().filter(pk=visit.pk).first()
-        current = visit.current_screening()
+        current = None if new_intake and visit.is_open else visit.current_screening()
         if current is not None and not visit.is_open:
             # A completed, deferred or cancelled visit keeps the screening it was closed on.
             return current
@@ -124,11 +137,30 @@ def screen_visit(*, visit: Visit, locked: bool = False) -> Screening:
             return current
         result = screen(intake_data, catalogue)
         screening, flags = screening_rows(visit=visit, data=intake_data, result=result)
-        screening.save()
+        _store(screening, flags)
+    return screening
+
+
+def _store(screening: Screening, flags: list[ScreeningFlag]) -> None:
+    # Every intake and every change of plan stores one: the statements are built once
+    # (statements.rows), and each history row is copied from the row as stored.
+    now = timezone.now()
+    user = statements.history_user(screening)
+    statements.insert(screening)
+    statements.copy_history(
+        Screening, history_type=statements.CREATED, user=user, when=now, id=screening.pk
+    )
+    if flags:
         for flag in flags:
             flag.screening = screening
-        bulk_create_with_history(flags, ScreeningFlag)
-    return screening
+        statements.insert(*flags)
+        statements.copy_history(
+            ScreeningFlag,
+            history_type=statements.CREATED,
+            user=user,
+            when=now,
+            screening_id=screening.pk,
+        )
 
 
 def screening_rows(

@@ -79,8 +79,8 @@ INTAKE_POST = [
     ("UPDATE", "intake_visit"),  # the visit moved onto the new intake
     ("INSERT", "intake_historicalvisit"),  # its change history
     ("SELECT", "screening_vocabularyterm"),  # the clinic's vocabulary (screening's terms)
-    # Screening the visit, in the intake's transaction, on the visit it already locked.
-    ("SELECT", "screening_screening"),  # its current screening (acknowledgements carry over)
+    # Screening the visit, in the intake's transaction, on the visit it already locked. No
+    # screening of an intake recorded just now exists: the current one is not read.
     ("INSERT", "screening_screening"),  # the new screening
     ("INSERT", "screening_historicalscreening"),  # its change history
     ("INSERT", "screening_screeningflag"),  # its flags, in one statement

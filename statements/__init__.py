@@ -1,0 +1,1 @@
+"""Single statements written once per model, for the hot paths (statements.rows)."""

@@ -1,0 +1,262 @@
+"""Rows read, inserted and copied into their history by statements built once per model.
+
+On the hot paths (the intake POST, the check-in answer page) the ORM builds and compiles
+every statement again on every call, and that is most of their Python work (`make bench`):
+a one-row SELECT costs about three times its round trip. The helpers here issue the same
+statements with the SQL built once from the model's metadata. Nothing else changes:
+
+- values are prepared by the model's own fields (`pre_save`, `get_db_prep_save`), so a
+  date, a JSON list or an `auto_now` column is stored exactly as `save()` would store it;
+- rows read come back through the backend's and the fields' converters, as model
+  instances made by `Model.from_db` (fields not read are deferred, as with `.only()`);
+- a history row is the row as stored, copied by the database in the statement that writes
+  it (what django-simple-history would write, without building the object in Python);
+- row locks (`FOR UPDATE`) only where the database has them (PostgreSQL; SQLite locks
+  the whole database for a write anyway), as `select_for_update()` does.
+
+No model signal is sent, so a caller uses these only for models whose `save()` does
+nothing of its own and writes their history itself (`copy_history`). The query budgets of
+the hot paths (tests/test_hot_path_queries.py) list these statements like any other.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.db.models import Model
+
+
+def _q() -> str:
+    """Return the database's identifier quote (the same on PostgreSQL and SQLite)."""
+    return connection.ops.quote_name("x")[0]
+
+
+def lock_clause() -> str:
+    """Return ` FOR UPDATE` where the database has row locks, else nothing."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _fields(model: type[Model], names: tuple[str, ...] | None) -> tuple:
+    concrete = model._meta.concrete_fields
+    if names is None:
+        return tuple(concrete)
+    by_name = {f.name: f for f in concrete} | {f.attname: f for f in concrete}
+    fields = [by_name[name] for name in names]
+    if model._meta.pk not in fields:
+        fields.insert(0, model._meta.pk)  # a model instance always has its primary key
+    return tuple(fields)
+
+
+@functools.cache
+def _select_sql(
+    model: type[Model],
+    names: tuple[str, ...] | None,
+    where: tuple[str, ...],
+    tail: str,
+    q: str,
+) -> str:
+    table = model._meta.db_table
+    columns = ", ".join(f"{q}{table}{q}.{q}{f.column}{q}" for f in _fields(model, names))
+    by_name = {f.name: f for f in model._meta.concrete_fields} | {
+        f.attname: f for f in model._meta.concrete_fields
+    }
+    condition = " AND ".join(f"{q}{table}{q}.{q}{by_name[w].column}{q} = %s" for w in where)
+    return f"SELECT {columns} FROM {q}{table}{q} WHERE {condition}{tail}"  # noqa: S608 (names from the models)
+
+
+def converters(fields: Sequence) -> list[tuple[int, list, object]]:
+    """Return, per column that needs it, the converters the ORM would apply when reading it."""
+    out = []
+    for i, field in enumerate(fields):
+        column = field.get_col(field.model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            out.append((i, found, column))
+    return out
+
+
+def convert(row: Sequence, fields: Sequence) -> list:
+    """Return `row` (values of `fields`, as the database sent them) as the ORM reads them."""
+    values = list(row)
+    for i, found, column in converters(fields):
+        value = values[i]
+        for converter in found:
+            value = converter(value, column, connection)
+        values[i] = value
+    return values
+
+
+def _in_range(field, value: int) -> bool:
+    target = getattr(field, "target_field", field)  # a foreign key holds its target's type
+    bounds = connection.ops.integer_field_ranges.get(target.get_internal_type())
+    if bounds is None:  # not an integer column (a boolean, say)
+        return True
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def select(
+    model: type[Model],
+    *,
+    lock: bool = False,
+    fields: Iterable[str] | None = None,
+    one: bool = False,
+    **where,
+) -> list[Model]:
+    """Return the rows of `model` whose columns equal `where`, in primary-key order.
+
+    `lock` takes their row locks (as `select_for_update()`); `fields` reads only those (and
+    the primary key), the others deferred, as `.only()`; `one` reads one row at most.
+    """
+    names = tuple(fields) if fields is not None else None
+    read = _fields(model, names)
+    pk = model._meta.pk.column
+    tail = " LIMIT 1" if one else f" ORDER BY {_q()}{pk}{_q()}"
+    sql = _select_sql(model, names, tuple(where), tail + (lock_clause() if lock else ""), _q())
+    by_name = {f.name: f for f in model._meta.concrete_fields} | {
+        f.attname: f for f in model._meta.concrete_fields
+    }
+    params = []
+    for name, value in where.items():
+        field = by_name[name]
+        if isinstance(value, int) and not _in_range(field, value):
+            return []  # e.g. an id from a URL that no column can hold: no such row
+        params.append(field.get_db_prep_value(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    attnames = [f.attname for f in read]
+    return [model.from_db(connection.alias, attnames, convert(row, read)) for row in fetched]
+
+
+def select_one(
+    model: type[Model], *, lock: bool = False, fields: Iterable[str] | None = None, **where
+) -> Model | None:
+    """Return the one row of `model` whose columns equal `where` (unique ones), or None.
+
+    `lock` takes its row lock (as `select_for_update()`); `fields` reads only those (and the
+    primary key), the others deferred, as `.only()`.
+    """
+    found = select(model, lock=lock, fields=fields, one=True, **where)
+    return found[0] if found else None
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _insert_sql(model: type[Model], columns: tuple[str, ...], rows: int, returning: bool) -> str:
+    q = _q()
+    table = model._meta.db_table
+    names = ", ".join(f"{q}{c}{q}" for c in columns)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = f"INSERT INTO {q}{table}{q} ({names}) VALUES " + ", ".join([one] * rows)  # noqa: S608 (names from the models)
+    if returning:
+        sql += f" RETURNING {q}{table}{q}.{q}{model._meta.pk.column}{q}"
+    return sql
+
+
+def insert(*objs: Model) -> None:
+    """INSERT new instances of one model in one statement and give each its primary key.
+
+    Each field prepares its own value, as `save()` does (an `auto_now_add` column takes the
+    time now, a JSON value is encoded by the backend). Sends no signal.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    values = []
+    for obj in objs:
+        if type(obj) is not model or obj.pk is not None:
+            raise ValueError("insert() takes new rows of one model")
+        values.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+    features = connection.features
+    returning = features.can_return_columns_from_insert and (
+        len(objs) == 1 or features.can_return_rows_from_bulk_insert
+    )
+    if not returning and len(objs) > 1:
+        for obj in objs:  # no RETURNING for many rows: one statement each
+            insert(obj)
+        return
+    sql = _insert_sql(model, tuple(f.column for f in fields), len(objs), returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if returning:
+            keys = [row[0] for row in cursor.fetchall()]
+        else:
+            keys = [connection.ops.last_insert_id(cursor, model._meta.db_table, pk.column)]
+    for obj, key in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+@functools.cache
+def _update_sql(model: type[Model], columns: tuple[str, ...], q: str) -> str:
+    table = model._meta.db_table
+    sets = ", ".join(f"{q}{c}{q} = %s" for c in columns)
+    pk = model._meta.pk.column
+    return f"UPDATE {q}{table}{q} SET {sets} WHERE {q}{pk}{q} = %s"  # noqa: S608 (names from the models)
+
+
+def update(obj: Model, *names: str) -> None:
+    """UPDATE the fields `names` of a stored instance, as `save(update_fields=names)` would
+    (an `auto_now` field named takes the time now). Sends no signal."""
+    fields = [obj._meta.get_field(name) for name in names]
+    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    sql = _update_sql(type(obj), tuple(f.column for f in fields), _q())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, obj.pk])
+
+
+@functools.cache
+def _history_sql(model: type[Model], where_column: str, q: str) -> str:
+    history = model.history.model
+    table, history_table = model._meta.db_table, history._meta.db_table
+    own = {f.column for f in model._meta.concrete_fields}
+    shared = [f.column for f in history._meta.concrete_fields if f.column in own]
+    names = ", ".join(f"{q}{c}{q}" for c in shared)
+    return (
+        f"INSERT INTO {q}{history_table}{q} ({names}, {q}history_date{q}, {q}history_type{q}, "  # noqa: S608 (names from the models)
+        f"{q}history_user_id{q}, {q}history_change_reason{q}) "
+        f"SELECT {names}, %s, %s, %s, NULL FROM {q}{table}{q} WHERE {q}{where_column}{q} = %s"
+    )
+
+
+# django-simple-history's history types: a row created, changed.
+CREATED, CHANGED = "+", "~"
+
+
+def history_user(instance: Model):
+    """Return who changes `instance`, as django-simple-history finds them (the instance's
+    `_history_user`, else the signed-in user of the request being served)."""
+    return type(instance).history.model.get_default_history_user(instance)
+
+
+def copy_history(model: type[Model], *, history_type: str, user, when, **where) -> None:
+    """Write the history rows of `model`'s rows as they are stored now, in one statement.
+
+    The rows are those whose one column equals `where` (`id=7`, or `screening_id=7` for a
+    screening's flags); `user` made the change (or None) at `when`, as django-simple-history
+    records them.
+    """
+    ((name, value),) = where.items()
+    field = next(f for f in model._meta.concrete_fields if name in (f.name, f.attname))
+    sql = _history_sql(model, field.column, _q())
+    history_date = model.history.model._meta.get_field("history_date")
+    params = [
+        history_date.get_db_prep_save(when, connection),
+        history_type,
+        getattr(user, "pk", user),
+        field.get_db_prep_value(value, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

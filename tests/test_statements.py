@@ -1,0 +1,259 @@
+"""statements.rows: the hot paths' hand-built statements store and read what the ORM would.
+
+Each test does one thing both ways, through the ORM (save(), get(), django-simple-history)
+and through statements.rows, and compares every column of what was stored or read. They run
+on the database the suite runs on (PostgreSQL in CI, SQLite in the embedded mode).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.forms.models import model_to_dict
+from django.urls import reverse
+from django.utils import timezone
+
+from followup.models import CheckIn, CheckInAnswer
+from intake.models import Client, Intake, Visit
+from screening.models import Screening, ScreeningFlag
+from statements import rows as statements
+from tests.factories import (
+    CheckInFactory,
+    ClientFactory,
+    IntakeFactory,
+    UserFactory,
+    VisitFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Columns that differ between two rows stored one after the other, whatever stores them.
+OWN = {"id", "created_at", "updated_at", "history_id", "history_date"}
+
+
+def columns(obj) -> dict:
+    """Every column of a stored row as read back from the database (not from the object)."""
+    fresh = type(obj).objects.get(pk=obj.pk)
+    return {
+        f.attname: getattr(fresh, f.attname)
+        for f in type(obj)._meta.concrete_fields
+        if f.attname not in OWN
+    }
+
+
+def test_an_inserted_intake_stores_every_column_as_save_does():
+    person = ClientFactory()
+    template = IntakeFactory(
+        client=person, conditions=[{"code": "muscle_spasm", "acute": False, "notes": ""}]
+    )
+    values = {
+        f.attname: getattr(template, f.attname)
+        for f in Intake._meta.concrete_fields
+        if f.attname not in OWN
+    }
+    saved = Intake(**values)
+    saved.save()
+    inserted = Intake(**values)
+    statements.insert(inserted)
+
+    assert inserted.pk is not None and inserted.pk != saved.pk
+    assert not inserted._state.adding
+    assert columns(inserted) == columns(saved)
+    # JSON lists and dates come back as the same Python values, not as strings.
+    assert columns(inserted)["conditions"] == template.conditions
+    assert isinstance(Intake.objects.get(pk=inserted.pk).visit_date, dt.date)
+
+
+def test_an_inserted_row_takes_its_auto_now_add_time():
+    checkin = CheckInFactory()
+    before = timezone.now()
+    answer = CheckInAnswer(checkin=checkin, score=3, character="dull", radiating=False)
+    statements.insert(answer)
+
+    stored = CheckInAnswer.objects.get(pk=answer.pk)
+    assert stored.answered_at >= before - dt.timedelta(seconds=1)
+    assert stored.red_flags == []  # the field's default, stored as JSON
+
+
+def test_several_rows_are_inserted_in_one_statement_each_with_its_key():
+    visit = VisitFactory()
+    screening = Screening.objects.create(
+        visit=visit,
+        intake=visit.intake,
+        catalogue_version="v",
+        decision="modify",
+        effective_decision="modify",
+        planned_modality="swedish",
+        visit_date=dt.date(2026, 1, 5),
+        result={},
+    )
+    flags = [
+        ScreeningFlag(screening=screening, code=code, severity="modify", title=code, tier="seed")
+        for code in ("a", "b", "c")
+    ]
+    statements.insert(*flags)
+
+    assert [f.pk for f in flags] == sorted(f.pk for f in flags)
+    stored = {f.pk: f.code for f in ScreeningFlag.objects.filter(screening=screening)}
+    assert stored == {f.pk: f.code for f in flags}
+
+
+def test_insert_refuses_a_stored_row_or_mixed_models():
+    person = ClientFactory()
+    with pytest.raises(ValueError):
+        statements.insert(person)
+    with pytest.raises(ValueError):
+        statements.insert(Client(first_name="A", last_name="B"), Visit())
+
+
+def test_a_row_read_is_the_row_the_orm_reads():
+    checkin = CheckInFactory(sent=True)
+    read = statements.select_one(CheckIn, token_hash=checkin.token_hash)
+
+    assert read is not None and read.pk == checkin.pk
+    orm = CheckIn.objects.get(pk=checkin.pk)
+    for field in CheckIn._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+    assert read._state.adding is False
+
+
+def test_fields_not_read_are_deferred_as_with_only():
+    visit = VisitFactory(baseline_pain=4)
+    read = statements.select_one(Visit, fields=["baseline_pain"], id=visit.pk)
+
+    assert read.baseline_pain == 4
+    assert read.get_deferred_fields() >= {"scheduled_at", "planned_modality", "status"}
+
+
+def test_no_row_and_an_id_no_column_can_hold_read_nothing():
+    assert statements.select_one(CheckIn, token_hash="0" * 64) is None
+    assert statements.select_one(Client, id=10**30) is None
+    assert statements.select(Visit, client_id=-(10**30)) == []
+
+
+def test_a_crafted_client_id_is_a_404_on_the_intake_post(client, therapist):
+    client.force_login(therapist)
+    url = reverse("intake:intake_create", args=[10**30])
+    assert client.post(url, {}).status_code == 404
+
+
+def test_rows_read_with_a_lock_inside_a_transaction():
+    person = ClientFactory()
+    first, second = VisitFactory(client=person), VisitFactory(client=person)
+    with transaction.atomic():
+        locked = statements.select(Visit, lock=True, client_id=person.pk)
+    assert [v.pk for v in locked] == sorted([first.pk, second.pk])
+
+
+def test_update_writes_the_fields_named_and_moves_auto_now():
+    visit = VisitFactory()
+    before = Visit.objects.get(pk=visit.pk).updated_at
+    visit.planned_modality = "deep_tissue"
+    visit.status_reason = "not written"
+    statements.update(visit, "planned_modality", "updated_at")
+
+    stored = Visit.objects.get(pk=visit.pk)
+    assert stored.planned_modality == "deep_tissue"
+    assert stored.status_reason == ""  # not named, not written
+    assert stored.updated_at > before
+
+
+def _history_columns(row) -> dict:
+    return {
+        f.attname: getattr(row, f.attname)
+        for f in type(row)._meta.concrete_fields
+        if f.attname not in OWN
+    }
+
+
+def test_a_copied_history_row_is_the_row_simple_history_writes():
+    """The same change recorded both ways leaves history rows equal in every column."""
+    user = UserFactory()
+    visit = VisitFactory()
+    visit.planned_modality = "deep_tissue"
+    visit._history_user = user
+    visit.save(update_fields=["planned_modality", "updated_at"])
+    by_orm = visit.history.latest()
+
+    statements.copy_history(
+        Visit, history_type=statements.CHANGED, user=user, when=timezone.now(), id=visit.pk
+    )
+    copied = visit.history.latest()
+
+    assert copied.history_id != by_orm.history_id
+    assert _history_columns(copied) == _history_columns(by_orm)
+    assert copied.history_type == "~" and copied.history_user_id == user.pk
+
+
+def test_copy_history_writes_one_row_per_matching_row():
+    visit = VisitFactory()
+    screening = Screening.objects.create(
+        visit=visit,
+        intake=visit.intake,
+        catalogue_version="v",
+        decision="modify",
+        effective_decision="modify",
+        planned_modality="swedish",
+        visit_date=dt.date(2026, 1, 5),
+        result={},
+    )
+    flags = [
+        ScreeningFlag(screening=screening, code=c, severity="modify", title=c, tier="seed")
+        for c in ("a", "b")
+    ]
+    statements.insert(*flags)
+    statements.copy_history(
+        ScreeningFlag,
+        history_type=statements.CREATED,
+        user=None,
+        when=timezone.now(),
+        screening_id=screening.pk,
+    )
+    history = ScreeningFlag.history.filter(screening_id=screening.pk)
+    assert sorted(h.id for h in history) == sorted(f.pk for f in flags)
+    assert {h.history_type for h in history} == {"+"}
+    assert {h.history_user_id for h in history} == {None}
+
+
+def test_history_user_is_who_simple_history_would_name():
+    user = UserFactory()
+    visit = VisitFactory()
+    assert statements.history_user(visit) is None  # no request, no _history_user
+    visit._history_user = user
+    assert statements.history_user(visit) == user
+
+
+def test_an_intake_recorded_through_the_page_has_its_history(client, therapist):
+    """The intake POST's rows and their history, as the ORM path stored them before."""
+    from tests.intake.conftest import intake_post
+
+    person = ClientFactory(first_name="Ana", last_name="Lopez")
+    IntakeFactory(client=person, entered_by=therapist)
+    visit = VisitFactory(client=person, therapist=therapist)
+    client.force_login(therapist)
+    response = client.post(reverse("intake:intake_create", args=[person.pk]), intake_post(person))
+    assert response.status_code == 302
+
+    intake = Intake.objects.filter(client=person).latest("id")
+    (created,) = intake.history.all()
+    assert created.history_type == "+" and created.history_user_id == therapist.pk
+    assert model_to_dict(created, exclude=["history_id"])["conditions"] == intake.conditions
+    visit.refresh_from_db()
+    assert visit.intake_id == intake.pk
+    moved = visit.history.latest()
+    assert moved.history_type == "~" and moved.intake_id == intake.pk
+    assert moved.history_user_id == therapist.pk
+    screening = visit.screenings.latest("id")
+    assert screening.intake_id == intake.pk
+    (screened,) = screening.history.all()
+    assert screened.history_user_id == therapist.pk  # the signed-in user, as the middleware
+    flags = list(screening.flags.all())
+    flag_history = ScreeningFlag.history.filter(screening_id=screening.pk)
+    assert sorted(h.id for h in flag_history) == sorted(f.pk for f in flags)
+
+
+def test_the_statements_quote_names_for_the_database_in_use():
+    sql = statements._insert_sql(CheckInAnswer, ("score",), 1, False)
+    assert connection.ops.quote_name(CheckInAnswer._meta.db_table) in sql
