@@ -220,15 +220,20 @@ def intake_record(
         statements.copy_history(
             Intake, history_type=statements.CREATED, user=by, when=now, id=intake.pk
         )
-        visits = statements.select(
-            Visit, lock=True, client_id=client.pk, status=VisitStatus.SCHEDULED
+        # The client's scheduled visits move onto it, locked by the update that moves them.
+        visits = statements.update_where(
+            Visit,
+            {"intake_id": intake.pk, "updated_at": now},
+            client_id=client.pk,
+            status=VisitStatus.SCHEDULED,
         )
-        for visit in visits:
-            visit.intake = intake
-            statements.update(visit, "intake", "updated_at")
+        if visits:
+            # Their history: the visits on an intake recorded just now are the ones moved.
             statements.copy_history(
-                Visit, history_type=statements.CHANGED, user=by, when=now, id=visit.pk
+                Visit, history_type=statements.CHANGED, user=by, when=now, intake_id=intake.pk
             )
+        for visit in sorted(visits, key=lambda v: (v.scheduled_at, v.pk)):
+            visit.intake = intake
             # No screening of an intake recorded just now exists: none is read.
             _screen(visit, new_intake=True)
     return intake

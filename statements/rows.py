@@ -218,6 +218,53 @@ def update(obj: Model, *names: str) -> None:
 
 
 @functools.cache
+def _update_where_sql(
+    model: type[Model], columns: tuple[str, ...], where: tuple[str, ...], q: str
+) -> str:
+    table = model._meta.db_table
+    sets = ", ".join(f"{q}{c}{q} = %s" for c in columns)
+    condition = " AND ".join(f"{q}{c}{q} = %s" for c in where)
+    returned = ", ".join(f"{q}{f.column}{q}" for f in model._meta.concrete_fields)
+    return f"UPDATE {q}{table}{q} SET {sets} WHERE {condition} RETURNING {returned}"  # noqa: S608 (names from the models)
+
+
+def update_where(model: type[Model], values: dict, **where) -> list[Model]:
+    """UPDATE every row of `model` whose columns equal `where` with `values`, and return
+    those rows as now stored (held by the update's row locks), in primary-key order.
+
+    One statement where the database can return the rows it updated (PostgreSQL; SQLite
+    3.35 and later); elsewhere the rows are read locked, then each is updated.
+    """
+    meta = model._meta
+    fields = [meta.get_field(name) for name in values]
+    if not connection.features.can_return_columns_from_insert:  # no RETURNING at all
+        rows = select(model, lock=True, **where)
+        for obj in rows:
+            for name, value in values.items():
+                setattr(obj, name, value)
+            update(obj, *values)
+        return rows
+    where_fields = [meta.get_field(name) for name in where]
+    sql = _update_where_sql(
+        model, tuple(f.column for f in fields), tuple(f.column for f in where_fields), _q()
+    )
+    params = [
+        f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)
+    ]
+    params += [
+        f.get_db_prep_value(v, connection)
+        for f, v in zip(where_fields, where.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    read = meta.concrete_fields
+    attnames = [f.attname for f in read]
+    rows = [model.from_db(connection.alias, attnames, convert(row, read)) for row in fetched]
+    return sorted(rows, key=lambda obj: obj.pk)
+
+
+@functools.cache
 def _history_sql(model: type[Model], where_column: str, q: str) -> str:
     history = model.history.model
     table, history_table = model._meta.db_table, history._meta.db_table

@@ -75,9 +75,8 @@ INTAKE_POST = [
     ("SELECT", "intake_intake"),  # the latest intake's id, the new one's `previous`
     ("INSERT", "intake_intake"),  # the intake
     ("INSERT", "intake_historicalintake"),  # its change history
-    ("SELECT FOR UPDATE", "intake_visit"),  # the client's scheduled visits, locked
-    ("UPDATE", "intake_visit"),  # the visit moved onto the new intake
-    ("INSERT", "intake_historicalvisit"),  # its change history
+    ("UPDATE", "intake_visit"),  # the client's scheduled visits moved onto it (RETURNING them)
+    ("INSERT", "intake_historicalvisit"),  # their change history
     ("SELECT", "screening_vocabularyterm"),  # the clinic's vocabulary (screening's terms)
     # Screening the visit, in the intake's transaction, on the visit it already locked. No
     # screening of an intake recorded just now exists: the current one is not read.

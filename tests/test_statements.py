@@ -257,3 +257,44 @@ def test_an_intake_recorded_through_the_page_has_its_history(client, therapist):
 def test_the_statements_quote_names_for_the_database_in_use():
     sql = statements._insert_sql(CheckInAnswer, ("score",), 1, False)
     assert connection.ops.quote_name(CheckInAnswer._meta.db_table) in sql
+
+
+def test_update_where_moves_the_matching_rows_and_returns_them_as_stored():
+    person = ClientFactory()
+    first, second = VisitFactory(client=person), VisitFactory(client=person)
+    VisitFactory(client=person, status="cancelled", status_reason="ill")
+    other = VisitFactory()
+    intake = IntakeFactory(client=person)
+    now = timezone.now()
+    with transaction.atomic():
+        moved = statements.update_where(
+            Visit,
+            {"intake_id": intake.pk, "updated_at": now},
+            client_id=person.pk,
+            status="scheduled",
+        )
+
+    assert [v.pk for v in moved] == sorted([first.pk, second.pk])
+    for visit in moved:
+        stored = Visit.objects.get(pk=visit.pk)
+        assert visit.intake_id == stored.intake_id == intake.pk
+        for field in Visit._meta.concrete_fields:
+            assert getattr(visit, field.attname) == getattr(stored, field.attname), field.name
+    assert Visit.objects.get(pk=other.pk).intake_id != intake.pk
+    assert Visit.objects.filter(client=person, status="cancelled").get().intake_id != intake.pk
+
+
+def test_update_where_without_returning_reads_then_updates(monkeypatch):
+    """Where the database cannot return updated rows (SQLite before 3.35), same outcome."""
+    person = ClientFactory()
+    visit = VisitFactory(client=person)
+    intake = IntakeFactory(client=person)
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    with transaction.atomic():
+        (moved,) = statements.update_where(
+            Visit,
+            {"intake_id": intake.pk, "updated_at": timezone.now()},
+            client_id=person.pk,
+            status="scheduled",
+        )
+    assert moved.pk == visit.pk and Visit.objects.get(pk=visit.pk).intake_id == intake.pk
