@@ -99,16 +99,16 @@ def intake(request, client_id: int):
         )
         (intake_id,) = cursor.fetchone()
         cursor.execute(_history_sql(Intake, "id = %s"), [now, user, intake_id])
+        # The scheduled visits moved in one UPDATE that returns them, their history in one.
         cursor.execute(
-            f"SELECT id FROM intake_visit WHERE client_id = %s AND status = 'scheduled'{_lock()}",
-            [client_id],
+            "UPDATE intake_visit SET intake_id = %s, updated_at = %s "
+            "WHERE client_id = %s AND status = 'scheduled' RETURNING id",
+            [intake_id, now, client_id],
         )
-        for (visit_id,) in cursor.fetchall():
-            cursor.execute(
-                "UPDATE intake_visit SET intake_id = %s, updated_at = %s WHERE id = %s",
-                [intake_id, now, visit_id],
-            )
-            cursor.execute(_history_sql(Visit, "id = %s"), [now, user, visit_id])
+        moved = [visit_id for (visit_id,) in cursor.fetchall()]
+        if moved:
+            cursor.execute(_history_sql(Visit, "intake_id = %s"), [now, user, intake_id])
+        for visit_id in moved:
             _screen_again(cursor, visit_id, intake_id, now, user)
     return HttpResponseRedirect(f"/intakes/{intake_id}/")
 
