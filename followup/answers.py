@@ -108,9 +108,10 @@ def _answers_sql(quote: str) -> str:
     )
 
 
-def _answer_fields():
+@functools.cache
+def _answer_fields() -> tuple:
     get = CheckInAnswer._meta.get_field
-    return [CheckIn._meta.get_field("policy_hours"), *map(get, _ANSWER_COLUMNS)]
+    return (CheckIn._meta.get_field("policy_hours"), *map(get, _ANSWER_COLUMNS))
 
 
 _ANSWER_COLUMNS = ("score", "character", "radiating", "red_flags")

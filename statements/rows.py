@@ -24,17 +24,25 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
+
+
+def _db():
+    # The connection itself, looked up once per call (each attribute of django.db.connection
+    # looks it up again).
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def _q() -> str:
     """Return the database's identifier quote (the same on PostgreSQL and SQLite)."""
+    connection = _db()
     return connection.ops.quote_name("x")[0]
 
 
 def lock_clause() -> str:
     """Return ` FOR UPDATE` where the database has row locks, else nothing."""
+    connection = _db()
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
@@ -42,12 +50,16 @@ def lock_clause() -> str:
 
 
 @functools.cache
-def _fields(model: type[Model], names: tuple[str, ...] | None) -> tuple:
+def _by_name(model: type[Model]) -> dict:
     concrete = model._meta.concrete_fields
+    return {f.name: f for f in concrete} | {f.attname: f for f in concrete}
+
+
+@functools.cache
+def _fields(model: type[Model], names: tuple[str, ...] | None) -> tuple:
     if names is None:
-        return tuple(concrete)
-    by_name = {f.name: f for f in concrete} | {f.attname: f for f in concrete}
-    fields = [by_name[name] for name in names]
+        return tuple(model._meta.concrete_fields)
+    fields = [_by_name(model)[name] for name in names]
     if model._meta.pk not in fields:
         fields.insert(0, model._meta.pk)  # a model instance always has its primary key
     return tuple(fields)
@@ -63,28 +75,30 @@ def _select_sql(
 ) -> str:
     table = model._meta.db_table
     columns = ", ".join(f"{q}{table}{q}.{q}{f.column}{q}" for f in _fields(model, names))
-    by_name = {f.name: f for f in model._meta.concrete_fields} | {
-        f.attname: f for f in model._meta.concrete_fields
-    }
+    by_name = _by_name(model)
     condition = " AND ".join(f"{q}{table}{q}.{q}{by_name[w].column}{q} = %s" for w in where)
     return f"SELECT {columns} FROM {q}{table}{q} WHERE {condition}{tail}"  # noqa: S608 (names from the models)
 
 
-def converters(fields: Sequence) -> list[tuple[int, list, object]]:
-    """Return, per column that needs it, the converters the ORM would apply when reading it."""
+@functools.cache
+def _converters(fields: tuple, vendor: str) -> tuple[tuple[int, tuple, object], ...]:
+    connection = _db()
+    # Per database kind: the backend's converters depend on the kind, not on the connection.
     out = []
     for i, field in enumerate(fields):
         column = field.get_col(field.model._meta.db_table)
         found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         if found:
-            out.append((i, found, column))
-    return out
+            out.append((i, tuple(found), column))
+    return tuple(out)
 
 
-def convert(row: Sequence, fields: Sequence) -> list:
-    """Return `row` (values of `fields`, as the database sent them) as the ORM reads them."""
+def convert(row: Sequence, fields: tuple) -> list:
+    """Return `row` (values of `fields`, as the database sent them) as the ORM reads them:
+    through the backend's and the fields' converters (a JSON list, a SQLite date)."""
+    connection = _db()
     values = list(row)
-    for i, found, column in converters(fields):
+    for i, found, column in _converters(fields, connection.vendor):
         value = values[i]
         for converter in found:
             value = converter(value, column, connection)
@@ -93,6 +107,7 @@ def convert(row: Sequence, fields: Sequence) -> list:
 
 
 def _in_range(field, value: int) -> bool:
+    connection = _db()
     target = getattr(field, "target_field", field)  # a foreign key holds its target's type
     bounds = connection.ops.integer_field_ranges.get(target.get_internal_type())
     if bounds is None:  # not an integer column (a boolean, say)
@@ -114,14 +129,13 @@ def select(
     `lock` takes their row locks (as `select_for_update()`); `fields` reads only those (and
     the primary key), the others deferred, as `.only()`; `one` reads one row at most.
     """
+    connection = _db()
     names = tuple(fields) if fields is not None else None
     read = _fields(model, names)
     pk = model._meta.pk.column
     tail = " LIMIT 1" if one else f" ORDER BY {_q()}{pk}{_q()}"
     sql = _select_sql(model, names, tuple(where), tail + (lock_clause() if lock else ""), _q())
-    by_name = {f.name: f for f in model._meta.concrete_fields} | {
-        f.attname: f for f in model._meta.concrete_fields
-    }
+    by_name = _by_name(model)
     params = []
     for name, value in where.items():
         field = by_name[name]
@@ -168,6 +182,7 @@ def insert(*objs: Model) -> None:
     Each field prepares its own value, as `save()` does (an `auto_now_add` column takes the
     time now, a JSON value is encoded by the backend). Sends no signal.
     """
+    connection = _db()
     if not objs:
         return
     model = type(objs[0])
@@ -210,6 +225,7 @@ def _update_sql(model: type[Model], columns: tuple[str, ...], q: str) -> str:
 def update(obj: Model, *names: str) -> None:
     """UPDATE the fields `names` of a stored instance, as `save(update_fields=names)` would
     (an `auto_now` field named takes the time now). Sends no signal."""
+    connection = _db()
     fields = [obj._meta.get_field(name) for name in names]
     values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
     sql = _update_sql(type(obj), tuple(f.column for f in fields), _q())
@@ -235,6 +251,7 @@ def update_where(model: type[Model], values: dict, **where) -> list[Model]:
     One statement where the database can return the rows it updated (PostgreSQL; SQLite
     3.35 and later); elsewhere the rows are read locked, then each is updated.
     """
+    connection = _db()
     meta = model._meta
     fields = [meta.get_field(name) for name in values]
     if not connection.features.can_return_columns_from_insert:  # no RETURNING at all
@@ -258,7 +275,7 @@ def update_where(model: type[Model], values: dict, **where) -> list[Model]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    read = meta.concrete_fields
+    read = tuple(meta.concrete_fields)
     attnames = [f.attname for f in read]
     rows = [model.from_db(connection.alias, attnames, convert(row, read)) for row in fetched]
     return sorted(rows, key=lambda obj: obj.pk)
@@ -295,6 +312,7 @@ def copy_history(model: type[Model], *, history_type: str, user, when, **where) 
     screening's flags); `user` made the change (or None) at `when`, as django-simple-history
     records them.
     """
+    connection = _db()
     ((name, value),) = where.items()
     field = next(f for f in model._meta.concrete_fields if name in (f.name, f.attname))
     sql = _history_sql(model, field.column, _q())
