@@ -9,8 +9,8 @@ statements with the SQL built once from the model's metadata. Nothing else chang
   date, a JSON list or an `auto_now` column is stored exactly as `save()` would store it;
 - rows read come back through the backend's and the fields' converters, as model
   instances made by `Model.from_db` (fields not read are deferred, as with `.only()`);
-- a history row is the row as stored, copied by the database in the statement that writes
-  it (what django-simple-history would write, without building the object in Python);
+- a history row is the row as stored, copied by the database (INSERT ... SELECT) right
+  after the write: what django-simple-history would write, without building it in Python;
 - row locks (`FOR UPDATE`) only where the database has them (PostgreSQL; SQLite locks
   the whole database for a write anyway), as `select_for_update()` does.
 
