@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from followup import escalation as policy
 from followup.escalations import open_escalation
@@ -96,9 +96,11 @@ def _record(locked, score, character, radiating, red_flags, note) -> AnswerOutco
     return AnswerOutcome(recorded=True, level=result.level, escalation=escalation)
 
 
-@functools.cache
-def _answers_sql(quote: str) -> str:
-    q = quote
+_ANSWER_COLUMNS = ("score", "character", "radiating", "red_flags")
+
+
+@statements.built_once
+def _answers_sql(*, q: str) -> str:
     answer, checkin = CheckInAnswer._meta.db_table, CheckIn._meta.db_table
     columns = ", ".join(f"{q}a{q}.{q}{c}{q}" for c in _ANSWER_COLUMNS)
     return (
@@ -114,16 +116,10 @@ def _answer_fields() -> tuple:
     return (CheckIn._meta.get_field("policy_hours"), *map(get, _ANSWER_COLUMNS))
 
 
-_ANSWER_COLUMNS = ("score", "character", "radiating", "red_flags")
-
-
 def visit_answers(visit: Visit) -> list[policy.Answer]:
     """Return the visit's answers in the policy's terms (hours = the check-in's position)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_answers_sql(connection.ops.quote_name("x")[0]), [visit.pk])
-        fetched = cursor.fetchall()
     fields = _answer_fields()
-    rows = [statements.convert(row, fields) for row in fetched]
+    rows = [statements.convert(row, fields) for row in statements.fetch(_answers_sql(), [visit.pk])]
     return [
         policy.Answer(
             hours=hours,

@@ -8,11 +8,10 @@ asks them for problems first, then schedules the follow-up); this module imports
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import unicodedata
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from clinical import vocabulary
@@ -239,9 +238,9 @@ def intake_record(
     return intake
 
 
-@functools.cache
-def _latest_intake_sql(quote: str) -> str:
-    q, table = quote, Intake._meta.db_table
+@statements.built_once
+def _latest_intake_sql(*, q: str) -> str:
+    table = Intake._meta.db_table
     return (
         f"SELECT {q}id{q} FROM {q}{table}{q} WHERE {q}client_id{q} = %s "  # noqa: S608 (names from the models)
         f"ORDER BY {q}created_at{q} DESC, {q}id{q} DESC LIMIT 1"
@@ -250,10 +249,8 @@ def _latest_intake_sql(quote: str) -> str:
 
 def _latest_intake_id(client: Client) -> int | None:
     """Return the id of the client's latest intake (as client.latest_intake() orders), or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(_latest_intake_sql(connection.ops.quote_name("x")[0]), [client.pk])
-        row = cursor.fetchone()
-    return row[0] if row else None
+    rows = statements.fetch(_latest_intake_sql(), [client.pk])
+    return rows[0][0] if rows else None
 
 
 def visit_schedule(

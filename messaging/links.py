@@ -9,7 +9,6 @@ the same row but not from the database alone. Only the token's hash is looked up
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import secrets
 
@@ -68,9 +67,9 @@ def find_row(model: type[LinkMessage], token: str, *, lock: bool = False) -> Lin
     return statements.select_one(model, lock=lock, token_hash=hash_token(token))
 
 
-@functools.cache
-def _close_sql(model: type[LinkMessage], quote: str) -> str:
-    q, table = quote, model._meta.db_table
+@statements.built_once
+def _close_sql(model: type[LinkMessage], *, q: str) -> str:
+    table = model._meta.db_table
     answerable = ", ".join(f"'{status.value}'" for status in ANSWERABLE)
     return (
         f"UPDATE {q}{table}{q} SET {q}status{q} = %s, "  # noqa: S608 (names from the models)
@@ -92,12 +91,9 @@ def mark_answered(row: LinkMessage) -> bool:
     """
     # One UPDATE, written once (it runs on every answer): the row must still be answerable.
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _close_sql(type(row), connection.ops.quote_name("x")[0]),
-            [LinkStatus.ANSWERED.value, now, row.pk, now],
-        )
-        closed = cursor.rowcount
+    closed = statements.execute(
+        _close_sql(type(row)), [LinkStatus.ANSWERED.value, now, row.pk, now]
+    )
     if closed:
         row.status = LinkStatus.ANSWERED
     return bool(closed)

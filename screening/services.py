@@ -22,12 +22,11 @@ screening/actions.py.
 from __future__ import annotations
 
 import datetime
-import functools
 import hashlib
 import re
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from clinical import vocabulary
@@ -57,10 +56,10 @@ _FIELD_WORDS = {"conditions": "condition", "medications": "medication", "allergi
 _ACTIVE = VocabularyTerm.Status.ACTIVE.value
 
 
-@functools.cache
-def _active_terms_sql(quote: str) -> str:
+@statements.built_once
+def _active_terms_sql(*, q: str) -> str:
     # Read on every screening (each intake, each change of plan): a statement built once.
-    q, table = quote, VocabularyTerm._meta.db_table
+    table = VocabularyTerm._meta.db_table
     return (
         f"SELECT {q}phrase{q}, {q}rule_code{q} FROM {q}{table}{q} "  # noqa: S608 (names from the models)
         f"WHERE {q}status{q} = %s ORDER BY {q}phrase{q} ASC, {q}rule_code{q} ASC"
@@ -74,9 +73,8 @@ def current_catalogue() -> Catalogue:
     the clinic's active vocabulary terms (one small query; the compiled catalogue is cached
     per vocabulary version).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_active_terms_sql(connection.ops.quote_name("x")[0]), [_ACTIVE])
-        terms = tuple(ClinicTerm(phrase, rule_code) for phrase, rule_code in cursor.fetchall())
+    rows = statements.fetch(_active_terms_sql(), [_ACTIVE])
+    terms = tuple(ClinicTerm(phrase, rule_code) for phrase, rule_code in rows)
     version = hashlib.sha256(repr(terms).encode()).hexdigest()[:12] if terms else ""
     return get_catalogue(
         supplementary=settings.SCREENING_SUPPLEMENTARY,

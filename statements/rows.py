@@ -22,7 +22,7 @@ the hot paths (tests/test_hot_path_queries.py) list these statements like any ot
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
@@ -44,6 +44,32 @@ def lock_clause() -> str:
     """Return ` FOR UPDATE` where the database has row locks, else nothing."""
     connection = _db()
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def built_once(build: Callable[..., str]) -> Callable[..., str]:
+    """Decorate `build(*args, q=...)`, which writes a statement with the identifier quote `q`:
+    the decorated function takes `*args` alone and builds each statement once."""
+    cached = functools.cache(build)
+
+    @functools.wraps(build)
+    def statement(*args) -> str:
+        return cached(*args, q=_q())
+
+    return statement
+
+
+def fetch(sql: str, params: Sequence) -> list[tuple]:
+    """Run one statement and return its rows as the database sent them (see `convert`)."""
+    with _db().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def execute(sql: str, params: Sequence) -> int:
+    """Run one statement that returns no rows; return how many rows it changed."""
+    with _db().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -142,11 +168,9 @@ def select(
         if isinstance(value, int) and not _in_range(field, value):
             return []  # e.g. an id from a URL that no column can hold: no such row
         params.append(field.get_db_prep_value(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
     attnames = [f.attname for f in read]
-    return [model.from_db(connection.alias, attnames, convert(row, read)) for row in fetched]
+    rows = fetch(sql, params)
+    return [model.from_db(connection.alias, attnames, convert(row, read)) for row in rows]
 
 
 def select_one(
@@ -228,9 +252,7 @@ def update(obj: Model, *names: str) -> None:
     connection = _db()
     fields = [obj._meta.get_field(name) for name in names]
     values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
-    sql = _update_sql(type(obj), tuple(f.column for f in fields), _q())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, obj.pk])
+    execute(_update_sql(type(obj), tuple(f.column for f in fields), _q()), [*values, obj.pk])
 
 
 @functools.cache
@@ -272,12 +294,11 @@ def update_where(model: type[Model], values: dict, **where) -> list[Model]:
         f.get_db_prep_value(v, connection)
         for f, v in zip(where_fields, where.values(), strict=True)
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
     read = tuple(meta.concrete_fields)
     attnames = [f.attname for f in read]
-    rows = [model.from_db(connection.alias, attnames, convert(row, read)) for row in fetched]
+    rows = [
+        model.from_db(connection.alias, attnames, convert(row, read)) for row in fetch(sql, params)
+    ]
     return sorted(rows, key=lambda obj: obj.pk)
 
 
@@ -323,5 +344,4 @@ def copy_history(model: type[Model], *, history_type: str, user, when, **where) 
         getattr(user, "pk", user),
         field.get_db_prep_value(value, connection),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    execute(sql, params)
