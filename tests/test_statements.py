@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from followup.models import CheckIn, CheckInAnswer
 from intake.models import Client, Intake, Visit
+from messaging import links
 from screening.models import Screening, ScreeningFlag
 from statements import rows as statements
 from tests.factories import (
@@ -33,14 +34,31 @@ pytestmark = pytest.mark.django_db
 OWN = {"id", "created_at", "updated_at", "history_id", "history_date"}
 
 
-def columns(obj) -> dict:
-    """Every column of a stored row as read back from the database (not from the object)."""
-    fresh = type(obj).objects.get(pk=obj.pk)
+def values(obj) -> dict:
+    """Every column of a row (a model's or a history row), but those that differ anyway."""
     return {
-        f.attname: getattr(fresh, f.attname)
+        f.attname: getattr(obj, f.attname)
         for f in type(obj)._meta.concrete_fields
         if f.attname not in OWN
     }
+
+
+def columns(obj) -> dict:
+    """Every column of a stored row as read back from the database (not from the object)."""
+    return values(type(obj).objects.get(pk=obj.pk))
+
+
+def _screening(visit) -> Screening:
+    return Screening.objects.create(
+        visit=visit,
+        intake=visit.intake,
+        catalogue_version="v",
+        decision="modify",
+        effective_decision="modify",
+        planned_modality="swedish",
+        visit_date=dt.date(2026, 1, 5),
+        result={},
+    )
 
 
 def test_an_inserted_intake_stores_every_column_as_save_does():
@@ -48,14 +66,10 @@ def test_an_inserted_intake_stores_every_column_as_save_does():
     template = IntakeFactory(
         client=person, conditions=[{"code": "muscle_spasm", "acute": False, "notes": ""}]
     )
-    values = {
-        f.attname: getattr(template, f.attname)
-        for f in Intake._meta.concrete_fields
-        if f.attname not in OWN
-    }
-    saved = Intake(**values)
+    stored = values(template)
+    saved = Intake(**stored)
     saved.save()
-    inserted = Intake(**values)
+    inserted = Intake(**stored)
     statements.insert(inserted)
 
     assert inserted.pk is not None and inserted.pk != saved.pk
@@ -79,16 +93,7 @@ def test_an_inserted_row_takes_its_auto_now_add_time():
 
 def test_several_rows_are_inserted_in_one_statement_each_with_its_key():
     visit = VisitFactory()
-    screening = Screening.objects.create(
-        visit=visit,
-        intake=visit.intake,
-        catalogue_version="v",
-        decision="modify",
-        effective_decision="modify",
-        planned_modality="swedish",
-        visit_date=dt.date(2026, 1, 5),
-        result={},
-    )
+    screening = _screening(visit)
     flags = [
         ScreeningFlag(screening=screening, code=code, severity="modify", title=code, tier="seed")
         for code in ("a", "b", "c")
@@ -160,14 +165,6 @@ def test_update_writes_the_fields_named_and_moves_auto_now():
     assert stored.updated_at > before
 
 
-def _history_columns(row) -> dict:
-    return {
-        f.attname: getattr(row, f.attname)
-        for f in type(row)._meta.concrete_fields
-        if f.attname not in OWN
-    }
-
-
 def test_a_copied_history_row_is_the_row_simple_history_writes():
     """The same change recorded both ways leaves history rows equal in every column."""
     user = UserFactory()
@@ -183,22 +180,13 @@ def test_a_copied_history_row_is_the_row_simple_history_writes():
     copied = visit.history.latest()
 
     assert copied.history_id != by_orm.history_id
-    assert _history_columns(copied) == _history_columns(by_orm)
+    assert values(copied) == values(by_orm)
     assert copied.history_type == "~" and copied.history_user_id == user.pk
 
 
 def test_copy_history_writes_one_row_per_matching_row():
     visit = VisitFactory()
-    screening = Screening.objects.create(
-        visit=visit,
-        intake=visit.intake,
-        catalogue_version="v",
-        decision="modify",
-        effective_decision="modify",
-        planned_modality="swedish",
-        visit_date=dt.date(2026, 1, 5),
-        result={},
-    )
+    screening = _screening(visit)
     flags = [
         ScreeningFlag(screening=screening, code=c, severity="modify", title=c, tier="seed")
         for c in ("a", "b")
@@ -252,6 +240,28 @@ def test_an_intake_recorded_through_the_page_has_its_history(client, therapist):
     flags = list(screening.flags.all())
     flag_history = ScreeningFlag.history.filter(screening_id=screening.pk)
     assert sorted(h.id for h in flag_history) == sorted(f.pk for f in flags)
+
+
+def test_values_with_quotes_and_sql_are_matched_as_plain_values():
+    """A value is always a parameter: a name with an apostrophe is found, an injection is not."""
+    obrien = ClientFactory(first_name="Siobhan", last_name="O'Brien")
+    ClientFactory(last_name="Other")
+
+    assert [c.pk for c in statements.select(Client, last_name="O'Brien")] == [obrien.pk]
+    assert statements.select(Client, last_name="x' OR '1'='1") == []
+    assert statements.select(Client, last_name='x"; DROP TABLE intake_client; --') == []
+    assert Client.objects.count() == 2
+
+
+def test_a_crafted_link_token_finds_nothing_and_changes_nothing(client):
+    checkin = CheckInFactory(sent=True)
+    for token in ("' OR '1'='1", checkin.token_hash, "%", "x" * 101, ""):
+        assert links.find_row(CheckIn, token) is None
+        answer = {"score": "2", "character": "dull", "radiating": "no", "note": ""}
+        page = client.post(reverse("followup:answer", args=[token or "x"]), answer)
+        assert page.status_code == 404
+    checkin.refresh_from_db()
+    assert checkin.status == "sent" and not CheckInAnswer.objects.exists()
 
 
 def test_the_statements_quote_names_for_the_database_in_use():
