@@ -7,11 +7,11 @@ import functools
 from django import forms
 
 from clinical import vocabulary
-from staff.forms import SingleValueMixin
+from staff.forms import FixedChoices, SingleValueMixin
 
 NOTE_MAX_LENGTH = 1000
 PAIN_SCORES = range(0, 11)
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = FixedChoices([("yes", "Yes"), ("no", "No")])
 # Fields the answer page draws as buttons and tick boxes with a plain loop (answer.html).
 CHOICE_FIELDS = ("score", "character", "radiating", "red_flags")
 
@@ -25,13 +25,13 @@ class CheckInAnswerForm(SingleValueMixin, forms.Form):
 
     score = forms.TypedChoiceField(
         label="How much pain do you have now? (0 = none, 10 = the worst you can imagine)",
-        choices=[(str(score), str(score)) for score in PAIN_SCORES],
+        choices=FixedChoices((str(score), str(score)) for score in PAIN_SCORES),
         coerce=int,
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
     )
     character = forms.ChoiceField(
         label="What does it feel like?",
-        choices=[(c.code, c.label) for c in vocabulary.PAIN_CHARACTERS],
+        choices=FixedChoices((c.code, c.label) for c in vocabulary.PAIN_CHARACTERS),
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
     )
     radiating = forms.TypedChoiceField(
@@ -42,7 +42,7 @@ class CheckInAnswerForm(SingleValueMixin, forms.Form):
     )
     red_flags = forms.MultipleChoiceField(
         label="Do you have any of these? Tick all that apply.",
-        choices=[(f.code, f.label) for f in vocabulary.FOLLOWUP_RED_FLAGS],
+        choices=FixedChoices((f.code, f.label) for f in vocabulary.FOLLOWUP_RED_FLAGS),
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )

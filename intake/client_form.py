@@ -54,6 +54,7 @@ STEPS: tuple[Step, ...] = (
 BY_SLUG = {step.slug: step for step in STEPS}
 SLUGS = tuple(step.slug for step in STEPS)
 VISIT_FIELDS = ("visit_date", "planned_modality", "focus_regions")
+PAIN_CHARACTER_CHOICES = i18n.choices(vocabulary.PAIN_CHARACTERS, blank=_("Choose one"))
 
 
 def step_of(name: str) -> Step | None:
@@ -99,10 +100,7 @@ class ClientIntakeForm(IntakeForm):
             self.fields[name].label = label
         for name, text in helps.items():
             self.fields[name].help_text = text
-        self.fields["pain_character"].choices = [
-            ("", _("Choose one")),
-            *i18n.choices(vocabulary.PAIN_CHARACTERS),
-        ]
+        self.fields["pain_character"].choices = PAIN_CHARACTER_CHOICES
 
     def condition_fields(self, rule, name: str) -> dict[str, forms.Field]:
         fields = super().condition_fields(rule, name)

@@ -12,7 +12,6 @@ import re
 from django import forms
 from django.conf import settings
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -36,12 +35,8 @@ _OTHER_ROW = re.compile(r"other_(\d+)_")
 MAX_OTHER_ROWS = 50
 
 
-def modality_choices() -> list[tuple[str, Promise]]:
-    return i18n.choices(vocabulary.MODALITIES)
-
-
-def region_choices() -> list[tuple[str, Promise]]:
-    return i18n.choices(vocabulary.REGIONS)
+MODALITY_CHOICES = i18n.choices(vocabulary.MODALITIES)
+REGION_CHOICES = i18n.choices(vocabulary.REGIONS)
 
 
 def condition_code(rule) -> str:
@@ -103,7 +98,7 @@ class CatalogueChoiceField(forms.ChoiceField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("error_messages", {"invalid_choice": _("Unknown modality %(value)s.")})
-        super().__init__(choices=modality_choices, **kwargs)
+        super().__init__(choices=MODALITY_CHOICES, **kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -120,7 +115,7 @@ class RegionsField(forms.MultipleChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("error_messages", {"invalid_choice": _("Unknown region %(value)s.")})
-        super().__init__(choices=region_choices, **kwargs)
+        super().__init__(choices=REGION_CHOICES, **kwargs)
 
     def to_python(self, value):
         codes = [vocabulary.normalise_region(v) or v for v in super().to_python(value)]
@@ -183,7 +178,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
     )
     pain_character = forms.ChoiceField(
         required=False,
-        choices=[("", "—"), *i18n.choices(vocabulary.PAIN_CHARACTERS)],
+        choices=i18n.choices(vocabulary.PAIN_CHARACTERS, blank="—"),
         label=_("Kind of pain"),
     )
     pain_radiating = forms.BooleanField(required=False, label=_("The pain spreads (radiates)"))
@@ -191,6 +186,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
 
     red_flags = forms.MultipleChoiceField(
         required=False,
+        choices=i18n.choices(vocabulary.INTAKE_RED_FLAGS),
         widget=forms.CheckboxSelectMultiple,
         label=_("Right now the client has"),
         error_messages={"invalid_choice": _("Unknown red flag %(value)s.")},
@@ -226,7 +222,6 @@ class IntakeForm(SingleValueMixin, forms.Form):
         self.client = client
         # The conditions offered follow the clinic's tiers (SCREENING_SUPPLEMENTARY).
         cat = get_catalogue(supplementary=settings.SCREENING_SUPPLEMENTARY)
-        self.fields["red_flags"].choices = i18n.choices(vocabulary.INTAKE_RED_FLAGS)
         # (category, rule, condition field name) for grouping in the template.
         self.condition_rules, self._condition_keys = _condition_rows(cat)
         self._add_condition_fields(self._condition_names_to_bind())

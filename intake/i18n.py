@@ -19,6 +19,7 @@ from django.utils.translation import gettext, gettext_lazy
 from clinical import vocabulary
 from clinical.catalogue import Rule, get_catalogue
 from clinical.intake import IntakeError
+from staff.forms import FixedChoices
 
 MSGIDS_PATH = Path(__file__).with_name("vocabulary_msgids.py")
 _LINE_LENGTH = 100  # ruff's, so that the written module is formatted as ruff would
@@ -83,9 +84,13 @@ def label(kind: str, code: str) -> str:
     return gettext(vocabulary.label(kind, code))
 
 
-def choices(terms: Iterable) -> list[tuple[str, Promise]]:
-    """Return form choices of vocabulary terms; each label is translated when shown."""
-    return [(term.code, gettext_lazy(term.label)) for term in terms]
+def choices(terms: Iterable, *, blank: str | Promise | None = None) -> FixedChoices:
+    """Return form choices of vocabulary terms; each label is translated when shown.
+
+    `blank` puts a first choice with no value and that label (such as "Choose one").
+    """
+    first = [("", blank)] if blank is not None else []
+    return FixedChoices([*first, *((term.code, gettext_lazy(term.label)) for term in terms)])
 
 
 def rule_title(rule: Rule) -> Promise:

@@ -2,8 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
+from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django.utils.translation import gettext
+
+
+class FixedChoices(BaseChoiceIterator):
+    """A choice field's choices that are the same for every form and never change.
+
+    A form copies its fields for every request, and a choice field copies its choices with
+    them (Django deep-copies the list and every lazily translated label in it, then
+    re-normalises the widget's copy). These are built once, as the class is, and every copy
+    of the field shares them: nothing can change them in place. Give a field other choices
+    by assigning new ones.
+    """
+
+    def __init__(self, choices: Iterable) -> None:
+        normalised = normalize_choices(list(choices))
+        self._choices = tuple(
+            (value, tuple(label) if isinstance(label, list) else label)  # a group's options
+            for value, label in normalised
+        )
+
+    def __iter__(self):
+        return iter(self._choices)
+
+    def __len__(self) -> int:
+        return len(self._choices)
+
+    def __copy__(self) -> FixedChoices:
+        return self
+
+    def __deepcopy__(self, memo) -> FixedChoices:
+        return self
+
+    def __repr__(self) -> str:
+        return f"FixedChoices({list(self._choices)!r})"
 
 
 class SingleValueMixin:

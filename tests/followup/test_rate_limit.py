@@ -59,7 +59,7 @@ def test_on_redis_each_request_is_counted_in_one_round_trip(client, settings, mo
     url = require_redis()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "clinic.cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "test-rate-limit",
         }
@@ -97,7 +97,7 @@ def test_a_cache_that_is_down_never_stops_a_client(client, settings, caplog):
     # Nothing listens on port 1: every count fails at once, and the page is served.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "clinic.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }

@@ -46,7 +46,7 @@ def private_stack(fault_stack, private_redis):
 
 def _redis_settings(url: str) -> dict:
     cache = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "clinic.cache.RedisCache",
         "LOCATION": url,
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
