@@ -32,6 +32,7 @@ MAX_NAME_CHARS = 100
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INDEX = re.compile(r"\[(\d+)\]")
 _OTHER_ROW = re.compile(r"other_(\d+)_")
+_OTHER_FIELD = re.compile(r"other_(\d+)_(?:code|acute|notes)")
 MAX_OTHER_ROWS = 50
 
 
@@ -226,7 +227,7 @@ class IntakeForm(SingleValueMixin, forms.Form):
         self.condition_rules, self._condition_keys = _condition_rows(cat)
         self._add_condition_fields(self._condition_names_to_bind())
         self.other_rows = max(OTHER_CONDITION_ROWS, self._other_rows_needed())
-        for i in range(self.other_rows):
+        for i in self._other_rows_to_bind():
             self.fields.update(_other_fields(i))
 
     @classmethod
@@ -265,6 +266,18 @@ class IntakeForm(SingleValueMixin, forms.Form):
             needed = max(needed, *sent, 0)
         return min(needed, MAX_OTHER_ROWS)
 
+    def _other_rows_to_bind(self) -> list[int]:
+        """Return the "other condition" rows whose fields to bind: those sent, for a bound form.
+
+        A row none of whose fields was sent cleans to no condition, as its empty fields
+        would (clean() puts those values in cleaned_data). Reading one of its fields
+        (rendering) adds the row.
+        """
+        if not self.is_bound:
+            return list(range(self.other_rows))
+        sent = {int(m.group(1)) for key in self.data if (m := _OTHER_ROW.match(key))}
+        return sorted(i for i in sent if i < self.other_rows)
+
     def _condition_names_to_bind(self) -> set[str] | None:
         """Return the conditions whose fields a bound form was sent (None: every condition).
 
@@ -279,8 +292,11 @@ class IntakeForm(SingleValueMixin, forms.Form):
         return {keys[k] for key in self.data if (k := key.removeprefix(prefix)) in keys}
 
     def __getitem__(self, name: str):
-        if name not in self.fields and name in self._condition_keys:
-            self._add_condition_fields({self._condition_keys[name]})
+        if name not in self.fields:
+            if name in self._condition_keys:
+                self._add_condition_fields({self._condition_keys[name]})
+            elif (row := _OTHER_FIELD.fullmatch(name)) and int(row.group(1)) < self.other_rows:
+                self.fields.update(_other_fields(int(row.group(1))))
         return super().__getitem__(name)
 
     def condition_fields(self, rule, name: str) -> dict[str, forms.Field]:
@@ -332,6 +348,11 @@ class IntakeForm(SingleValueMixin, forms.Form):
             if name not in self.fields:
                 # Not sent: what its fields clean to when they are bound to nothing.
                 cleaned.update({name: False, f"{name}_acute": False, f"{name}_notes": ""})
+        for i in range(self.other_rows):
+            if f"other_{i}_code" not in self.fields:
+                cleaned.update(
+                    {f"other_{i}_code": "", f"other_{i}_acute": False, f"other_{i}_notes": ""}
+                )
         self._clean_linked_fields(cleaned)
         if self.errors:
             # Build the intake only from fields that are all valid; the errors are shown first.

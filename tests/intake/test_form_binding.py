@@ -1,7 +1,8 @@
 """The intake form binds only the conditions it was sent, and cleans exactly as before.
 
-The form used to bind and clean all three fields of every catalogue condition; it now binds
-those of the conditions sent. `EveryCondition` is the former behaviour; on several hundred
+The form used to bind and clean all three fields of every catalogue condition and of every
+"other condition" row; it now binds those of the conditions and rows sent. `EveryCondition`
+is the former behaviour; on several hundred
 varied forms (ticked, "acute now" alone, notes alone, values a browser never sends, too
 long, sent twice, unknown conditions, errors elsewhere) both accept and refuse the same
 forms with the same errors and clean to the same data.
@@ -24,10 +25,13 @@ VALUES = ["on", "", "false", "0", "true", "off", "yes"]
 
 
 class EveryCondition(IntakeForm):
-    """The intake form binding every condition's fields, sent or not."""
+    """The intake form binding every condition's fields and every row's, sent or not."""
 
     def _condition_names_to_bind(self):
         return None
+
+    def _other_rows_to_bind(self):
+        return list(range(self.other_rows))
 
 
 def _varied_form(rng: random.Random, person, names: list[str]) -> QueryDict:
@@ -44,10 +48,15 @@ def _varied_form(rng: random.Random, person, names: list[str]) -> QueryDict:
                 data[key] = rng.choice(choices)
     if rng.random() < 0.2:
         data[f"cond_not_in_the_catalogue_{rng.randint(0, 9)}"] = "on"
-    if rng.random() < 0.3:
-        i = rng.randint(0, 4)
-        data[f"other_{i}_code"] = rng.choice(["", "plantar fasciitis", "migraine"])
-        data[f"other_{i}_notes"] = rng.choice(["", "left foot"])
+    for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+        i = rng.randint(0, 5)
+        for key, choices in (
+            (f"other_{i}_code", ["", "plantar fasciitis", "migraine", " ", "x" * 501, "a\x07"]),
+            (f"other_{i}_acute", VALUES),
+            (f"other_{i}_notes", ["", "left foot", "y" * 2_001]),
+        ):
+            if rng.random() < 0.6:
+                data[key] = rng.choice(choices)
     query = QueryDict(mutable=True)
     for key, value in data.items():
         query.setlist(key, value if isinstance(value, list) else [value])
@@ -90,3 +99,21 @@ def test_a_form_shown_again_shows_every_condition_as_sent(person):
     osteoporosis = next(r for r in rows if r["check"].name == "cond_osteoporosis")
     assert osteoporosis["notes"].errors
     assert not any(r["check"].value() for r in rows)
+
+
+def test_a_form_shown_again_shows_every_other_condition_row_as_sent(person):
+    data = intake_post(person, other_1_acute="on", other_4_code="migraine", other_4_notes="weekly")
+    data.update(signature_name="someone else")
+    form = IntakeForm(data, client=person)
+
+    assert not form.is_valid()
+    # Only the rows sent were bound; the page shows every row, the sent ones as sent.
+    assert "other_0_code" not in form.fields and "other_1_code" in form.fields
+    rows = form.other_conditions()
+
+    assert len(rows) == form.other_rows == 5
+    assert [row["code"].value() or "" for row in rows] == ["", "", "", "", "migraine"]
+    assert rows[1]["code"].errors  # "acute now" without a name
+    assert rows[1]["acute"].value() and rows[4]["notes"].value() == "weekly"
+    assert not rows[0]["code"].errors and not rows[0]["acute"].value()
+    assert form.cleaned_data["other_0_code"] == "" and form.cleaned_data["other_0_acute"] is False
