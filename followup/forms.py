@@ -7,7 +7,7 @@ import functools
 from django import forms
 
 from clinical import vocabulary
-from staff.forms import FixedChoices, SingleValueMixin
+from staff.forms import FixedChoices, QuickCopiesMetaclass, SingleValueMixin
 
 NOTE_MAX_LENGTH = 1000
 PAIN_SCORES = range(0, 11)
@@ -20,7 +20,7 @@ def _yes(value: str) -> bool:
     return value == "yes"
 
 
-class CheckInAnswerForm(SingleValueMixin, forms.Form):
+class CheckInAnswerForm(SingleValueMixin, forms.Form, metaclass=QuickCopiesMetaclass):
     """How the client feels now: pain 0-10, its character, radiating, red flags, a note."""
 
     score = forms.TypedChoiceField(

@@ -24,7 +24,7 @@ from intake.services import (
     check_intake_for_record,
     signature_matches,
 )
-from staff.forms import SingleValueMixin
+from staff.forms import QuickCopiesMetaclass, SingleValueMixin
 
 OTHER_CONDITION_ROWS = 3
 MAX_LINES_CHARS = 20_000
@@ -136,7 +136,7 @@ def lines_of(value: str) -> list[str]:
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
-class IntakeForm(SingleValueMixin, forms.Form):
+class IntakeForm(SingleValueMixin, forms.Form, metaclass=QuickCopiesMetaclass):
     """A client's health history; `cleaned_data["intake"]` holds the parsed IntakeData."""
 
     consent_text = CONSENT_TEXT
