@@ -226,8 +226,9 @@ class IntakeForm(SingleValueMixin, forms.Form, metaclass=QuickCopiesMetaclass):
         # (category, rule, condition field name) for grouping in the template.
         self.condition_rules, self._condition_keys = _condition_rows(cat)
         self._add_condition_fields(self._condition_names_to_bind())
-        self.other_rows = max(OTHER_CONDITION_ROWS, self._other_rows_needed())
-        for i in self._other_rows_to_bind():
+        sent = self._other_rows_sent()
+        self.other_rows = max(OTHER_CONDITION_ROWS, self._other_rows_needed(sent))
+        for i in self._other_rows_to_bind(sent):
             self.fields.update(_other_fields(i))
 
     @classmethod
@@ -258,15 +259,18 @@ class IntakeForm(SingleValueMixin, forms.Form, metaclass=QuickCopiesMetaclass):
         initial["_others"] = len(others)
         return initial
 
-    def _other_rows_needed(self) -> int:
-        needed = self.initial.get("_others", 0) + 1
-        if self.is_bound:
-            # Keep every "other" row that was sent, even beyond the default number.
-            sent = [int(m.group(1)) + 1 for k in self.data if (m := _OTHER_ROW.match(k))]
-            needed = max(needed, *sent, 0)
+    def _other_rows_sent(self) -> set[int]:
+        """Return the "other condition" rows a bound form was sent a field of."""
+        if not self.is_bound:
+            return set()
+        return {int(m.group(1)) for key in self.data if (m := _OTHER_ROW.match(key))}
+
+    def _other_rows_needed(self, sent: set[int]) -> int:
+        # Keep every "other" row that was sent, even beyond the default number.
+        needed = max(self.initial.get("_others", 0) + 1, *(i + 1 for i in sent), 0)
         return min(needed, MAX_OTHER_ROWS)
 
-    def _other_rows_to_bind(self) -> list[int]:
+    def _other_rows_to_bind(self, sent: set[int]) -> list[int]:
         """Return the "other condition" rows whose fields to bind: those sent, for a bound form.
 
         A row none of whose fields was sent cleans to no condition, as its empty fields
@@ -275,7 +279,6 @@ class IntakeForm(SingleValueMixin, forms.Form, metaclass=QuickCopiesMetaclass):
         """
         if not self.is_bound:
             return list(range(self.other_rows))
-        sent = {int(m.group(1)) for key in self.data if (m := _OTHER_ROW.match(key))}
         return sorted(i for i in sent if i < self.other_rows)
 
     def _condition_names_to_bind(self) -> set[str] | None:

@@ -30,7 +30,7 @@ class EveryCondition(IntakeForm):
     def _condition_names_to_bind(self):
         return None
 
-    def _other_rows_to_bind(self):
+    def _other_rows_to_bind(self, sent):
         return list(range(self.other_rows))
 
 
@@ -57,6 +57,11 @@ def _varied_form(rng: random.Random, person, names: list[str]) -> QueryDict:
         ):
             if rng.random() < 0.6:
                 data[key] = rng.choice(choices)
+    if rng.random() < 0.2:
+        # Keys no browser sends: a padded, a too-high, a non-numeric row, a field no row has.
+        data[rng.choice(["other_00_code", "other_51_code", "other_x_code", "other_2_bogus"])] = (
+            rng.choice(["migraine", "on", ""])
+        )
     query = QueryDict(mutable=True)
     for key, value in data.items():
         query.setlist(key, value if isinstance(value, list) else [value])
