@@ -6,11 +6,8 @@ production) over a fixed window that starts with the first request.
 
 from __future__ import annotations
 
-import functools
 import logging
 
-import redis
-from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
@@ -43,7 +40,8 @@ def count_request(key: str, *, window: int) -> int:
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
         stored = backend.make_and_validate_key(key)
-        pipe = _writer(_location(DEFAULT_CACHE_ALIAS)).pipeline(transaction=False)
+        # The backend's own client for writes (clinic.cache keeps one per process).
+        pipe = backend._cache.get_client(stored, write=True).pipeline(transaction=False)
         pipe.set(stored, 0, ex=window, nx=True)
         pipe.incr(stored)
         return pipe.execute()[1]
@@ -51,16 +49,3 @@ def count_request(key: str, *, window: int) -> int:
         return backend.incr(key)
     except ValueError:
         return 1 if backend.add(key, 1, timeout=window) else backend.incr(key)
-
-
-def _location(alias: str) -> str:
-    location = settings.CACHES[alias]["LOCATION"]
-    servers = location.split(",") if isinstance(location, str) else list(location)
-    return servers[0].strip()  # Django's RedisCache writes to the first server
-
-
-@functools.lru_cache(maxsize=4)
-def _writer(url: str) -> redis.Redis:
-    # One client (and connection pool) per process and server, made once: building a client
-    # per request, as the cache backend does, costs more than the round trip.
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
