@@ -39,6 +39,12 @@ def require_redis() -> str:
     return url
 
 
+def redis_caches(url: str, **options) -> dict:
+    """Return a CACHES setting whose default cache is the app's Redis backend at `url`
+    (clinic.cache.RedisCache); `options` are its other keys (KEY_PREFIX, OPTIONS)."""
+    return {"default": {"BACKEND": "clinic.cache.RedisCache", "LOCATION": url, **options}}
+
+
 def require_chromium() -> str:
     """Demand the system Chromium (Debian package `chromium`) and return its path."""
     path = shutil.which("chromium") or shutil.which("chromium-browser")

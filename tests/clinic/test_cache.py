@@ -6,19 +6,13 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from tests.services import require_redis
+from tests.services import redis_caches, require_redis
 
 
 @pytest.fixture
 def redis_cache(settings):
     url = require_redis()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "clinic.cache.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "test-cache-backend",
-        }
-    }
+    settings.CACHES = redis_caches(url, KEY_PREFIX="test-cache-backend")
     backend = caches["default"]
     yield backend
     backend.delete_many(["a", "b", "n"])
@@ -58,8 +52,6 @@ def test_values_are_stored_as_djangos_redis_cache_stores_them(redis_cache):
 
 def test_a_server_that_is_down_still_raises_for_the_caller_to_handle(settings):
     # Nothing listens on port 1: the callers (the role cache, the rate limit) fall back.
-    settings.CACHES = {
-        "default": {"BACKEND": "clinic.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = redis_caches("redis://127.0.0.1:1/0")
     with pytest.raises(redis.ConnectionError):
         caches["default"].get("a")

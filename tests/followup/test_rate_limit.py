@@ -54,16 +54,10 @@ def test_the_window_resets_after_it_passes(client, frozen, settings):
 def test_on_redis_each_request_is_counted_in_one_round_trip(client, settings, monkeypatch):
     import redis
 
-    from tests.services import require_redis
+    from tests.services import redis_caches, require_redis
 
     url = require_redis()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "clinic.cache.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "test-rate-limit",
-        }
-    }
+    settings.CACHES = redis_caches(url, KEY_PREFIX="test-rate-limit")
     trips = []
     execute = redis.client.Pipeline.execute
     command = redis.Redis.execute_command
@@ -95,12 +89,9 @@ def test_on_redis_each_request_is_counted_in_one_round_trip(client, settings, mo
 
 def test_a_cache_that_is_down_never_stops_a_client(client, settings, caplog):
     # Nothing listens on port 1: every count fails at once, and the page is served.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "clinic.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-        }
-    }
+    from tests.services import redis_caches
+
+    settings.CACHES = redis_caches("redis://127.0.0.1:1/0")
     url = reverse("followup:answer", args=["x" * 43])
     codes = {client.get(url).status_code for _ in range(views.RATE_LIMIT_REQUESTS + 1)}
 

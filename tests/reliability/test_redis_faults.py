@@ -26,6 +26,7 @@ from tests.reliability.conftest import (
     wait_until_all_due_finished,
     wait_until_idle,
 )
+from tests.services import redis_caches
 from tests.support.http import Browser
 from tests.support.processes import wait_until
 
@@ -45,12 +46,9 @@ def private_stack(fault_stack, private_redis):
 
 
 def _redis_settings(url: str) -> dict:
-    cache = {
-        "BACKEND": "clinic.cache.RedisCache",
-        "LOCATION": url,
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-    }
-    return {"CACHES": {"default": cache}, "REDIS_URL": url, "CELERY_BROKER_URL": url}
+    options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    caches = redis_caches(url, OPTIONS=options)
+    return {"CACHES": caches, "REDIS_URL": url, "CELERY_BROKER_URL": url}
 
 
 def test_intake_and_visit_completion_work_with_redis_down_and_checkins_follow(
