@@ -13,6 +13,7 @@ the same middleware as the pages they are floors for.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 
@@ -49,26 +50,50 @@ def _columns(model) -> list[str]:
 
 
 @functools.cache
-def _copy_sql(model, replaced: tuple[str, ...]) -> str:
-    """INSERT a copy of one row of `model`, with the `replaced` columns given as parameters."""
+def _copy_sql(
+    model, replaced: tuple[str, ...], where: str, exprs: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """INSERT a copy of the row of `model` matching `where`: the `replaced` columns given as
+    parameters, the `exprs` columns as SQL expressions of the row copied."""
     table = model._meta.db_table
     columns = [c for c in _columns(model) if c != model._meta.pk.column]
-    values = ", ".join("%s" if c in replaced else f'"{c}"' for c in columns)
+    by_column = dict(exprs)
+    values = ", ".join("%s" if c in replaced else by_column.get(c, f'"{c}"') for c in columns)
     names = ", ".join(f'"{c}"' for c in columns)
-    return f'INSERT INTO "{table}" ({names}) SELECT {values} FROM "{table}" WHERE id = %s'
+    return f'INSERT INTO "{table}" ({names}) SELECT {values} FROM "{table}" WHERE {where}'
 
 
 @functools.cache
-def _history_sql(model, where: str) -> str:
-    """INSERT the history rows of `model`'s rows matching `where` (as simple-history does)."""
+def _history_sql(model, source: str) -> str:
+    """INSERT the history rows of `model`'s rows read from `source` (as simple-history does)."""
     history = model.history.model
     shared = [c for c in _columns(history) if c in set(_columns(model))]
     names = ", ".join(f'"{c}"' for c in shared)
     return (
         f'INSERT INTO "{history._meta.db_table}" ({names}, history_date, history_type, '
         f"history_user_id, history_change_reason) SELECT {names}, %s, '~', %s, NULL "
-        f'FROM "{model._meta.db_table}" WHERE {where}'
+        f"FROM {source}"
     )
+
+
+def _written(cursor, model, write: str, params: list, now, user) -> list[int]:
+    """Run `write` (an INSERT or UPDATE) and write the history of the rows it wrote: in the
+    same statement on PostgreSQL (a data-modifying WITH, as the pages do), else in a second
+    one. Return the ids of the rows written."""
+    if connection.vendor == "postgresql":
+        history = _history_sql(model, '"stored"')
+        cursor.execute(
+            f'WITH "stored" AS ({write} RETURNING *), "recorded" AS ({history}) '
+            'SELECT id FROM "stored"',
+            [*params, now, user],
+        )
+        return [key for (key,) in cursor.fetchall()]
+    cursor.execute(f"{write} RETURNING id", params)
+    keys = [key for (key,) in cursor.fetchall()]
+    if keys:
+        where = f'"{model._meta.db_table}" WHERE id IN ({", ".join(["%s"] * len(keys))})'
+        cursor.execute(_history_sql(model, where), [now, user, *keys])
+    return keys
 
 
 def _ordered(replaced: dict, model) -> list:
@@ -76,38 +101,40 @@ def _ordered(replaced: dict, model) -> list:
     return [replaced[c] for c in columns if c in replaced]
 
 
+_LATEST_INTAKE = (
+    "(SELECT id FROM intake_intake WHERE client_id = %s ORDER BY created_at DESC, id DESC LIMIT 1)"
+)
+_LATEST_SCREENING = (
+    "(SELECT id FROM screening_screening WHERE visit_id = %s{} "
+    "ORDER BY created_at DESC, id DESC LIMIT 1)"
+)
+
+
 @require_POST
 def intake(request, client_id: int):
-    """The intake POST's statements: the client locked, the intake and its history stored, the
-    scheduled visits moved onto it with their history, each screened again (screening, flags
-    and their history). The intake and the screening are copies of the latest ones."""
+    """The intake POST's statements: the client locked, the intake stored with its history
+    (its `previous` read by the INSERT), the scheduled visits moved onto it with their
+    history, each screened again (screening, flags and their history). The intake and the
+    screening are copies of the latest ones."""
     request.POST  # noqa: B018 (the form body is parsed, as the real view's form does)
     now = timezone.now()
     user = request.user.pk
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM intake_client WHERE id = %s{_lock()}", [client_id])
-        cursor.execute(
-            "SELECT id FROM intake_intake WHERE client_id = %s "
-            "ORDER BY created_at DESC, id DESC LIMIT 1",
-            [client_id],
+        copy = _copy_sql(
+            Intake, ("created_at",), f"id = {_LATEST_INTAKE}", (("previous_id", '"id"'),)
         )
-        (latest,) = cursor.fetchone()
-        replaced = {"previous_id": latest, "created_at": now}
-        cursor.execute(
-            _copy_sql(Intake, tuple(replaced)) + " RETURNING id",
-            [*_ordered(replaced, Intake), latest],
-        )
-        (intake_id,) = cursor.fetchone()
-        cursor.execute(_history_sql(Intake, "id = %s"), [now, user, intake_id])
-        # The scheduled visits moved in one UPDATE that returns them, their history in one.
-        cursor.execute(
+        (intake_id,) = _written(cursor, Intake, copy, [now, client_id], now, user)
+        # The scheduled visits moved in one UPDATE that returns them, with their history.
+        moved = _written(
+            cursor,
+            Visit,
             "UPDATE intake_visit SET intake_id = %s, updated_at = %s "
-            "WHERE client_id = %s AND status = 'scheduled' RETURNING id",
+            "WHERE client_id = %s AND status = 'scheduled'",
             [intake_id, now, client_id],
+            now,
+            user,
         )
-        moved = [visit_id for (visit_id,) in cursor.fetchall()]
-        if moved:
-            cursor.execute(_history_sql(Visit, "intake_id = %s"), [now, user, intake_id])
         for visit_id in moved:
             _screen_again(cursor, visit_id, intake_id, now, user)
     return HttpResponseRedirect(f"/intakes/{intake_id}/")
@@ -122,27 +149,17 @@ def _screen_again(cursor, visit_id: int, intake_id: int, now, user) -> None:
     )
     cursor.fetchall()
     replaced = {"intake_id": intake_id, "created_at": now}
-    latest = (
-        "(SELECT id FROM screening_screening WHERE visit_id = %s "
-        "ORDER BY created_at DESC, id DESC LIMIT 1)"
+    copy = _copy_sql(Screening, tuple(replaced), f"id = {_LATEST_SCREENING.format('')}")
+    written = _written(
+        cursor, Screening, copy, [*_ordered(replaced, Screening), visit_id], now, user
     )
-    cursor.execute(
-        _copy_sql(Screening, tuple(replaced)).replace("WHERE id = %s", f"WHERE id = {latest}")
-        + " RETURNING id",
-        [*_ordered(replaced, Screening), visit_id],
-    )
-    row = cursor.fetchone()
-    if row is None:
+    if not written:
         return
-    (screening_id,) = row
-    cursor.execute(_history_sql(Screening, "id = %s"), [now, user, screening_id])
+    (screening_id,) = written
     # The flags of the screening copied (the visit's last one before the new one).
-    source = latest.replace("WHERE visit_id = %s", "WHERE visit_id = %s AND id <> %s")
-    flag_sql = _copy_sql(ScreeningFlag, ("screening_id",)).replace(
-        "WHERE id = %s", f"WHERE screening_id = {source}"
-    )
-    cursor.execute(flag_sql, [screening_id, visit_id, screening_id])
-    cursor.execute(_history_sql(ScreeningFlag, "screening_id = %s"), [now, user, screening_id])
+    source = _LATEST_SCREENING.format(" AND id <> %s")
+    flags = _copy_sql(ScreeningFlag, ("screening_id",), f"screening_id = {source}")
+    _written(cursor, ScreeningFlag, flags, [screening_id, visit_id, screening_id], now, user)
 
 
 def _count_request(request) -> None:
@@ -157,6 +174,15 @@ _FIND = (
 )
 
 
+def _answerable(row, now) -> bool:
+    if row is None or row[2] not in ANSWERABLE:
+        return False
+    expires_at = row[3]
+    if timezone.is_naive(expires_at):  # SQLite's driver gives UTC times without their zone
+        expires_at = timezone.make_aware(expires_at, dt.UTC)
+    return expires_at > now
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def answer(request, token: str):
@@ -169,13 +195,13 @@ def answer(request, token: str):
         if request.method == "GET":
             cursor.execute(_FIND, [hash_token(token)])
             row = cursor.fetchone()
-            if row is None or row[2] not in ANSWERABLE or row[3] <= now:
+            if not _answerable(row, now):
                 return HttpResponse(status=404)
             return HttpResponse(_PAGE)
         with transaction.atomic():
             cursor.execute(_FIND + _lock(), [hash_token(token)])
             row = cursor.fetchone()
-            if row is None or row[2] not in ANSWERABLE or row[3] <= now:
+            if not _answerable(row, now):
                 return HttpResponse(status=404)
             checkin_id, visit_id = row[0], row[1]
             score = int(request.POST.get("score", "0"))

@@ -210,27 +210,26 @@ def intake_record(
             entered_from=ip or None,
             signature_name=signature_name.strip(),
             signed_at=signed_at or now,
-            previous_id=_latest_intake_id(client),
             source=source,
             consent_method=consent_method,
             **({"consent_version": consent_version} if consent_version else {}),
         )
-        statements.insert(intake)
-        statements.copy_history(
-            Intake, history_type=statements.CREATED, user=by, when=now, id=intake.pk
+        # Its `previous` is read by the INSERT itself, under the client's lock; the intake and
+        # its history go in one statement.
+        statements.insert(
+            intake,
+            history=statements.History(statements.CREATED, by, now),
+            computed={"previous_id": (_latest_intake_sql(), [client.pk])},
         )
-        # The client's scheduled visits move onto it, locked by the update that moves them.
+        # The client's scheduled visits move onto it, locked by the update that moves them,
+        # their history written by the same statement.
         visits = statements.update_where(
             Visit,
             {"intake_id": intake.pk, "updated_at": now},
+            history=statements.History(statements.CHANGED, by, now),
             client_id=client.pk,
             status=VisitStatus.SCHEDULED,
         )
-        if visits:
-            # Their history: the visits on an intake recorded just now are the ones moved.
-            statements.copy_history(
-                Visit, history_type=statements.CHANGED, user=by, when=now, intake_id=intake.pk
-            )
         for visit in sorted(visits, key=lambda v: (v.scheduled_at, v.pk)):
             visit.intake = intake
             # No screening of an intake recorded just now exists: none is read.
@@ -240,17 +239,12 @@ def intake_record(
 
 @statements.built_once
 def _latest_intake_sql(*, q: str) -> str:
+    """The id of a client's latest intake (as client.latest_intake() orders), or NULL."""
     table = Intake._meta.db_table
     return (
         f"SELECT {q}id{q} FROM {q}{table}{q} WHERE {q}client_id{q} = %s "  # noqa: S608 (names from the models)
         f"ORDER BY {q}created_at{q} DESC, {q}id{q} DESC LIMIT 1"
     )
-
-
-def _latest_intake_id(client: Client) -> int | None:
-    """Return the id of the client's latest intake (as client.latest_intake() orders), or None."""
-    rows = statements.fetch(_latest_intake_sql(), [client.pk])
-    return rows[0][0] if rows else None
 
 
 def visit_schedule(

@@ -141,24 +141,14 @@ def screen_visit(*, visit: Visit, locked: bool = False, new_intake: bool = False
 
 def _store(screening: Screening, flags: list[ScreeningFlag]) -> None:
     # Every intake and every change of plan stores one: the statements are built once
-    # (statements.rows), and each history row is copied from the row as stored.
+    # (statements.rows), each with the history of the rows it wrote.
     now = timezone.now()
     user = statements.history_user(screening)
-    statements.insert(screening)
-    statements.copy_history(
-        Screening, history_type=statements.CREATED, user=user, when=now, id=screening.pk
-    )
+    statements.insert(screening, history=statements.History(statements.CREATED, user, now))
     if flags:
         for flag in flags:
             flag.screening = screening
-        statements.insert(*flags)
-        statements.copy_history(
-            ScreeningFlag,
-            history_type=statements.CREATED,
-            user=user,
-            when=now,
-            screening_id=screening.pk,
-        )
+        statements.insert(*flags, history=statements.History(statements.CREATED, user, now))
 
 
 def screening_rows(

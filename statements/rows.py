@@ -9,8 +9,9 @@ statements with the SQL built once from the model's metadata. Nothing else chang
   date, a JSON list or an `auto_now` column is stored exactly as `save()` would store it;
 - rows read come back through the backend's and the fields' converters, as model
   instances made by `Model.from_db` (fields not read are deferred, as with `.only()`);
-- a history row is the row as stored, copied by the database (INSERT ... SELECT) right
-  after the write: what django-simple-history would write, without building it in Python;
+- a history row is the row as stored, copied by the database from what the write returned,
+  in the same statement on PostgreSQL (a data-modifying WITH; right after it elsewhere):
+  what django-simple-history would write, without building it in Python or a round trip;
 - row locks (`FOR UPDATE`) only where the database has them (PostgreSQL; SQLite locks
   the whole database for a write anyway), as `select_for_update()` does.
 
@@ -21,8 +22,10 @@ the hot paths (tests/test_hot_path_queries.py) list these statements like any ot
 
 from __future__ import annotations
 
+import datetime
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
@@ -188,54 +191,174 @@ def select_one(
 # ---- writing -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class History:
+    """A change as django-simple-history records it: its type (CREATED or CHANGED), the user
+    who made it (or None) and when."""
+
+    type: str
+    user: object
+    when: datetime.datetime
+
+    def params(self, model: type[Model]) -> list:
+        connection = _db()
+        history_date = model.history.model._meta.get_field("history_date")
+        return [
+            history_date.get_db_prep_save(self.when, connection),
+            self.type,
+            getattr(self.user, "pk", self.user),
+        ]
+
+
+def merges_history() -> bool:
+    """Return whether a write and its history rows go in one statement (PostgreSQL: a
+    data-modifying WITH); elsewhere (SQLite) the history is copied by a second statement."""
+    return _db().vendor == "postgresql"
+
+
 @functools.cache
-def _insert_sql(model: type[Model], columns: tuple[str, ...], rows: int, returning: bool) -> str:
-    q = _q()
+def _history_columns(model: type[Model], q: str) -> tuple[str, str]:
+    """Return the history table's name and the columns it shares with `model`'s table."""
+    history = model.history.model
+    own = {f.column for f in model._meta.concrete_fields}
+    shared = [f.column for f in history._meta.concrete_fields if f.column in own]
+    return history._meta.db_table, ", ".join(f"{q}{c}{q}" for c in shared)
+
+
+def _recorded(model: type[Model], source: str, q: str) -> str:
+    """INSERT the history rows of `model`'s rows read from `source` (a table or a WITH)."""
+    history_table, names = _history_columns(model, q)
+    return (
+        f"INSERT INTO {q}{history_table}{q} ({names}, {q}history_date{q}, {q}history_type{q}, "  # noqa: S608 (names from the models)
+        f"{q}history_user_id{q}, {q}history_change_reason{q}) "
+        f"SELECT {names}, %s, %s, %s, NULL FROM {source}"
+    )
+
+
+def _with_history(model: type[Model], write: str, returned: tuple[str, ...], q: str) -> str:
+    """`write` (an INSERT or UPDATE ... RETURNING *) and the history of the rows it wrote, in
+    one statement that returns the columns `returned` of those rows, in the order written."""
+    columns = ", ".join(f"{q}{c}{q}" for c in returned)
+    stored, recorded = f"{q}stored{q}", f"{q}recorded{q}"
+    history = _recorded(model, stored, q)
+    select = f"SELECT {columns} FROM {stored}"  # noqa: S608 (names from the models)
+    return f"WITH {stored} AS ({write} RETURNING *), {recorded} AS ({history}) {select}"
+
+
+@functools.cache
+def _insert_sql(
+    model: type[Model],
+    columns: tuple[str, ...],
+    rows: int,
+    returned: tuple[str, ...],
+    computed: tuple[tuple[str, str], ...],
+    history: bool,
+    q: str,
+) -> str:
+    """INSERT `rows` rows of `columns`, those named in `computed` given by their subquery;
+    RETURNING the columns `returned` (none: no RETURNING); with the rows' history if asked
+    (`returned` then names at least one column)."""
     table = model._meta.db_table
+    by_column = dict(computed)
     names = ", ".join(f"{q}{c}{q}" for c in columns)
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = f"INSERT INTO {q}{table}{q} ({names}) VALUES " + ", ".join([one] * rows)  # noqa: S608 (names from the models)
-    if returning:
-        sql += f" RETURNING {q}{table}{q}.{q}{model._meta.pk.column}{q}"
-    return sql
+    one = "(" + ", ".join(f"({by_column[c]})" if c in by_column else "%s" for c in columns) + ")"
+    write = f"INSERT INTO {q}{table}{q} ({names}) VALUES " + ", ".join([one] * rows)  # noqa: S608 (names from the models)
+    if history:
+        return _with_history(model, write, returned, q)
+    if returned:
+        write += " RETURNING " + ", ".join(f"{q}{table}{q}.{q}{c}{q}" for c in returned)
+    return write
 
 
-def insert(*objs: Model) -> None:
+def insert(
+    *objs: Model,
+    history: History | None = None,
+    computed: Mapping[str, tuple[str, Sequence]] | None = None,
+) -> None:
     """INSERT new instances of one model in one statement and give each its primary key.
 
     Each field prepares its own value, as `save()` does (an `auto_now_add` column takes the
     time now, a JSON value is encoded by the backend). Sends no signal.
+
+    `history` writes the rows' history as they are stored (see `copy_history`), in the same
+    statement where the database allows it (`merges_history`). `computed` gives one row's
+    fields by a scalar subquery (`{"previous_id": (sql, params)}`), run by the database
+    inside the INSERT; the values it stored are set on the instance.
     """
     connection = _db()
     if not objs:
         return
     model = type(objs[0])
     pk = model._meta.pk
+    computed = dict(computed or {})
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    if computed and len(objs) > 1:
+        raise ValueError("insert() computes fields of one row only")
     fields = [f for f in model._meta.concrete_fields if f is not pk]
-    values = []
     for obj in objs:
         if type(obj) is not model or obj.pk is not None:
             raise ValueError("insert() takes new rows of one model")
-        values.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
     features = connection.features
     returning = features.can_return_columns_from_insert and (
         len(objs) == 1 or features.can_return_rows_from_bulk_insert
     )
-    if not returning and len(objs) > 1:
-        for obj in objs:  # no RETURNING for many rows: one statement each
-            insert(obj)
-        return
-    sql = _insert_sql(model, tuple(f.column for f in fields), len(objs), returning)
+    if not returning:
+        if len(objs) > 1:
+            for obj in objs:  # no RETURNING for many rows: one statement each
+                insert(obj, history=history)
+            return
+        for name, (sql, params) in computed.items():  # no RETURNING: computed beforehand
+            found = fetch(sql, params)
+            setattr(objs[0], name, found[0][0] if found else None)
+        computed = {}
+    computed_fields = [by_attname[name] for name in computed]
+    values = []
+    for obj in objs:
+        for f in fields:
+            if f.attname in computed:
+                values.extend(computed[f.attname][1])
+            else:
+                values.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+    returned = (pk.column, *(f.column for f in computed_fields)) if returning else ()
+    merged = history is not None and returning and merges_history()
+    sql = _insert_sql(
+        model,
+        tuple(f.column for f in fields),
+        len(objs),
+        returned,
+        tuple((f.column, computed[f.attname][0]) for f in computed_fields),
+        merged,
+        _q(),
+    )
+    if merged:
+        values += history.params(model)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         if returning:
-            keys = [row[0] for row in cursor.fetchall()]
+            found = cursor.fetchall()
         else:
-            keys = [connection.ops.last_insert_id(cursor, model._meta.db_table, pk.column)]
-    for obj, key in zip(objs, keys, strict=True):
-        obj.pk = key
+            found = [[connection.ops.last_insert_id(cursor, model._meta.db_table, pk.column)]]
+    read = (pk, *computed_fields)
+    for obj, row in zip(objs, found, strict=True):
+        for field, value in zip(read, convert(row, read), strict=True):
+            setattr(obj, field.attname, value)
         obj._state.adding = False
         obj._state.db = connection.alias
+    if history is not None and not merged:
+        _copy_history_of(model, history, [obj.pk for obj in objs])
+
+
+@functools.cache
+def _history_of_sql(model: type[Model], rows: int, q: str) -> str:
+    pk = model._meta.pk.column
+    keys = ", ".join(["%s"] * rows)
+    return _recorded(model, f"{q}{model._meta.db_table}{q} WHERE {q}{pk}{q} IN ({keys})", q)
+
+
+def _copy_history_of(model: type[Model], history: History, keys: list) -> None:
+    """Copy the history of the rows of `model` with these primary keys, in one statement."""
+    if keys:
+        execute(_history_of_sql(model, len(keys), _q()), [*history.params(model), *keys])
 
 
 @functools.cache
@@ -257,21 +380,28 @@ def update(obj: Model, *names: str) -> None:
 
 @functools.cache
 def _update_where_sql(
-    model: type[Model], columns: tuple[str, ...], where: tuple[str, ...], q: str
+    model: type[Model], columns: tuple[str, ...], where: tuple[str, ...], history: bool, q: str
 ) -> str:
     table = model._meta.db_table
     sets = ", ".join(f"{q}{c}{q} = %s" for c in columns)
     condition = " AND ".join(f"{q}{c}{q} = %s" for c in where)
-    returned = ", ".join(f"{q}{f.column}{q}" for f in model._meta.concrete_fields)
-    return f"UPDATE {q}{table}{q} SET {sets} WHERE {condition} RETURNING {returned}"  # noqa: S608 (names from the models)
+    write = f"UPDATE {q}{table}{q} SET {sets} WHERE {condition}"  # noqa: S608 (names from the models)
+    returned = tuple(f.column for f in model._meta.concrete_fields)
+    if history:
+        return _with_history(model, write, returned, q)
+    return f"{write} RETURNING " + ", ".join(f"{q}{c}{q}" for c in returned)
 
 
-def update_where(model: type[Model], values: dict, **where) -> list[Model]:
+def update_where(
+    model: type[Model], values: dict, *, history: History | None = None, **where
+) -> list[Model]:
     """UPDATE every row of `model` whose columns equal `where` with `values`, and return
     those rows as now stored (held by the update's row locks), in primary-key order.
 
     One statement where the database can return the rows it updated (PostgreSQL; SQLite
-    3.35 and later); elsewhere the rows are read locked, then each is updated.
+    3.35 and later); elsewhere the rows are read locked, then each is updated. `history`
+    writes the rows' history as they are stored, in the same statement where the database
+    allows it (`merges_history`).
     """
     connection = _db()
     meta = model._meta
@@ -282,38 +412,41 @@ def update_where(model: type[Model], values: dict, **where) -> list[Model]:
             for name, value in values.items():
                 setattr(obj, name, value)
             update(obj, *values)
-        return rows
-    where_fields = [meta.get_field(name) for name in where]
-    sql = _update_where_sql(
-        model, tuple(f.column for f in fields), tuple(f.column for f in where_fields), _q()
-    )
-    params = [
-        f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)
-    ]
-    params += [
-        f.get_db_prep_value(v, connection)
-        for f, v in zip(where_fields, where.values(), strict=True)
-    ]
-    read = tuple(meta.concrete_fields)
-    attnames = [f.attname for f in read]
-    rows = [
-        model.from_db(connection.alias, attnames, convert(row, read)) for row in fetch(sql, params)
-    ]
-    return sorted(rows, key=lambda obj: obj.pk)
+    else:
+        where_fields = [meta.get_field(name) for name in where]
+        merged = history is not None and merges_history()
+        sql = _update_where_sql(
+            model,
+            tuple(f.column for f in fields),
+            tuple(f.column for f in where_fields),
+            merged,
+            _q(),
+        )
+        params = [
+            f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)
+        ]
+        params += [
+            f.get_db_prep_value(v, connection)
+            for f, v in zip(where_fields, where.values(), strict=True)
+        ]
+        if merged:
+            params += history.params(model)
+        read = tuple(meta.concrete_fields)
+        attnames = [f.attname for f in read]
+        found = fetch(sql, params)
+        rows = [model.from_db(connection.alias, attnames, convert(row, read)) for row in found]
+        rows.sort(key=lambda obj: obj.pk)
+        if merged:
+            return rows
+    if history is not None:
+        _copy_history_of(model, history, [obj.pk for obj in rows])
+    return rows
 
 
 @functools.cache
 def _history_sql(model: type[Model], where_column: str, q: str) -> str:
-    history = model.history.model
-    table, history_table = model._meta.db_table, history._meta.db_table
-    own = {f.column for f in model._meta.concrete_fields}
-    shared = [f.column for f in history._meta.concrete_fields if f.column in own]
-    names = ", ".join(f"{q}{c}{q}" for c in shared)
-    return (
-        f"INSERT INTO {q}{history_table}{q} ({names}, {q}history_date{q}, {q}history_type{q}, "  # noqa: S608 (names from the models)
-        f"{q}history_user_id{q}, {q}history_change_reason{q}) "
-        f"SELECT {names}, %s, %s, %s, NULL FROM {q}{table}{q} WHERE {q}{where_column}{q} = %s"
-    )
+    table = model._meta.db_table
+    return _recorded(model, f"{q}{table}{q} WHERE {q}{where_column}{q} = %s", q)
 
 
 # django-simple-history's history types: a row created, changed.
@@ -337,11 +470,5 @@ def copy_history(model: type[Model], *, history_type: str, user, when, **where) 
     ((name, value),) = where.items()
     field = next(f for f in model._meta.concrete_fields if name in (f.name, f.attname))
     sql = _history_sql(model, field.column, _q())
-    history_date = model.history.model._meta.get_field("history_date")
-    params = [
-        history_date.get_db_prep_save(when, connection),
-        history_type,
-        getattr(user, "pk", user),
-        field.get_db_prep_value(value, connection),
-    ]
-    execute(sql, params)
+    params = History(history_type, user, when).params(model)
+    execute(sql, [*params, field.get_db_prep_value(value, connection)])

@@ -265,7 +265,7 @@ def test_a_crafted_link_token_finds_nothing_and_changes_nothing(client):
 
 
 def test_the_statements_quote_names_for_the_database_in_use():
-    sql = statements._insert_sql(CheckInAnswer, ("score",), 1, False)
+    sql = statements._insert_sql(CheckInAnswer, ("score",), 1, (), (), False, statements._q())
     assert connection.ops.quote_name(CheckInAnswer._meta.db_table) in sql
 
 
@@ -308,3 +308,151 @@ def test_update_where_without_returning_reads_then_updates(monkeypatch):
             status="scheduled",
         )
     assert moved.pk == visit.pk and Visit.objects.get(pk=visit.pk).intake_id == intake.pk
+
+
+# ---- writes with their history (one statement on PostgreSQL, two on SQLite) ----------------
+
+
+# Where the database has data-modifying WITHs (PostgreSQL, as in CI), both ways are tried.
+HISTORY_WAYS = ["merged", "copied after"] if connection.vendor == "postgresql" else ["copied after"]
+
+
+@pytest.fixture(params=HISTORY_WAYS)
+def history_way(request, monkeypatch):
+    """Each write with its history both ways the database may take: in one statement (a
+    data-modifying WITH, PostgreSQL only) and copied by a second statement (SQLite)."""
+    if request.param == "copied after":
+        monkeypatch.setattr(statements, "merges_history", lambda: False)
+    assert statements.merges_history() == (request.param == "merged")
+    return request.param
+
+
+def _statements_sent(fn) -> list[str]:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        fn()
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_an_insert_with_history_writes_the_row_simple_history_writes(history_way):
+    user = UserFactory()
+    visit = VisitFactory()
+    by_orm = _screening(visit)  # saved by the ORM, history by django-simple-history
+    (orm_history,) = by_orm.history.all()
+    inserted = Screening(**{k: v for k, v in values(by_orm).items()})
+    when = orm_history.history_date
+
+    sent = _statements_sent(
+        lambda: statements.insert(
+            inserted, history=statements.History(statements.CREATED, user, when)
+        )
+    )
+
+    assert len(sent) == (1 if history_way == "merged" else 2)
+    assert inserted.pk is not None and inserted.pk != by_orm.pk
+    assert columns(inserted) == columns(by_orm)
+    (copied,) = inserted.history.all()
+    assert values(copied) | {"history_user_id": None} == values(orm_history)
+    assert copied.history_user_id == user.pk and copied.history_type == "+"
+    assert copied.history_date == when
+
+
+def test_many_rows_inserted_with_history_keep_their_own_keys(history_way):
+    visit = VisitFactory()
+    screening = _screening(visit)
+    flags = [
+        ScreeningFlag(screening=screening, code=code, severity="modify", title=code, tier="seed")
+        for code in ("c", "a", "b", "d")
+    ]
+    history = statements.History(statements.CREATED, None, timezone.now())
+
+    sent = _statements_sent(lambda: statements.insert(*flags, history=history))
+
+    assert len(sent) == (1 if history_way == "merged" else 2)
+    stored = {f.pk: f.code for f in ScreeningFlag.objects.filter(screening=screening)}
+    assert stored == {f.pk: f.code for f in flags}  # each instance has its own row's key
+    copied = ScreeningFlag.history.filter(screening_id=screening.pk)
+    assert {h.id: h.code for h in copied} == stored
+    assert {h.history_type for h in copied} == {"+"}
+
+
+def test_a_computed_field_is_read_by_the_insert_and_set_on_the_row(history_way):
+    from intake.services import _latest_intake_sql
+
+    person = ClientFactory()
+    template = values(IntakeFactory(client=person))
+    latest = IntakeFactory(client=person)
+    IntakeFactory()  # another client's, later: not this client's latest
+    first_ever = ClientFactory()
+    history = statements.History(statements.CREATED, None, timezone.now())
+
+    for owner, expected in ((person, latest.pk), (first_ever, None)):
+        intake = Intake(**(template | {"client_id": owner.pk, "previous_id": None}))
+        statements.insert(
+            intake, history=history, computed={"previous_id": (_latest_intake_sql(), [owner.pk])}
+        )
+        assert intake.previous_id == expected
+        assert Intake.objects.get(pk=intake.pk).previous_id == expected
+        assert intake.history.get().previous_id == expected
+
+
+def test_a_computed_field_without_returning_is_read_first(monkeypatch):
+    from intake.services import _latest_intake_sql
+
+    person = ClientFactory()
+    latest = IntakeFactory(client=person)
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    intake = Intake(**(values(latest) | {"previous_id": None}))
+    statements.insert(intake, computed={"previous_id": (_latest_intake_sql(), [person.pk])})
+    assert intake.previous_id == latest.pk
+    # (The key comes from the driver's last row id, which PostgreSQL's does not give.)
+    stored = Intake.objects.filter(client=person).latest("id")
+    assert stored.pk != latest.pk and stored.previous_id == latest.pk
+
+
+def test_insert_computes_fields_of_one_row_only():
+    visit = VisitFactory()
+    screening = _screening(visit)
+    flags = [ScreeningFlag(screening=screening, code=c, severity="modify") for c in "ab"]
+    with pytest.raises(ValueError):
+        statements.insert(*flags, computed={"title": ("SELECT 'x'", [])})
+    assert not ScreeningFlag.objects.exists()
+
+
+def test_update_where_with_history_records_the_rows_as_moved(history_way):
+    user = UserFactory()
+    person = ClientFactory()
+    first, second = VisitFactory(client=person), VisitFactory(client=person)
+    untouched = VisitFactory(client=person, status="cancelled", status_reason="ill")
+    intake = IntakeFactory(client=person)
+    now = timezone.now()
+    with transaction.atomic():
+        moved = statements.update_where(
+            Visit,
+            {"intake_id": intake.pk, "updated_at": now},
+            history=statements.History(statements.CHANGED, user, now),
+            client_id=person.pk,
+            status="scheduled",
+        )
+
+    assert [v.pk for v in moved] == sorted([first.pk, second.pk])
+    for visit in moved:
+        stored = Visit.objects.get(pk=visit.pk)
+        assert values(visit) == values(stored)
+        latest = stored.history.latest()
+        assert latest.history_type == "~" and latest.history_user_id == user.pk
+        as_moved = {k: v for k, v in values(latest).items() if not k.startswith("history_")}
+        assert as_moved == values(stored)
+    assert untouched.history.count() == 1  # created, never moved
+
+
+def test_update_where_with_history_and_nothing_to_move_writes_nothing(history_way):
+    person = ClientFactory()
+    intake = IntakeFactory(client=person)
+    history = statements.History(statements.CHANGED, None, timezone.now())
+    with transaction.atomic():
+        moved = statements.update_where(
+            Visit, {"intake_id": intake.pk}, history=history, client_id=person.pk
+        )
+    assert moved == [] and not Visit.history.exists()

@@ -267,3 +267,67 @@ def test_deferring_needs_a_reason(therapist, reason):
         visit_defer(visit=visit, by=therapist, reason=reason)
     visit.refresh_from_db()
     assert visit.status == VisitStatus.SCHEDULED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_intakes_recorded_at_once_still_form_one_chain(therapist):
+    """The second intake waits for the client's lock; its `previous`, read by its INSERT
+    after the lock is granted, is the first one (not the one both saw before)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from intake.models import Client
+    from tests.services import require_postgres
+
+    require_postgres()  # SQLite locks the whole database: no two writers to interleave
+    client = ClientFactory()
+    original = IntakeFactory(client=client)
+    holding, done = threading.Event(), threading.Event()
+    recorded = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                locked = Client.objects.select_for_update().get(pk=client.pk)
+                holding.set()
+                done.wait(0.5)  # the second one reaches the lock and waits on it
+                recorded["first"] = intake_record(
+                    client=locked,
+                    data=_data(client),
+                    by=therapist,
+                    ip=None,
+                    signature_name=client.full_name,
+                    client_locked=True,
+                )
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            holding.wait(5)
+            recorded["second"] = intake_record(
+                client=client,
+                data=_data(client),
+                by=therapist,
+                ip=None,
+                signature_name=client.full_name,
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert set(recorded) == {"first", "second"}
+    assert recorded["first"].previous_id == original.pk
+    assert recorded["second"].previous_id == recorded["first"].pk
+    stored = {i.pk: i.previous_id for i in Intake.objects.filter(client=client)}
+    assert stored == {
+        original.pk: None,
+        recorded["first"].pk: original.pk,
+        recorded["second"].pk: recorded["first"].pk,
+    }
