@@ -36,8 +36,12 @@ run: venv ## the app with demo data on http://127.0.0.1:8000/ (SQLite, no Redis;
 		STAFF_2FA_REQUIRED=1 STAFF_2FA_EXEMPT=$(DEMO_LOGINS) \
 		$(PY) manage.py rundemo --host $(HOST) --port $(PORT)
 
-test: venv ## the test suite (PYTEST_ARGS=... passes options to pytest)
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Two workers (pytest-xdist), one per core of the machines the suite runs on, each with its
+# own test database and Redis databases (tests/settings.py); the tests of a file run in the
+# same worker. TEST_WORKERS=0 runs the whole suite in one process.
+TEST_WORKERS ?= 2
+test: venv ## the test suite (PYTEST_ARGS=... passes options to pytest; TEST_WORKERS=0: one process)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: venv ## ruff, the layer contracts, the system checks and the migrations check
 	$(VENV)/bin/ruff check .

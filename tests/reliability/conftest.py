@@ -199,11 +199,14 @@ def claim_and_publish(
 def sweep_after_the_window(stack, *, kind: FaultKind = CHECKIN, batch: int = TASK_BATCH) -> int:
     """Run the tick as the beat would once the sweep window has passed; return rows swept back.
 
-    The sweeper returns the rows stuck in `sending`, and they are claimed and published again.
+    The sweeper returns the rows stuck in `sending`, and they are claimed and published again,
+    now: a claim stamped with the sweep's time to come would be in the future, and a later
+    sweep would never see it as stuck (a row whose task a killed worker had fetched but not
+    started would then stay `sending` for good).
     """
     later = timezone.now() + dispatch.SWEEP_AFTER + datetime.timedelta(seconds=1)
     returned = dispatch.sweep(kind.kind, later)
-    claim_and_publish(stack, kind=kind, now=later, batch=batch)
+    claim_and_publish(stack, kind=kind, batch=batch)
     return returned
 
 

@@ -15,6 +15,33 @@ ARTIFACTS = ROOT / "test-artifacts"
 SECRET_KEY = "integration-tests-only-" + "k" * 48
 
 
+def worker_redis_databases(environ) -> dict[str, str]:
+    """Return the Redis settings of this pytest-xdist worker (PYTEST_XDIST_WORKER=gwN).
+
+    Each test empties the Redis databases it uses (the cache's, REDIS_URL; the integration
+    stack's, INTEGRATION_REDIS_DB), so workers running at once must not share them: the first
+    worker (or a run without workers) keeps both, each other worker takes the next two
+    numbers neither of those uses. A broker on the same Redis database follows REDIS_URL.
+    """
+    worker = environ.get("PYTEST_XDIST_WORKER", "")
+    n = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    url = environ.get("REDIS_URL", "")
+    if n == 0 or not url:
+        return {}
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    integration = int(environ.get("INTEGRATION_REDIS_DB", "5"))
+    free = [db for db in range(16) if db not in (base, integration)]
+    mine, its_integration = free[(2 * n - 2) % len(free)], free[(2 * n - 1) % len(free)]
+    changed = {
+        "REDIS_URL": urlunsplit((*parts[:2], f"/{mine}", parts.query, "")),
+        "INTEGRATION_REDIS_DB": str(its_integration),
+    }
+    if environ.get("CELERY_BROKER_URL") == url:
+        changed["CELERY_BROKER_URL"] = changed["REDIS_URL"]
+    return changed
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
