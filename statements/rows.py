@@ -202,12 +202,17 @@ class History:
 
     def params(self, model: type[Model]) -> list:
         connection = _db()
-        history_date = model.history.model._meta.get_field("history_date")
         return [
-            history_date.get_db_prep_save(self.when, connection),
+            _history_date(model).get_db_prep_save(self.when, connection),
             self.type,
             getattr(self.user, "pk", self.user),
         ]
+
+
+@functools.cache
+def _history_date(model: type[Model]):
+    # (Each read of `model.history` makes a manager: read once.)
+    return model.history.model._meta.get_field("history_date")
 
 
 def merges_history() -> bool:
