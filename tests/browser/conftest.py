@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +158,20 @@ def _staff_groups(transactional_db):
     ensure_staff_groups()
 
 
+def _wait_for_requests_in_flight(timeout: float = 10) -> None:
+    """Wait until the live server has finished the requests a closed browser left behind.
+
+    Each request runs in a thread of its own (socketserver's process_request_thread). One
+    still running when the test ends would write its session while the teardown empties the
+    tables: SQLite's shared in-memory database refuses that at once ("table is locked").
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any("process_request_thread" in t.name for t in threading.enumerate()):
+            return
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def browser_factory(request, live_server, tmp_path, monkeypatch) -> Iterator:
     """Open a fresh Chromium profile on the live server: `browser_factory(phone=False)`."""
@@ -197,6 +213,7 @@ def browser_factory(request, live_server, tmp_path, monkeypatch) -> Iterator:
                     except Exception:  # a crashed page has nothing to show
                         pass
             context.close()
+        _wait_for_requests_in_flight()
         # While Playwright runs, asgiref sees a running event loop and gives this thread's
         # ORM calls their own (context-local) database connections; close them now, or they
         # outlive the test and block dropping the test database.
@@ -323,6 +340,7 @@ def open_page(request, chromium, live_server, settings, monkeypatch):
                     except Exception:  # a crashed page has nothing to show
                         pass
             context.close()
+        _wait_for_requests_in_flight()
         from django.db import connections
 
         connections.close_all()
