@@ -16,7 +16,7 @@ statements with the SQL built once from the model's metadata. Nothing else chang
   the whole database for a write anyway), as `select_for_update()` does.
 
 No model signal is sent, so a caller uses these only for models whose `save()` does
-nothing of its own and writes their history itself (`copy_history`). The query budgets of
+nothing of its own and writes their history with them (`History`). The query budgets of
 the hot paths (tests/test_hot_path_queries.py) list these statements like any other.
 """
 
@@ -285,7 +285,7 @@ def insert(
     Each field prepares its own value, as `save()` does (an `auto_now_add` column takes the
     time now, a JSON value is encoded by the backend). Sends no signal.
 
-    `history` writes the rows' history as they are stored (see `copy_history`), in the same
+    `history` writes the rows' history as they are stored, in the same
     statement where the database allows it (`merges_history`). `computed` gives one row's
     fields by a scalar subquery (`{"previous_id": (sql, params)}`), run by the database
     inside the INSERT; the values it stored are set on the instance.
@@ -448,12 +448,6 @@ def update_where(
     return rows
 
 
-@functools.cache
-def _history_sql(model: type[Model], where_column: str, q: str) -> str:
-    table = model._meta.db_table
-    return _recorded(model, f"{q}{table}{q} WHERE {q}{where_column}{q} = %s", q)
-
-
 # django-simple-history's history types: a row created, changed.
 CREATED, CHANGED = "+", "~"
 
@@ -462,18 +456,3 @@ def history_user(instance: Model):
     """Return who changes `instance`, as django-simple-history finds them (the instance's
     `_history_user`, else the signed-in user of the request being served)."""
     return type(instance).history.model.get_default_history_user(instance)
-
-
-def copy_history(model: type[Model], *, history_type: str, user, when, **where) -> None:
-    """Write the history rows of `model`'s rows as they are stored now, in one statement.
-
-    The rows are those whose one column equals `where` (`id=7`, or `screening_id=7` for a
-    screening's flags); `user` made the change (or None) at `when`, as django-simple-history
-    records them.
-    """
-    connection = _db()
-    ((name, value),) = where.items()
-    field = next(f for f in model._meta.concrete_fields if name in (f.name, f.attname))
-    sql = _history_sql(model, field.column, _q())
-    params = History(history_type, user, when).params(model)
-    execute(sql, [*params, field.get_db_prep_value(value, connection)])

@@ -165,7 +165,7 @@ def test_update_writes_the_fields_named_and_moves_auto_now():
     assert stored.updated_at > before
 
 
-def test_a_copied_history_row_is_the_row_simple_history_writes():
+def test_a_changed_rows_history_is_the_row_simple_history_writes(history_way):
     """The same change recorded both ways leaves history rows equal in every column."""
     user = UserFactory()
     visit = VisitFactory()
@@ -174,35 +174,18 @@ def test_a_copied_history_row_is_the_row_simple_history_writes():
     visit.save(update_fields=["planned_modality", "updated_at"])
     by_orm = visit.history.latest()
 
-    statements.copy_history(
-        Visit, history_type=statements.CHANGED, user=user, when=timezone.now(), id=visit.pk
-    )
+    with transaction.atomic():
+        statements.update_where(
+            Visit,
+            {"planned_modality": "deep_tissue", "updated_at": timezone.now()},
+            history=statements.History(statements.CHANGED, user, timezone.now()),
+            id=visit.pk,
+        )
     copied = visit.history.latest()
 
     assert copied.history_id != by_orm.history_id
     assert values(copied) == values(by_orm)
     assert copied.history_type == "~" and copied.history_user_id == user.pk
-
-
-def test_copy_history_writes_one_row_per_matching_row():
-    visit = VisitFactory()
-    screening = _screening(visit)
-    flags = [
-        ScreeningFlag(screening=screening, code=c, severity="modify", title=c, tier="seed")
-        for c in ("a", "b")
-    ]
-    statements.insert(*flags)
-    statements.copy_history(
-        ScreeningFlag,
-        history_type=statements.CREATED,
-        user=None,
-        when=timezone.now(),
-        screening_id=screening.pk,
-    )
-    history = ScreeningFlag.history.filter(screening_id=screening.pk)
-    assert sorted(h.id for h in history) == sorted(f.pk for f in flags)
-    assert {h.history_type for h in history} == {"+"}
-    assert {h.history_user_id for h in history} == {None}
 
 
 def test_history_user_is_who_simple_history_would_name():
