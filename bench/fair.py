@@ -31,6 +31,7 @@ from messaging.links import hash_token
 from messaging.models import ANSWERABLE
 from messaging.throttle import count_request
 from screening.models import Screening, ScreeningFlag, VocabularyTerm
+from statements import rows as statements
 
 _PAGE = (
     "<!doctype html><title>fair floor</title><form method=post>"
@@ -63,36 +64,18 @@ def _copy_sql(
     return f'INSERT INTO "{table}" ({names}) SELECT {values} FROM "{table}" WHERE {where}'
 
 
-@functools.cache
-def _history_sql(model, source: str) -> str:
-    """INSERT the history rows of `model`'s rows read from `source` (as simple-history does)."""
-    history = model.history.model
-    shared = [c for c in _columns(history) if c in set(_columns(model))]
-    names = ", ".join(f'"{c}"' for c in shared)
-    return (
-        f'INSERT INTO "{history._meta.db_table}" ({names}, history_date, history_type, '
-        f"history_user_id, history_change_reason) SELECT {names}, %s, '~', %s, NULL "
-        f"FROM {source}"
-    )
-
-
-def _written(cursor, model, write: str, params: list, now, user) -> list[int]:
-    """Run `write` (an INSERT or UPDATE) and write the history of the rows it wrote: in the
-    same statement on PostgreSQL (a data-modifying WITH, as the pages do), else in a second
-    one. Return the ids of the rows written."""
-    if connection.vendor == "postgresql":
-        history = _history_sql(model, '"stored"')
+def _written(cursor, model, write: str, params: list, history: statements.History) -> list[int]:
+    """Run `write` (an INSERT or UPDATE) and write the history of the rows it wrote as the
+    pages do (statements.rows): in the same statement where the database allows it, else in
+    a second one. Return the ids of the rows written."""
+    if statements.merges_history():
         cursor.execute(
-            f'WITH "stored" AS ({write} RETURNING *), "recorded" AS ({history}) '
-            'SELECT id FROM "stored"',
-            [*params, now, user],
+            statements.with_history_sql(model, write, ("id",)), [*params, *history.params(model)]
         )
         return [key for (key,) in cursor.fetchall()]
     cursor.execute(f"{write} RETURNING id", params)
     keys = [key for (key,) in cursor.fetchall()]
-    if keys:
-        where = f'"{model._meta.db_table}" WHERE id IN ({", ".join(["%s"] * len(keys))})'
-        cursor.execute(_history_sql(model, where), [now, user, *keys])
+    statements.copy_history_of(model, history, keys)
     return keys
 
 
@@ -118,13 +101,13 @@ def intake(request, client_id: int):
     screening are copies of the latest ones."""
     request.POST  # noqa: B018 (the form body is parsed, as the real view's form does)
     now = timezone.now()
-    user = request.user.pk
+    created = statements.History(statements.CREATED, request.user.pk, now)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM intake_client WHERE id = %s{_lock()}", [client_id])
         copy = _copy_sql(
             Intake, ("created_at",), f"id = {_LATEST_INTAKE}", (("previous_id", '"id"'),)
         )
-        (intake_id,) = _written(cursor, Intake, copy, [now, client_id], now, user)
+        (intake_id,) = _written(cursor, Intake, copy, [now, client_id], created)
         # The scheduled visits moved in one UPDATE that returns them, with their history.
         moved = _written(
             cursor,
@@ -132,15 +115,14 @@ def intake(request, client_id: int):
             "UPDATE intake_visit SET intake_id = %s, updated_at = %s "
             "WHERE client_id = %s AND status = 'scheduled'",
             [intake_id, now, client_id],
-            now,
-            user,
+            statements.History(statements.CHANGED, request.user.pk, now),
         )
         for visit_id in moved:
-            _screen_again(cursor, visit_id, intake_id, now, user)
+            _screen_again(cursor, visit_id, intake_id, created)
     return HttpResponseRedirect(f"/intakes/{intake_id}/")
 
 
-def _screen_again(cursor, visit_id: int, intake_id: int, now, user) -> None:
+def _screen_again(cursor, visit_id: int, intake_id: int, created: statements.History) -> None:
     # Screening reads the clinic's active vocabulary; a new intake has no screening yet, so
     # the page reads none (the copy below takes the visit's last one as its model row).
     cursor.execute(
@@ -148,18 +130,16 @@ def _screen_again(cursor, visit_id: int, intake_id: int, now, user) -> None:
         [VocabularyTerm.Status.ACTIVE],
     )
     cursor.fetchall()
-    replaced = {"intake_id": intake_id, "created_at": now}
+    replaced = {"intake_id": intake_id, "created_at": created.when}
     copy = _copy_sql(Screening, tuple(replaced), f"id = {_LATEST_SCREENING.format('')}")
-    written = _written(
-        cursor, Screening, copy, [*_ordered(replaced, Screening), visit_id], now, user
-    )
+    written = _written(cursor, Screening, copy, [*_ordered(replaced, Screening), visit_id], created)
     if not written:
         return
     (screening_id,) = written
     # The flags of the screening copied (the visit's last one before the new one).
     source = _LATEST_SCREENING.format(" AND id <> %s")
     flags = _copy_sql(ScreeningFlag, ("screening_id",), f"screening_id = {source}")
-    _written(cursor, ScreeningFlag, flags, [screening_id, visit_id, screening_id], now, user)
+    _written(cursor, ScreeningFlag, flags, [screening_id, visit_id, screening_id], created)
 
 
 def _count_request(request) -> None:

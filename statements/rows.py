@@ -240,9 +240,13 @@ def _recorded(model: type[Model], source: str, q: str) -> str:
     )
 
 
-def _with_history(model: type[Model], write: str, returned: tuple[str, ...], q: str) -> str:
-    """`write` (an INSERT or UPDATE ... RETURNING *) and the history of the rows it wrote, in
-    one statement that returns the columns `returned` of those rows, in the order written."""
+def with_history_sql(
+    model: type[Model], write: str, returned: tuple[str, ...], q: str | None = None
+) -> str:
+    """`write` (an INSERT or UPDATE, without RETURNING) and the history of the rows it wrote,
+    in one statement that returns the columns `returned` of those rows, in the order written
+    (PostgreSQL only: `merges_history`). Its parameters: the write's, then `History.params`."""
+    q = q or _q()
     columns = ", ".join(f"{q}{c}{q}" for c in returned)
     stored, recorded = f"{q}stored{q}", f"{q}recorded{q}"
     history = _recorded(model, stored, q)
@@ -269,7 +273,7 @@ def _insert_sql(
     one = "(" + ", ".join(f"({by_column[c]})" if c in by_column else "%s" for c in columns) + ")"
     write = f"INSERT INTO {q}{table}{q} ({names}) VALUES " + ", ".join([one] * rows)  # noqa: S608 (names from the models)
     if history:
-        return _with_history(model, write, returned, q)
+        return with_history_sql(model, write, returned, q)
     if returned:
         write += " RETURNING " + ", ".join(f"{q}{table}{q}.{q}{c}{q}" for c in returned)
     return write
@@ -296,7 +300,6 @@ def insert(
     model = type(objs[0])
     pk = model._meta.pk
     computed = dict(computed or {})
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
     if computed and len(objs) > 1:
         raise ValueError("insert() computes fields of one row only")
     fields = [f for f in model._meta.concrete_fields if f is not pk]
@@ -316,7 +319,7 @@ def insert(
             found = fetch(sql, params)
             setattr(objs[0], name, found[0][0] if found else None)
         computed = {}
-    computed_fields = [by_attname[name] for name in computed]
+    computed_fields = [_by_name(model)[name] for name in computed]
     values = []
     for obj in objs:
         for f in fields:
@@ -350,7 +353,7 @@ def insert(
         obj._state.adding = False
         obj._state.db = connection.alias
     if history is not None and not merged:
-        _copy_history_of(model, history, [obj.pk for obj in objs])
+        copy_history_of(model, history, [obj.pk for obj in objs])
 
 
 @functools.cache
@@ -360,7 +363,7 @@ def _history_of_sql(model: type[Model], rows: int, q: str) -> str:
     return _recorded(model, f"{q}{model._meta.db_table}{q} WHERE {q}{pk}{q} IN ({keys})", q)
 
 
-def _copy_history_of(model: type[Model], history: History, keys: list) -> None:
+def copy_history_of(model: type[Model], history: History, keys: list) -> None:
     """Copy the history of the rows of `model` with these primary keys, in one statement."""
     if keys:
         execute(_history_of_sql(model, len(keys), _q()), [*history.params(model), *keys])
@@ -393,7 +396,7 @@ def _update_where_sql(
     write = f"UPDATE {q}{table}{q} SET {sets} WHERE {condition}"  # noqa: S608 (names from the models)
     returned = tuple(f.column for f in model._meta.concrete_fields)
     if history:
-        return _with_history(model, write, returned, q)
+        return with_history_sql(model, write, returned, q)
     return f"{write} RETURNING " + ", ".join(f"{q}{c}{q}" for c in returned)
 
 
@@ -444,7 +447,7 @@ def update_where(
         if merged:
             return rows
     if history is not None:
-        _copy_history_of(model, history, [obj.pk for obj in rows])
+        copy_history_of(model, history, [obj.pk for obj in rows])
     return rows
 
 
