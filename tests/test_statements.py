@@ -252,20 +252,26 @@ def test_the_statements_quote_names_for_the_database_in_use():
     assert connection.ops.quote_name(CheckInAnswer._meta.db_table) in sql
 
 
+def _move_scheduled_visits(person, intake, history=None) -> list[Visit]:
+    """Move the client's scheduled visits onto `intake`, as the intake POST does."""
+    with transaction.atomic():
+        return statements.update_where(
+            Visit,
+            {"intake_id": intake.pk, "updated_at": timezone.now()},
+            history=history,
+            client_id=person.pk,
+            status="scheduled",
+        )
+
+
 def test_update_where_moves_the_matching_rows_and_returns_them_as_stored():
     person = ClientFactory()
     first, second = VisitFactory(client=person), VisitFactory(client=person)
     VisitFactory(client=person, status="cancelled", status_reason="ill")
     other = VisitFactory()
     intake = IntakeFactory(client=person)
-    now = timezone.now()
-    with transaction.atomic():
-        moved = statements.update_where(
-            Visit,
-            {"intake_id": intake.pk, "updated_at": now},
-            client_id=person.pk,
-            status="scheduled",
-        )
+
+    moved = _move_scheduled_visits(person, intake)
 
     assert [v.pk for v in moved] == sorted([first.pk, second.pk])
     for visit in moved:
@@ -409,15 +415,9 @@ def test_update_where_with_history_records_the_rows_as_moved(history_way):
     first, second = VisitFactory(client=person), VisitFactory(client=person)
     untouched = VisitFactory(client=person, status="cancelled", status_reason="ill")
     intake = IntakeFactory(client=person)
-    now = timezone.now()
-    with transaction.atomic():
-        moved = statements.update_where(
-            Visit,
-            {"intake_id": intake.pk, "updated_at": now},
-            history=statements.History(statements.CHANGED, user, now),
-            client_id=person.pk,
-            status="scheduled",
-        )
+    history = statements.History(statements.CHANGED, user, timezone.now())
+
+    moved = _move_scheduled_visits(person, intake, history)
 
     assert [v.pk for v in moved] == sorted([first.pk, second.pk])
     for visit in moved:
@@ -434,8 +434,5 @@ def test_update_where_with_history_and_nothing_to_move_writes_nothing(history_wa
     person = ClientFactory()
     intake = IntakeFactory(client=person)
     history = statements.History(statements.CHANGED, None, timezone.now())
-    with transaction.atomic():
-        moved = statements.update_where(
-            Visit, {"intake_id": intake.pk}, history=history, client_id=person.pk
-        )
+    moved = _move_scheduled_visits(person, intake, history)
     assert moved == [] and not Visit.history.exists()

@@ -48,22 +48,17 @@ def test_signature_must_be_the_clients_full_name(typed):
     assert not signature_matches(typed, ClientFactory(first_name="Zoë", last_name="Brontë"))
 
 
+def _record(client, by, *, ip=None, **options):
+    """Record an intake for `client`, signed with their name."""
+    return intake_record(
+        client=client, data=_data(client), by=by, ip=ip, signature_name=client.full_name, **options
+    )
+
+
 def test_recording_an_intake_links_the_previous_one(therapist):
     client = ClientFactory()
-    first = intake_record(
-        client=client,
-        data=_data(client),
-        by=therapist,
-        ip="10.0.0.5",
-        signature_name=client.full_name,
-    )
-    second = intake_record(
-        client=client,
-        data=_data(client),
-        by=therapist,
-        ip=None,
-        signature_name=client.full_name,
-    )
+    first = _record(client, therapist, ip="10.0.0.5")
+    second = _record(client, therapist)
     assert first.previous is None
     assert second.previous == first
     assert first.entered_from == "10.0.0.5"
@@ -292,27 +287,14 @@ def test_two_intakes_recorded_at_once_still_form_one_chain(therapist):
                 locked = Client.objects.select_for_update().get(pk=client.pk)
                 holding.set()
                 done.wait(0.5)  # the second one reaches the lock and waits on it
-                recorded["first"] = intake_record(
-                    client=locked,
-                    data=_data(client),
-                    by=therapist,
-                    ip=None,
-                    signature_name=client.full_name,
-                    client_locked=True,
-                )
+                recorded["first"] = _record(locked, therapist, client_locked=True)
         finally:
             connection.close()
 
     def second():
         try:
             holding.wait(5)
-            recorded["second"] = intake_record(
-                client=client,
-                data=_data(client),
-                by=therapist,
-                ip=None,
-                signature_name=client.full_name,
-            )
+            recorded["second"] = _record(client, therapist)
         finally:
             connection.close()
 
