@@ -10,11 +10,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
-from simple_history.models import HistoricalRecords
 
 from clinical import vocabulary
 from clinical.intake import IntakeData
 from intake import codec
+from statements.history import AuditHistory
 
 PAIN_CHARACTERS = list(vocabulary.PAIN_CHARACTER_CODES)
 CONSENT_TEXT_VERSION = "2026-11"
@@ -87,7 +87,7 @@ class Client(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -190,7 +190,7 @@ class Intake(models.Model):
     )
     entered_from = models.GenericIPAddressField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -282,7 +282,7 @@ class Visit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["scheduled_at", "id"]

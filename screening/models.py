@@ -6,10 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from clinical import vocabulary
 from clinical.catalogue import get_catalogue
+from statements.history import AuditHistory
 
 # The decision levels, most severe first, with their words (clinical.vocabulary).
 Decision = models.TextChoices(
@@ -46,7 +46,7 @@ class Screening(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement_note = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -148,7 +148,7 @@ class ScreeningFlag(models.Model):
     )
     added_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["id"]
@@ -277,7 +277,7 @@ class Clearance(models.Model):
         verbose_name="in reply to the letter for visit",
     )
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["-issued_on", "-id"]
@@ -325,7 +325,7 @@ class VocabularyTerm(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords()
+    history = AuditHistory()
 
     class Meta:
         ordering = ["phrase"]
