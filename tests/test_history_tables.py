@@ -30,9 +30,7 @@ def _history_models():
 @pytest.mark.parametrize("history_model", _history_models(), ids=lambda m: m._meta.db_table)
 def test_a_history_table_indexes_only_what_history_is_read_by(history_model):
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(
-            cursor, history_model._meta.db_table
-        )
+        constraints = connection.introspection.get_constraints(cursor, history_model._meta.db_table)
     indexed = {
         tuple(info["columns"])
         for info in constraints.values()
