@@ -40,6 +40,7 @@ _PAGE = (
 )
 _DONE = "<!doctype html><title>fair floor</title><p>Thank you.</p>"
 RATE_WINDOW = 60
+_ANSWERABLE = "(" + ", ".join(f"'{status.value}'" for status in ANSWERABLE) + ")"
 
 
 def _lock() -> str:
@@ -179,20 +180,20 @@ def answer(request, token: str):
                 return HttpResponse(status=404)
             return HttpResponse(_PAGE)
         with transaction.atomic():
-            cursor.execute(_FIND + _lock(), [hash_token(token)])
-            row = cursor.fetchone()
-            if not _answerable(row, now):
-                return HttpResponse(status=404)
-            checkin_id, visit_id = row[0], row[1]
-            score = int(request.POST.get("score", "0"))
-            character = request.POST.get("character", "none")
-            # The link closed, as messaging.links.mark_answered does.
+            # Found, locked and its link closed while it works, as messaging.links does.
             cursor.execute(
                 f"UPDATE {CheckIn._meta.db_table} SET status = 'answered', "
                 "sent_at = COALESCE(sent_at, claimed_at, %s), claimed_at = NULL, "
-                "next_attempt_at = NULL WHERE id = %s AND expires_at > %s",
-                [now, checkin_id, now],
+                f"next_attempt_at = NULL WHERE token_hash = %s AND status IN {_ANSWERABLE} "
+                "AND expires_at > %s RETURNING id, visit_id",
+                [now, hash_token(token), now],
             )
+            row = cursor.fetchone()
+            if row is None:
+                return HttpResponse(status=404)
+            checkin_id, visit_id = row
+            score = int(request.POST.get("score", "0"))
+            character = request.POST.get("character", "none")
             cursor.execute(
                 f"INSERT INTO {CheckInAnswer._meta.db_table} (checkin_id, score, character, "
                 "radiating, red_flags, note, answered_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",

@@ -61,10 +61,13 @@ def record_answer(
 def record_link_answer(
     *, token: str, score: int, character: str, radiating: bool, red_flags: list[str], note=""
 ) -> AnswerOutcome:
-    """Record the answer sent with a link: the check-in is found and locked in one query."""
+    """Record the answer sent with a link: the check-in is found, locked and its link closed
+    by one statement."""
     with transaction.atomic():
-        locked = links.find_row(CheckIn, token, lock=True)
-        return _record(locked, score, character, radiating, red_flags, note)
+        closed = links.close_for_answer(CheckIn, token)
+        if closed is None:
+            return AnswerOutcome(recorded=False)
+        return _store(closed, score, character, radiating, red_flags, note)
 
 
 def _record(locked, score, character, radiating, red_flags, note) -> AnswerOutcome:
@@ -73,6 +76,11 @@ def _record(locked, score, character, radiating, red_flags, note) -> AnswerOutco
     # One answer closes the check-in's link, and with it every copy of its message.
     if locked is None or not locked.is_answerable() or not links.mark_answered(locked):
         return AnswerOutcome(recorded=False)
+    return _store(locked, score, character, radiating, red_flags, note)
+
+
+def _store(locked, score, character, radiating, red_flags, note) -> AnswerOutcome:
+    # `locked`: the check-in, its row locked and its link closed in this transaction.
     # The statements of every answer are built once (statements.rows): this is the page
     # every client of the clinic posts to.
     statements.insert(

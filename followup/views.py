@@ -115,7 +115,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         return blank_answer_page(request)
     form = CheckInAnswerForm(request.POST)
     if form.is_valid():
-        # The check-in is found and locked in one query; an unusable link records nothing.
+        # The check-in is found, locked and its link closed by one statement; an unusable link
+        # records nothing.
         outcome = answers.record_link_answer(token=token, **form.cleaned_data)
         if not outcome.recorded:
             return _unusable_or_received(request, token)

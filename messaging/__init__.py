@@ -25,8 +25,10 @@ followup.models.CheckIn and followup.sending.CheckInKind):
 5. The link's page finds its row with `messaging.links.find(rows, token)` and uses it while
    `row.link_works()`. Its answer, in one transaction with the row locked, calls
    `messaging.links.mark_answered(row)`: that closes the link (every copy of the message
-   carries the same one) and returns False if it no longer works. Front desk's resend and
-   cancel: `rows.resend(due_at=...)` (a new link) and `rows.cancel(reason=...)`.
+   carries the same one) and returns False if it no longer works. A page that has only the
+   token does the look-up, the lock and the close in one statement with
+   `messaging.links.close_for_answer(Model, token)` (the row closed, or None). Front desk's
+   resend and cancel: `rows.resend(due_at=...)` (a new link) and `rows.cancel(reason=...)`.
 6. Add the kind to `tests/reliability/kinds.py` (one entry): the fault tests then send, kill
    and check it like every other kind.
 """

@@ -67,17 +67,47 @@ def find_row(model: type[LinkMessage], token: str, *, lock: bool = False) -> Lin
     return statements.select_one(model, lock=lock, token_hash=hash_token(token))
 
 
-@statements.built_once
-def _close_sql(model: type[LinkMessage], *, q: str) -> str:
+def _close(model: type[LinkMessage], key: str, q: str) -> str:
+    # The link closes only while it works (link_works): given out, unanswered, not expired.
+    # Waiting for a row lock, the database checks this again on the row as it then is.
     table = model._meta.db_table
     answerable = ", ".join(f"'{status.value}'" for status in ANSWERABLE)
     return (
         f"UPDATE {q}{table}{q} SET {q}status{q} = %s, "  # noqa: S608 (names from the models)
         f"{q}sent_at{q} = COALESCE({q}sent_at{q}, {q}claimed_at{q}, %s), "
         f"{q}claimed_at{q} = NULL, {q}next_attempt_at{q} = NULL "
-        f"WHERE {q}id{q} = %s AND {q}status{q} IN ({answerable}) "
+        f"WHERE {q}{key}{q} = %s AND {q}status{q} IN ({answerable}) "
         f"AND {q}token_hash{q} IS NOT NULL AND {q}expires_at{q} > %s"
     )
+
+
+@statements.built_once
+def _close_sql(model: type[LinkMessage], *, q: str) -> str:
+    return _close(model, "id", q)
+
+
+@statements.built_once
+def _close_by_token_sql(model: type[LinkMessage], *, q: str) -> str:
+    return _close(model, "token_hash", q) + statements.returning_all(model, q)
+
+
+def close_for_answer(model: type[LinkMessage], token: str) -> LinkMessage | None:
+    """Close the link that carries `token` for the answer being recorded, and return its row
+    as now stored, locked until the transaction ends; None when the link cannot be answered
+    (unknown, expired, answered already, or never given out).
+
+    An answer page's look-up, lock and close in one statement (an UPDATE that returns the
+    row), as `find_row(lock=True)` then `mark_answered` would do them in two.
+    """
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        return None
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [LinkStatus.ANSWERED.value, now, hash_token(token), now]
+    if not connection.features.can_return_columns_from_insert:  # no RETURNING at all
+        row = find_row(model, token, lock=True)
+        return row if row is not None and mark_answered(row) else None
+    found = statements.returned(model, _close_by_token_sql(model), params)
+    return found[0] if found else None
 
 
 def mark_answered(row: LinkMessage) -> bool:

@@ -394,10 +394,11 @@ def _update_where_sql(
     sets = ", ".join(f"{q}{c}{q} = %s" for c in columns)
     condition = " AND ".join(f"{q}{c}{q} = %s" for c in where)
     write = f"UPDATE {q}{table}{q} SET {sets} WHERE {condition}"  # noqa: S608 (names from the models)
-    returned = tuple(f.column for f in model._meta.concrete_fields)
     if history:
-        return with_history_sql(model, write, returned, q)
-    return f"{write} RETURNING " + ", ".join(f"{q}{c}{q}" for c in returned)
+        return with_history_sql(
+            model, write, tuple(f.column for f in model._meta.concrete_fields), q
+        )
+    return write + returning_all(model, q)
 
 
 def update_where(
@@ -439,16 +440,29 @@ def update_where(
         ]
         if merged:
             params += history.params(model)
-        read = tuple(meta.concrete_fields)
-        attnames = [f.attname for f in read]
-        found = fetch(sql, params)
-        rows = [model.from_db(connection.alias, attnames, convert(row, read)) for row in found]
+        rows = returned(model, sql, params)
         rows.sort(key=lambda obj: obj.pk)
         if merged:
             return rows
     if history is not None:
         copy_history_of(model, history, [obj.pk for obj in rows])
     return rows
+
+
+def returned(model: type[Model], sql: str, params: Sequence) -> list[Model]:
+    """Run `sql`, a write that returns every concrete column of `model` in field order (its
+    RETURNING clause), and return the rows it wrote as now stored, as model instances."""
+    connection = _db()
+    read = tuple(model._meta.concrete_fields)
+    attnames = [f.attname for f in read]
+    return [
+        model.from_db(connection.alias, attnames, convert(row, read)) for row in fetch(sql, params)
+    ]
+
+
+def returning_all(model: type[Model], q: str) -> str:
+    """Return the RETURNING clause that `returned` reads: every concrete column of `model`."""
+    return " RETURNING " + ", ".join(f"{q}{f.column}{q}" for f in model._meta.concrete_fields)
 
 
 # django-simple-history's history types: a row created, changed.

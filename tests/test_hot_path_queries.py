@@ -132,8 +132,9 @@ FIND_CHECKIN = [
 ]
 RECORD_ANSWER = [
     SAVEPOINT,  # the answer's transaction
-    ("SELECT FOR UPDATE", "followup_checkin"),  # the check-in by its link, locked: one answer
-    ("UPDATE", "followup_checkin"),  # its link closed: answered (messaging.links)
+    # The check-in by its link's hash, locked and its link closed (answered) while it still
+    # works, in one UPDATE that returns the row: one answer (messaging.links).
+    ("UPDATE", "followup_checkin"),
     ("INSERT", "followup_checkinanswer"),  # the answer
     ("SELECT FOR UPDATE", "intake_visit"),  # the visit's baseline, locked: one evaluation
     ("SELECT", "followup_checkinanswer"),  # every answer of the visit, for the policy
