@@ -153,6 +153,9 @@ def intake_create(request, client_id: int):
     return render(request, "intake/intake_form.html", context, status=status)
 
 
+_CLIENT_READ = ("first_name", "last_name", "date_of_birth")
+
+
 def _record_intake(request, client_id: int) -> tuple[Intake | None, Client]:
     """Validate and store a posted intake, reading the client once, under its lock.
 
@@ -160,7 +163,8 @@ def _record_intake(request, client_id: int) -> tuple[Intake | None, Client]:
     intake_record reads it under the lock: it is read only to show errors.
     """
     with transaction.atomic():
-        client = statements.select_one(Client, lock=True, id=client_id)
+        # What the form, the intake and the page need of the client: not its contact details.
+        client = statements.select_one(Client, lock=True, fields=_CLIENT_READ, id=client_id)
         if client is None:
             raise Http404("No such client.")
         form = IntakeForm(
