@@ -149,7 +149,10 @@ class Intake(models.Model):
     view can compare them.
     """
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="intakes")
+    # Indexed with its time by Meta.indexes (client_latest), which also serves the foreign key.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="intakes", db_index=False
+    )
     previous = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -194,6 +197,11 @@ class Intake(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # A client's latest intake (Client.latest_intake, and the `previous` every new
+            # intake reads) is one index entry, however many intakes a returning client has.
+            models.Index(fields=["client", "created_at", "id"], name="intake_client_latest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(pain_score__isnull=True) | Q(pain_score__gte=0, pain_score__lte=10),
