@@ -29,8 +29,9 @@ def find_checkin(token: str) -> CheckIn | None:
 
 
 def find_answerable(token: str) -> CheckIn | None:
-    """Return the check-in of a link that can still be answered (the row alone), or None."""
-    checkin = links.find_row(CheckIn, token)
+    """Return the check-in of a link that can still be answered, or None: the row alone, and
+    of it only what says whether its link works (links.LINK_FIELDS)."""
+    checkin = links.find_row(CheckIn, token, fields=links.LINK_FIELDS)
     return checkin if checkin is not None and checkin.is_answerable() else None
 
 

@@ -59,12 +59,19 @@ def find(rows: QuerySet, token: str):
     return rows.filter(token_hash=hash_token(token)).first()
 
 
-def find_row(model: type[LinkMessage], token: str, *, lock: bool = False) -> LinkMessage | None:
+# What `LinkMessage.link_works` reads: a page that only asks whether a link works reads these.
+LINK_FIELDS = ("status", "token_hash", "expires_at")
+
+
+def find_row(
+    model: type[LinkMessage], token: str, *, lock: bool = False, fields=None
+) -> LinkMessage | None:
     """Return the row of `model` (the row alone) whose link carries `token`, or None; `lock`
-    takes its row lock. The answer pages' one look-up, in a statement built once."""
+    takes its row lock, `fields` reads only those columns (and the key; e.g. LINK_FIELDS).
+    The answer pages' one look-up, in a statement built once."""
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
-    return statements.select_one(model, lock=lock, token_hash=hash_token(token))
+    return statements.select_one(model, lock=lock, fields=fields, token_hash=hash_token(token))
 
 
 def _close(model: type[LinkMessage], key: str, q: str) -> str:
