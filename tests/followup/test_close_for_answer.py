@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from followup import answers
@@ -15,6 +14,7 @@ from followup.models import CheckIn, CheckInAnswer, CheckInStatus
 from messaging.links import close_for_answer
 from tests.factories import CheckInFactory
 from tests.services import require_postgres
+from tests.support.concurrency import second_waits_for_first
 
 ANSWER = {"score": 3, "character": "dull", "radiating": False, "red_flags": []}
 
@@ -90,37 +90,25 @@ def test_two_answers_sent_at_once_store_one(first_commits):
     rolled back, still working (the second is stored)."""
     require_postgres()  # SQLite locks the whole database: no two writers to interleave
     checkin = CheckInFactory(sent=True)
-    holding, waited = threading.Event(), threading.Event()
     outcome = {}
 
     class RolledBack(Exception):
         pass
 
-    def first():
+    def first(held):
         try:
             with transaction.atomic():
                 outcome["first"] = answers.record_link_answer(token=checkin.token, **ANSWER)
-                holding.set()
-                waited.wait(0.5)  # the second one reaches the row lock and waits on it
+                held()
                 if not first_commits:
                     raise RolledBack
         except RolledBack:
             pass
-        finally:
-            connection.close()
 
     def second():
-        try:
-            holding.wait(5)
-            outcome["second"] = answers.record_link_answer(token=checkin.token, **ANSWER)
-        finally:
-            connection.close()
+        outcome["second"] = answers.record_link_answer(token=checkin.token, **ANSWER)
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
+    second_waits_for_first(first, second)
 
     assert outcome["first"].recorded is True
     assert outcome["second"].recorded is not first_commits

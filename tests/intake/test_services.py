@@ -268,41 +268,27 @@ def test_deferring_needs_a_reason(therapist, reason):
 def test_two_intakes_recorded_at_once_still_form_one_chain(therapist):
     """The second intake waits for the client's lock; its `previous`, read by its INSERT
     after the lock is granted, is the first one (not the one both saw before)."""
-    import threading
-
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from intake.models import Client
     from tests.services import require_postgres
+    from tests.support.concurrency import second_waits_for_first
 
     require_postgres()  # SQLite locks the whole database: no two writers to interleave
     client = ClientFactory()
     original = IntakeFactory(client=client)
-    holding, done = threading.Event(), threading.Event()
     recorded = {}
 
-    def first():
-        try:
-            with transaction.atomic():
-                locked = Client.objects.select_for_update().get(pk=client.pk)
-                holding.set()
-                done.wait(0.5)  # the second one reaches the lock and waits on it
-                recorded["first"] = _record(locked, therapist, client_locked=True)
-        finally:
-            connection.close()
+    def first(held):
+        with transaction.atomic():
+            locked = Client.objects.select_for_update().get(pk=client.pk)
+            held()
+            recorded["first"] = _record(locked, therapist, client_locked=True)
 
     def second():
-        try:
-            holding.wait(5)
-            recorded["second"] = _record(client, therapist)
-        finally:
-            connection.close()
+        recorded["second"] = _record(client, therapist)
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
+    second_waits_for_first(first, second)
 
     assert set(recorded) == {"first", "second"}
     assert recorded["first"].previous_id == original.pk
