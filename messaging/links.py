@@ -108,11 +108,11 @@ def close_for_answer(model: type[LinkMessage], token: str) -> LinkMessage | None
     """
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = [LinkStatus.ANSWERED.value, now, hash_token(token), now]
     if not connection.features.can_return_columns_from_insert:  # no RETURNING at all
         row = find_row(model, token, lock=True)
         return row if row is not None and mark_answered(row) else None
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [LinkStatus.ANSWERED.value, now, hash_token(token), now]
     found = statements.returned(model, _close_by_token_sql(model), params)
     return found[0] if found else None
 
